@@ -1,4 +1,5 @@
-"""Write README.md from nbs/index.ipynb without Quarto: markdown as is, visible code cells as code blocks with their text output."""
+"""Write README.md from nbs/index.ipynb without Quarto: markdown as is, visible code cells as code blocks with their text output,
+and a cell marked `#| readme_include: PATH` replaced by that file (a committed summary table)."""
 import json, re
 from pathlib import Path
 
@@ -8,6 +9,8 @@ def cell_text(cell):
     src = "".join(cell["source"])
     if cell["cell_type"] == "markdown": return src
     lines = src.splitlines()
+    inc = [m.group(1).strip() for l in lines if (m := re.match(r"#\|\s*readme_include:\s*(.+)", l))]
+    if inc: return "\n\n".join((root / f).read_text().strip() for f in inc)
     if any(re.match(r"#\|\s*(hide|export|exporti|default_exp)\b", l) for l in lines): return None
     code = "\n".join(l for l in lines if not l.startswith("#|")).strip()
     outs = []
