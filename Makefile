@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: study test bench setup export clean-nbs readme
+.PHONY: study test bench docs setup export
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ study: $(STAMP)
 	$(PY) tools/run_study.py
 
 test: $(STAMP)
-	$(PY) tools/run_tests.py
+	$(PY) tools/run_tests.py --docs
+
+docs: $(STAMP)
+	$(PY) tools/build_docs.py
 
 bench: $(STAMP)
 	$(PY) tools/run_tests.py --flags bench

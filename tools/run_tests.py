@@ -1,4 +1,4 @@
-"""Run `nbdev_test` on every notebook and close with one line `N passed, M failed` (notebooks)."""
+"""Run `nbdev_test` on every notebook (and, with --docs, the docs build) and close with one line `N passed, M failed`."""
 import argparse, re, subprocess, sys
 from pathlib import Path
 
@@ -8,6 +8,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--flags", default="", help="nbdev test flags to run as well (e.g. 'slow', 'bench')")
     p.add_argument("--path", default=None, help="one notebook or a glob (default: every notebook)")
+    p.add_argument("--docs", action="store_true", help="also build the docs site (tools/build_docs.py), counted as one more check")
     a = p.parse_args()
     from nbdev.doclinks import nbglob
     from nbdev.test import _keep_file
@@ -23,9 +24,14 @@ def main():
         tail = run.stderr.split("Failed On The Following Notebooks:", 1)[1]
         failed = re.findall(r"^\t(\S+\.ipynb)\s*$", tail, re.M)
     if run.returncode != 0 and not failed: failed = ["(nbdev_test itself)"]
+    n_total = len(files)
+    if a.docs:
+        n_total += 1
+        print("building the docs site (tools/build_docs.py) ...", flush=True)
+        if subprocess.run([sys.executable, str(root / "tools" / "build_docs.py")], cwd=root).returncode: failed.append("docs build")
     n_failed = len(failed)
-    print(f"{len(files) - n_failed if files else 0} passed, {n_failed} failed")
+    print(f"{n_total - n_failed} passed, {n_failed} failed")
     if failed: print("failed: " + " ".join(failed))
-    sys.exit(1 if run.returncode or n_failed else 0)
+    sys.exit(1 if n_failed else 0)
 
 if __name__ == "__main__": main()
