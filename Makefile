@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: study test bench docs setup export
+.PHONY: study test bench docs docs-check setup export
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) tools/build_docs.py
+
+# headless-browser check of the built site (needs Debian's chromium; not part of `make test`)
+docs-check: docs
+	$(PY) tools/docs_screenshot.py
 
 bench: $(STAMP)
 	$(PY) tools/run_tests.py --flags bench
