@@ -22,7 +22,7 @@ __all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'KERNEL_STUDY', 'PRESETS', 'NETW
            'run_network_methods', 'run_trial', 'parse_setting', 'plan_studies', 'torch_device',
            'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
 
-# %% ../nbs/04_experiment.ipynb #bce6fb24
+# %% ../nbs/04_experiment.ipynb #696cfdd5
 TRIAL_DEFAULTS = dict(
     trial=0,                        # trial index (names the result file)
     seed=0,                         # seed of every random draw of this trial
@@ -45,6 +45,11 @@ TRIAL_DEFAULTS = dict(
 )
 _NOT_SETTABLE = {"trial", "out_dir"}   # the batch runner sets these itself
 
+def _n_train(p):
+    "Training rows of a trial with settings `p` (before the networks' held-out split)."
+    from ntk_study.data import n_test_rows
+    return p["n_obs"] - n_test_rows(p["n_obs"], p["test_fraction"])
+
 def check_trial_settings(p):
     "Raise a ValueError naming the first bad setting of a trial (all checks run before any work)."
     unknown = set(p) - set(TRIAL_DEFAULTS) - {"run_checks", "progress"}
@@ -55,11 +60,9 @@ def check_trial_settings(p):
     for m in p["methods"]:
         if m not in NETWORK_METHODS: parse_kernel_name(m)
     if any(m in NETWORK_METHODS for m in p["methods"]):
-        from ntk_study.data import n_test_rows
         from ntk_study.training import check_training_settings
-        n_train = p["n_obs"] - n_test_rows(p["n_obs"], p["test_fraction"])
         for m, depth in NETWORK_METHODS.items():
-            if m in p["methods"]: check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], n_train)
+            if m in p["methods"]: check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
         if p["nn_dtype"] not in ("float32", "float64"): raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
     if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0): raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
     if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0: raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
@@ -221,7 +224,7 @@ def _run_one(notebook, directory, trial, settings):
         msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', e)}"
         return trial, msg, time.perf_counter() - t0
 
-# %% ../nbs/04_experiment.ipynb #3bd6f607
+# %% ../nbs/04_experiment.ipynb #68b1b377
 def torch_device():
     from ntk_study.networks import default_device
     return default_device()
@@ -229,9 +232,9 @@ def torch_device():
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
     "Training seconds per trial for the NN methods of `settings`, extrapolated from a few timed SGD steps here."
     import torch
-    from ntk_study.training import FastNTKNetworks
+    from ntk_study.training import FastNTKNetworks, keras_split
     dtype = getattr(torch, settings["nn_dtype"]); dev = torch_device()
-    n_fit = int(math.floor((settings["n_obs"] - math.ceil(round(settings["n_obs"] * settings["test_fraction"], 9))) * (1.0 - settings["val_split"])))
+    n_fit = keras_split(_n_train(settings), settings["val_split"])
     total = 0.0
     for m, depth in NETWORK_METHODS.items():
         if m not in settings["methods"]: continue

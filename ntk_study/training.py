@@ -67,7 +67,7 @@ def train_textbook(X, y, *, depth, width, epochs, lr=0.002, batch_size=8, val_sp
         losses.append(total / n_fit)
     return net, losses
 
-# %% ../nbs/03b_training.ipynb #6da132aa
+# %% ../nbs/03b_training.ipynb #a4354067
 @dataclass
 class TrainResult:
     "What `train` returns for each trial: predictions, history and lazy-training diagnostics."
@@ -81,10 +81,6 @@ class TrainResult:
     epochs_run: int = 0
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
-
-def _to_batch(a, T, dtype, device):
-    t = torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
-    return t if t.ndim and t.shape[0] == T and (t.ndim == 3 or (t.ndim == 2 and t.shape[1] != 1 and T > 1)) else t.expand(T, *t.shape)
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
 class FastNTKNetworks:
@@ -146,9 +142,9 @@ def layerwise_ntk(fast, X):
         if l: g = torch.ops.aten.threshold_backward(torch.bmm(g, fast.E[l].transpose(1, 2)), zs[l - 1], 0.0)
     return ntk
 
-# %% ../nbs/03b_training.ipynb #179be1db
+# %% ../nbs/03b_training.ipynb #224b13c6
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_size=8, val_split=0.3, init_seed=0, order_seed=None,
-          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None, y_test=None):
+          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None):
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
     Several trials at once: give X_train (T, n, d), y_train (T, n), X_test (T, m, d) and `init_seed`/`order_seed` as lists of T."""
     dev = torch.device(device) if device is not None else default_device()
