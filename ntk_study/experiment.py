@@ -88,7 +88,7 @@ def library_versions():
     if "torch" in sys.modules: v["torch"] = sys.modules["torch"].__version__
     return v
 
-# %% ../nbs/04_experiment.ipynb #4e62088a
+# %% ../nbs/04_experiment.ipynb #200f138c
 def run_kernel_methods(data, methods, convention="paper", ridge=0.0):
     "Test RMSE and seconds of each kernel predictor on one trial's data."
     t0 = time.perf_counter()
@@ -116,7 +116,7 @@ def run_network_methods(data, methods, p, progress=None):
         rmse[m] = None if r.diverged else float(np.sqrt(np.mean((r.test_pred - data.y_test) ** 2)))
         seconds[m] = r.seconds
         info[m] = dict(r.settings, diverged=r.diverged, epochs_run=r.epochs_run, final_train_loss=float(r.train_loss[-1]),
-                       final_val_rmse=float(r.val_rmse[-1, 0] if r.val_rmse.ndim == 2 and len(r.val_rmse) else (r.val_rmse[-1] if len(r.val_rmse) else float("nan"))),
+                       final_val_rmse=float(r.val_rmse[-1]) if len(r.val_rmse) else float("nan"),
                        weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change)
     return rmse, seconds, info
 

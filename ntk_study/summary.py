@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'load_run', 'method_rmses', 'summary_rows', 'layer_changes',
-           'compare_table1', 'write_summary', 'plot_summary']
+__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'PAPER_NETWORKS', 'reduced_networks', 'load_run',
+           'method_rmses', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary', 'plot_summary']
 
-# %% ../nbs/05_summary.ipynb #afdc138a
+# %% ../nbs/05_summary.ipynb #cd92cf9a
 METHOD_ORDER = ["NN1", "NN2", "GP1", "GP2", "NTKA1", "NTKA2", "NTKJ1", "NTKJ2", "NTKB1", "NTKB2", "K1"]
 TABLE1 = {  # the paper's Table 1 (50 trials): mean test RMSE and SE, as published
     "NN1": (0.207151, 0.0022229), "NN2": (0.191916, 0.00202076), "GP1": (0.0634271, 0.000419303), "GP2": (0.0635353, 0.000420746),
@@ -20,6 +20,12 @@ TABLE1 = {  # the paper's Table 1 (50 trials): mean test RMSE and SE, as publish
     "NTKB1": (0.0629396, 0.000413537), "NTKB2": (0.0629477, 0.000413594), "K1": (0.103857, 0.000862339)}
 PAPER_PROTOCOL = dict(data_convention="paper", kernel_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33, ridge=0.0)
 LAYER_PAIRS = [("NN1", "NN2"), ("GP1", "GP2"), ("NTKJ1", "NTKJ2"), ("NTKB1", "NTKB2"), ("NTKA1", "NTKA2")]
+
+PAPER_NETWORKS = {"NN1": 3000, "NN2": 6000}   # epochs of the paper's networks, all at width 10000
+
+def reduced_networks(settings):
+    "The trained networks whose settings are smaller than the paper's (width 10000, 3000 / 6000 epochs)."
+    return {m for m, ep in PAPER_NETWORKS.items() if not (settings.get("nn_width") == 10000 and settings.get(f"nn{m[-1]}_epochs") == ep)}
 
 def load_run(run_dir):
     "`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result), and run.json."
@@ -60,7 +66,7 @@ def compare_table1(rows):
     return [(m, mu, TABLE1[m][0], (mu - TABLE1[m][0]) / TABLE1[m][1], (mu - TABLE1[m][0]) / math.hypot(se, TABLE1[m][1]))
             for m, n, mu, se in rows if m in TABLE1]
 
-# %% ../nbs/05_summary.ipynb #5c756952
+# %% ../nbs/05_summary.ipynb #ac26a52b
 def _md_table(header, rows):
     return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
 
@@ -78,8 +84,7 @@ def write_summary(run_dir, figures=True):
              + f", of {n_planned} planned. Data convention: {settings.get('data_convention')}; kernel convention: {settings.get('kernel_convention')}; "
              f"n_obs = {settings.get('n_obs')}, d = {settings.get('d_in')}, test fraction = {settings.get('test_fraction')}, base seed {info.get('base_seed', '?')}.", ""]
     if paper_protocol:
-        reduced_nets = {m for m in ("NN1", "NN2") if not (settings.get("nn_width") == 10000 and settings.get(f"nn{m[-1]}_epochs") == {"NN1": 3000, "NN2": 6000}[m])}
-        cmp = {m: c for m, *c in compare_table1(rows) if m not in reduced_nets}   # a reduced network is not Table 1's network
+        cmp = {m: c for m, *c in compare_table1(rows) if m not in reduced_networks(settings)}   # a reduced network is not Table 1's network
         lines += [_md_table(["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE", "diff / SE(Table 1)", "diff / combined SE"],
                             [(m, n, f"{mu:.6g}", f"{se:.3g}") + ((f"{cmp[m][1]:.6g}", f"{TABLE1[m][1]:.3g}", f"{cmp[m][2]:+.2f}", f"{cmp[m][3]:+.2f}") if m in cmp else ("",) * 4)
                              for m, n, mu, se in rows])]
@@ -91,8 +96,7 @@ def write_summary(run_dir, figures=True):
         lines += ["", "Trained networks: " + "; ".join(
             f"{m}: width {settings.get('nn_width')}, {settings.get(f'nn{m[-1]}_epochs')} epochs" + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "")
             for m in nets) + f"; SGD lr {settings.get('lr')}, batch {settings.get('batch_size')}, val_split {settings.get('val_split')}, {settings.get('nn_dtype')}."]
-        full = settings.get("nn_width") == 10000 and settings.get("nn1_epochs") == 3000 and settings.get("nn2_epochs") == 6000
-        if not full: lines += ["These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their rows are not compared with Table 1."]
+        if reduced_networks(settings) & set(nets): lines += ["These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their rows are not compared with Table 1."]
         for m in nets:
             wc = np.array([r["networks"][m]["weight_change"] for r in results if m in r.get("networks", {})])
             nc = np.array([r["networks"][m]["ntk_change"] for r in results if m in r.get("networks", {})])

@@ -35,7 +35,7 @@ def check_training_settings(depth, width, epochs, lr, batch_size, val_split, n_r
     if batch_size > n_fit: raise ValueError(f"batch_size = {batch_size} is larger than the {n_fit} training rows; use a smaller batch")
     return n_fit
 
-# %% ../nbs/03b_training.ipynb #1aba124d
+# %% ../nbs/03b_training.ipynb #df14d382
 class _FixedOrder(torch.utils.data.Sampler):
     "Yields the rows of `orders[e]` in epoch e."
     def __init__(self, orders): self.orders, self.epoch = orders, 0
@@ -45,7 +45,7 @@ class _FixedOrder(torch.utils.data.Sampler):
         return iter(self.orders[e].tolist())
 
 def train_textbook(X, y, *, depth, width, epochs, lr=0.002, batch_size=8, val_split=0.3, init_seed=0, order_seed=0,
-                   orders=None, dtype=torch.float32, device=None, max_steps=None):
+                   orders=None, dtype=torch.float32, device=None):
     "Reference: nn.Module + torch.optim.SGD + DataLoader. Returns the trained network and the per-epoch training losses."
     X = torch.as_tensor(np.asarray(X), dtype=dtype); y = torch.as_tensor(np.asarray(y), dtype=dtype)
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(X))
@@ -55,15 +55,14 @@ def train_textbook(X, y, *, depth, width, epochs, lr=0.002, batch_size=8, val_sp
     if orders is None: loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(order_seed))
     else: loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, sampler=_FixedOrder(orders))
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.0, weight_decay=0.0)
-    losses, steps = [], 0
+    losses = []
     for _ in range(epochs):
         total = 0.0
         for xb, yb in loader:
             opt.zero_grad()
             loss = torch.mean((net(xb.to(dev)) - yb.to(dev)) ** 2)
             loss.backward(); opt.step()
-            total += loss.item() * len(xb); steps += 1
-            if max_steps and steps >= max_steps: return net, losses
+            total += loss.item() * len(xb)
         losses.append(total / n_fit)
     return net, losses
 
