@@ -10,52 +10,90 @@ import torch
 from .data import simulate
 from .kernels import kernel_matrix
 from .regression import GradientFlowPredictor, kernel_regression, sgd_time
-from .training import FastNTKNetworks, layerwise_ntk, train, keras_split, epoch_orders
+from .networks import default_device
+from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
 
 # %% auto #0
-__all__ = ['linearised_sgd', 'equivalence_trial']
+__all__ = ['PREDICTORS', 'linearised_sgd', 'equivalence_trial']
 
 # %% ../nbs/06_equivalence.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
-    "Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in function space).\n    Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows; y_fit: targets of the fit rows."
-    Th = torch.as_tensor(Theta, dtype=torch.float64); f = torch.as_tensor(f0, dtype=torch.float64).clone()
-    y = torch.as_tensor(y_fit, dtype=torch.float64); n_fit = len(y)
+    """Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in function space).
+    Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows, (n,) or (n, k) for k starts at once; y_fit: targets of the fit rows."""
+    Th = np.asarray(Theta, dtype=np.float64); f = np.array(f0, dtype=np.float64)
+    y = np.asarray(y_fit, dtype=np.float64); n_fit = len(y)
+    if f.ndim == 2: y = y[:, None]
+    if not np.allclose(Th[:, :n_fit], Th[:n_fit].T): raise ValueError("Theta must be symmetric (an NTK on [fit rows; other rows] against itself)")
     for order in orders:
+        order = np.asarray(order)
         for s in range(0, n_fit, batch_size):
             idx = order[s:s + batch_size]
-            r = f[idx] - y[idx]
-            f -= (lr * 2.0 / len(idx)) * (Th[:, idx] @ r)
-    return f.numpy()
+            f -= (lr * 2.0 / len(idx)) * (Th[idx].T @ (f[idx] - y[idx]))      # rows of the symmetric Theta: a contiguous gather
+    return f
 
-def equivalence_trial(seed, width, depth=1, epochs=3000, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper", progress=False):
-    "Test predictions of the trained network and of every theoretical predictor, for one trial and one initialisation."
-    d = simulate(seed, data_convention=data_convention)
-    n_fit = keras_split(len(d.X_train), val_split)
+PREDICTORS = {   # name -> what it is (test-row predictions of one trial)
+    "NN": "the trained network (paper protocol)",
+    "NNc": "the centred network (two copies, f0 = 0, same NTK), trained the same way",
+    "lin-SGD": "the network linearised at initialisation, the same SGD steps",
+    "lin-SGDc": "the centred network's linearisation (f0 = 0), the same SGD steps",
+    "lin-flow": "gradient flow with the empirical NTK at initialisation, f0 and T",
+    "NTK f0,T": "the theorem: analytic NTK, the network's f0, time T, the fitted rows",
+    "NTK 0,T": "the theorem for the centred network: f0 = 0",
+    "NTK 0,inf": "T = infinity, f0 = 0, the fitted rows",
+    "NTK 0,inf,all": "T = infinity, f0 = 0, all training rows (the paper's comparison, exact kernel)",
+    "paper NTKJ": "the paper's kernel (NTKJ, paper convention), T = infinity, all training rows",
+}
+
+def _rel(a, b, ref): return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
+
+def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33,
+                      nn_dtype="float32", progress=False):
+    "Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one data draw, one initialisation)."
+    epochs = epochs or {1: 3000, 2: 6000}.get(depth, 3000)
+    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
+    n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
     Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
     init_seed, order_seed = seed, seed + 1_000_003
     orders = epoch_orders(n_fit, epochs, order_seed)
-    fast = FastNTKNetworks(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
-    X_all = torch.as_tensor(np.vstack([Xf, d.X_test]))[None]
-    with torch.no_grad(): f0 = fast.forward(X_all)[0].numpy()
-    Theta_hat = layerwise_ntk(fast, X_all)[0].numpy()
     t0 = time.perf_counter()
-    nn = train(d.X_train, d.y_train, d.X_test, depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split,
-               init_seed=init_seed, orders=orders, dtype=torch.float32, device="cpu", progress=progress, history_every=10**9)
+    # initial function and empirical NTK (float64) on [fitted rows; test rows]
+    base = FastNTKNetworks(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
+    X_all = torch.as_tensor(np.vstack([Xf, d.X_test]))[None]
+    with torch.no_grad(): f0 = base.forward(X_all)[0].numpy()
+    Theta_hat = layerwise_ntk(base, X_all)[0].numpy()
+    del base
+    # the network and its centred version, trained together on the same rows in the same order
+    nets = train(np.stack([d.X_train] * 2), np.stack([d.y_train] * 2), np.stack([d.X_test] * 2), depth=depth, width=width, epochs=epochs,
+                 lr=lr, batch_size=batch_size, val_split=val_split, init_seed=[init_seed] * 2, order_seed=[order_seed] * 2,
+                 orders=torch.stack([orders] * 2), centred=[False, True], dtype=getattr(torch, nn_dtype), device=default_device(),
+                 progress=progress, history_every=10**9)
+    t_train = time.perf_counter() - t0
     T = sgd_time(lr, batch_size, epochs)
     test = slice(n_fit, None)
-    lin_sgd = linearised_sgd(Theta_hat, f0, yf, orders, lr, batch_size)[test]
-    lin_flow = GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]).predict(T)
+    lin = linearised_sgd(Theta_hat, np.stack([f0, np.zeros_like(f0)], 1), yf, orders, lr, batch_size)[test]
     name = f"NTKNN{depth}"
     K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
-    theory = GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[test])
-    zero = GradientFlowPredictor(K, yf, Kt)
-    preds = {"NN": nn.test_pred, "lin-SGD": lin_sgd, "lin-flow": lin_flow, "NTK f0,T": theory.predict(T), "NTK 0,T": zero.predict(T),
-             "NTK 0,inf": zero.predict(np.inf),
-             "paper": kernel_regression(kernel_matrix(name, d.X_train), d.y_train, kernel_matrix(name, d.X_test, d.X_train), name=name)}
+    theory, zero = GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[test], name=name), GradientFlowPredictor(K, yf, Kt, name=name)
+    all_rows = lambda kname, conv: kernel_regression(kernel_matrix(kname, d.X_train, convention=conv), d.y_train,
+                                                     kernel_matrix(kname, d.X_test, d.X_train, convention=conv), name=kname)
+    preds = {"NN": nets[0].test_pred, "NNc": nets[1].test_pred, "lin-SGD": lin[:, 0], "lin-SGDc": lin[:, 1],
+             "lin-flow": GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]).predict(T),
+             "NTK f0,T": theory.predict(T), "NTK 0,T": zero.predict(T), "NTK 0,inf": zero.predict(np.inf),
+             "NTK 0,inf,all": all_rows(name, "exact"), "paper NTKJ": all_rows(f"NTKJ{depth}", "paper")}
     rmse = {k: float(np.sqrt(np.mean((v - d.y_test) ** 2))) for k, v in preds.items()}
-    ref = np.linalg.norm(preds["NTK f0,T"])
-    dist = {"|NN-lin|": np.linalg.norm(preds["NN"] - preds["lin-SGD"]) / ref, "|NN-theory|": np.linalg.norm(preds["NN"] - preds["NTK f0,T"]) / ref,
-            "|lin-theory|": np.linalg.norm(preds["lin-SGD"] - preds["NTK f0,T"]) / ref}
-    return dict(seed=seed, width=width, depth=depth, epochs=epochs, T=T, val_split=val_split, n_fit=n_fit, rmse=rmse,
-                dist={k: float(v) for k, v in dist.items()}, weight_change=nn.weight_change, ntk_change=nn.ntk_change,
-                seconds=time.perf_counter() - t0, preds=dict(preds, f0=f0[test]))
+    th, th0, f0t = preds["NTK f0,T"], preds["NTK 0,T"], f0[test]
+    dist = {"|NN-lin|": _rel(preds["NN"], preds["lin-SGD"], th), "|NN-theory|": _rel(preds["NN"], th, th), "|lin-theory|": _rel(preds["lin-SGD"], th, th),
+            "|NNc-linc|": _rel(preds["NNc"], preds["lin-SGDc"], th0), "|NNc-theory|": _rel(preds["NNc"], th0, th0),
+            "|linc-theory|": _rel(preds["lin-SGDc"], th0, th0)}
+    # the same distances for the base network measured against how far the theorem moves it from f0 (a stricter yardstick)
+    dist_move = {k: _rel(preds["NN"] if "NN" in k else preds["lin-SGD"], preds["lin-SGD"] if k == "|NN-lin|" else th, th - f0t)
+                 for k in ("|NN-lin|", "|NN-theory|", "|lin-theory|")}
+    lazy = {k: dict(weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change, diverged=r.diverged,
+                    final_train_loss=float(r.train_loss[-1])) for k, r in zip(("NN", "NNc"), nets)}
+    ntk_init_error = _rel(Theta_hat[:n_fit, :n_fit], K, K)
+    return dict(data=d.settings, seed=seed, width=width, depth=depth, epochs=epochs, T=T, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
+                data_convention=data_convention, nn_dtype=nn_dtype, init_seed=init_seed, order_seed=order_seed,
+                rmse=rmse, dist=dist, dist_move=dist_move, lazy=lazy, ntk_init_error=ntk_init_error,
+                seconds=dict(train=t_train, total=time.perf_counter() - t0),
+                preds={k: [float(f"{x:.8g}") for x in v] for k, v in dict(preds, f0=f0t).items()})
+

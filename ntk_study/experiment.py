@@ -17,10 +17,10 @@ from .regression import kernel_regression
 NETWORK_METHODS = {"NN1": 1, "NN2": 2}   # trained networks (chapter 03b_training): name -> depth
 
 # %% auto #0
-__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'NOTEBOOKS',
-           'check_trial_settings', 'write_json_atomic', 'result_path', 'library_versions', 'run_kernel_methods',
-           'run_network_methods', 'run_trial', 'parse_setting', 'plan_studies', 'torch_device',
-           'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
+__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'EQ_DEPTH2_EPOCHS',
+           'NOTEBOOKS', 'check_trial_settings', 'write_json_atomic', 'result_path', 'library_versions',
+           'run_kernel_methods', 'run_network_methods', 'run_trial', 'equivalence_studies', 'parse_setting',
+           'plan_studies', 'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
 TRIAL_DEFAULTS = dict(
@@ -40,6 +40,8 @@ TRIAL_DEFAULTS = dict(
     batch_size=8,                   # SGD batch size
     val_split=0.3,                  # Keras validation_split: the last 30% of the training rows are never trained on
     nn_dtype="float32",             # float32 as the paper, or float64
+    task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem (chapter 06_equivalence)
+    eq_depth=1,                     # depth of the network of an equivalence trial
     fail_trials=[],                 # testing aid: trial indices that raise on purpose
     out_dir="",                     # where trial_NNNN.json goes ('' = a new temporary directory)
 )
@@ -56,14 +58,19 @@ def check_trial_settings(p):
     if unknown: raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(TRIAL_DEFAULTS)}")
     check_data_settings(p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
     if p["kernel_convention"] not in CONVENTIONS: raise ValueError(f"unknown kernel_convention {p['kernel_convention']!r}; use one of {CONVENTIONS}")
-    if not p["methods"]: raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
+    if p["task"] not in ("table", "equivalence"): raise ValueError(f"task must be 'table' or 'equivalence', got {p['task']!r}")
+    if p["task"] == "equivalence":
+        from ntk_study.training import check_training_settings
+        if p["eq_depth"] not in NETWORK_METHODS.values(): raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {p['eq_depth']!r}")
+        check_training_settings(p["eq_depth"], p["nn_width"], p[f"nn{p['eq_depth']}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
+    if p["nn_dtype"] not in ("float32", "float64"): raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
+    if not p["methods"] and p["task"] == "table": raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
     for m in p["methods"]:
         if m not in NETWORK_METHODS: parse_kernel_name(m)
     if any(m in NETWORK_METHODS for m in p["methods"]):
         from ntk_study.training import check_training_settings
         for m, depth in NETWORK_METHODS.items():
             if m in p["methods"]: check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
-        if p["nn_dtype"] not in ("float32", "float64"): raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
     if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0): raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
     if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0: raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
 
@@ -126,6 +133,18 @@ def run_trial(**settings):
     check_trial_settings(p)
     if p["trial"] in p["fail_trials"]: raise RuntimeError(f"trial {p['trial']} fails on purpose (fail_trials = {p['fail_trials']})")
     t0 = time.perf_counter()
+    settings_out = {k: v for k, v in p.items() if k not in ("out_dir", "run_checks", "fail_trials", "progress")}
+    if p["task"] == "equivalence":
+        from ntk_study.equivalence import equivalence_trial
+        depth = p["eq_depth"]
+        eq = equivalence_trial(p["seed"], p["nn_width"], depth=depth, epochs=p[f"nn{depth}_epochs"], lr=p["lr"], batch_size=p["batch_size"],
+                               val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"], d_in=p["d_in"],
+                               test_fraction=p["test_fraction"], nn_dtype=p["nn_dtype"],
+                               progress=settings.get("progress"))
+        data_settings, rmse = eq.pop("data"), eq.pop("rmse")
+        seconds = dict(eq.pop("seconds"), finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        return dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=data_settings, rmse=rmse, timings=seconds,
+                    versions=library_versions(), equivalence=eq)
     data = simulate(p["seed"], p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
     t_data = time.perf_counter() - t0
     kernels = [m for m in p["methods"] if m not in NETWORK_METHODS]
@@ -135,7 +154,6 @@ def run_trial(**settings):
         r, s, networks = run_network_methods(data, nets, p, progress=settings.get("progress"))
         rmse.update(r); seconds.update(s)
     seconds.update(simulate=t_data, total=time.perf_counter() - t0, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    settings_out = {k: v for k, v in p.items() if k not in ("out_dir", "run_checks", "fail_trials", "progress")}
     out = dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=data.settings,
                rmse=rmse, timings=seconds, versions=library_versions())
     if networks: out["networks"] = networks
@@ -161,6 +179,21 @@ PRESETS["quick"] = dict(description="make study's default: both kernel studies (
                                     "(10 trials, NN1/NN2 at width 500 for 300 epochs instead of 10000 and 3000/6000)",
                         studies={**PRESETS["paper-kernels"]["studies"], **PRESETS["exact-kernels"]["studies"],
                                  "quick-networks": dict(n_trials=10, settings=QUICK_NETWORKS)})
+def equivalence_studies(depth, widths, n_trials, label, **settings):
+    "One study per width: the network of `depth` against the theorem (chapter 06_equivalence)."
+    return {f"d{depth}-{label}-w{w:05d}": dict(n_trials=n_trials(w) if callable(n_trials) else n_trials,
+                                               settings={**NETWORK_STUDY, **settings, "task": "equivalence", "eq_depth": depth, "nn_width": w})
+            for w in widths}
+EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
+PRESETS["equivalence"] = dict(
+    description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, against their linearisation "
+                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; about 1 h on 2 cores",
+    studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 2 if w > 8192 else 3, "paper", data_convention="paper"),
+             **equivalence_studies(1, [32, 256, 2048, 8192], 2, "exact", data_convention="exact"),
+             **equivalence_studies(1, [128, 2048], 2, "paper-v0", data_convention="paper", val_split=0.0),
+             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 2, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS)})
+PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", data_convention="paper", nn1_epochs=300))
+PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "nbs" if "__file__" in globals() else Path.cwd()   # the notebooks beside the package
 
 def parse_setting(key, value):
@@ -230,16 +263,18 @@ def torch_device():
     return default_device()
 
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
-    "Training seconds per trial for the NN methods of `settings`, extrapolated from a few timed SGD steps here."
+    "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
     import torch
     from ntk_study.training import FastNTKNetworks, keras_split
     dtype = getattr(torch, settings["nn_dtype"]); dev = torch_device()
     n_fit = keras_split(_n_train(settings), settings["val_split"])
+    if settings["task"] == "equivalence": nets = [(settings["eq_depth"], [False, True])]        # the network and its centred twin, together
+    else: nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in settings["methods"]]
     total = 0.0
-    for m, depth in NETWORK_METHODS.items():
-        if m not in settings["methods"]: continue
-        fast = FastNTKNetworks(depth, settings["nn_width"], settings["d_in"], [0], dtype=dtype, device=dev)
-        Xb = torch.randn(1, settings["batch_size"], settings["d_in"], dtype=dtype, device=dev); yb = torch.zeros(1, settings["batch_size"], dtype=dtype, device=dev)
+    for depth, centred in nets:
+        fast = FastNTKNetworks(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
+        Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
+        yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
         steps = probe_steps[depth - 1] if settings["nn_width"] >= 4000 else 30
         fast.sgd_step(Xb, yb, 0.0)
         t = time.perf_counter()
@@ -260,35 +295,46 @@ def run_summary(directory, quiet=False):
     if not quiet: print((directory / "summary.md").read_text())
 
 def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False):
-    "Run every trial of a preset (resuming), then the summaries; returns the number of failed trials."
+    "Run every trial of a preset (resuming; the trials of all its studies share one pool of workers, longest first), then the summaries; returns the number of failed trials."
     from tqdm.auto import tqdm
-    plan = plan_studies(preset, n_trials, Path(out).resolve() if out else None, overrides)
+    out = Path(out).resolve() if out else None
+    plan = plan_studies(preset, n_trials, out, overrides)
     notebook = Path(notebook or NOTEBOOKS / "04_experiment.ipynb")
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1:   # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores (kernels inherit this)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"): os.environ[var] = "1"
-    n_failed = 0
-    for name, directory, n, settings in plan:
-        if any(m in NETWORK_METHODS for m in settings["methods"]):
-            per_trial = estimate_network_seconds(settings)
-            todo_n = sum(not result_path(directory, i).exists() for i in range(n))
-            print(f"{name}: estimated training time {per_trial:,.0f} s per trial on this machine ({torch_device()}), "
-                  f"about {per_trial * todo_n / jobs / 3600:,.1f} h for {todo_n} trials on {jobs} workers")
-        with _directory_lock(directory):
+        import torch; torch.set_num_threads(1)   # the probes below run in this process
+    n_failed, queue = 0, []
+    with contextlib.ExitStack() as locks:
+        for name, directory, n, settings in plan:
+            locks.enter_context(_directory_lock(directory))
             write_json_atomic(dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings), directory / "run.json")
             todo = [i for i in range(n) if not result_path(directory, i).exists()]
-            print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run, {jobs} workers)")
-            with ThreadPoolExecutor(jobs) as ex, tqdm(total=len(todo), desc=name, unit="trial", disable=quiet or None) as bar:
-                for fut in as_completed([ex.submit(_run_one, notebook, directory, i, settings) for i in todo]):
-                    trial, error, secs = fut.result()
-                    _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok", error=error, seconds=round(secs, 2))
-                    if error:
-                        n_failed += 1
-                        tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
-                    bar.update()
-            if any(directory.glob("trial_*.json")): run_summary(directory, quiet=quiet)
+            per_trial = estimate_network_seconds(settings) if todo and (settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"])) else 0.0
+            est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
+            if not quiet or len(plan) < 8: print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
+            queue += [(per_trial, name, directory, i, settings) for i in todo]
+        queue.sort(key=lambda q: -q[0])   # longest first: the workers finish together
+        if queue and queue[0][0]: print(f"{len(queue)} trials, estimated {sum(q[0] for q in queue) / jobs / 3600:,.2f} h of training on {jobs} workers")
+        with ThreadPoolExecutor(jobs) as ex, tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None) as bar:
+            futures = {ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings) for _, name, directory, i, settings in queue}
+            for fut in as_completed(futures):
+                name, directory, settings = futures[fut]
+                trial, error, secs = fut.result()
+                _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok", error=error, seconds=round(secs, 2))
+                if error:
+                    n_failed += 1
+                    tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
+                bar.update()
+        for name, directory, n, settings in plan:
+            if settings["task"] == "table" and any(directory.glob("trial_*.json")): run_summary(directory, quiet=quiet)
+        eq_dirs = {directory.parent for name, directory, n, settings in plan if settings["task"] == "equivalence"}
+        for d in sorted(eq_dirs):
+            from ntk_study.equivalence import equivalence_report
+            equivalence_report(d, quiet=quiet)
     if n_failed: print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
     return n_failed
+
 
 # %% ../nbs/04_experiment.ipynb #5dd2a61f
 def main(argv=None):

@@ -83,26 +83,43 @@ class TrainResult:
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
 class FastNTKNetworks:
-    "T NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T / sqrt(fan_in), trained by explicit SGD."
-    def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None):
+    """T NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T / sqrt(fan_in), trained by explicit SGD.
+    `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
+    def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False):
         self.depth, self.width, self.d_in = depth, width, d_in
         self.device = torch.device(device) if device is not None else default_device()
         self.dtype = dtype
         self.plan = layer_plan("NTKNN", depth, width, d_in)
-        nets = [make_network("NTKNN", depth, width, d_in, seed=s, dtype=dtype, device=self.device) for s in init_seeds]
+        self.T = len(init_seeds)
+        centred = [bool(centred)] * self.T if np.ndim(centred) == 0 else [bool(c) for c in centred]
+        if len(centred) != self.T: raise ValueError(f"centred has {len(centred)} entries for {self.T} networks")
+        # members: the plain networks that are actually trained; network t is the sum of coef * member over its members
+        owner = [t for t, c in enumerate(centred) for _ in range(2 if c else 1)]
+        coef = [s for c in centred for s in ((2 ** -0.5, -(2 ** -0.5)) if c else (1.0,))]
+        self.plain = not any(centred)
+        self.owner = torch.tensor(owner, device=self.device)
+        self.coef = torch.tensor(coef, dtype=dtype, device=self.device)
+        nets = [make_network("NTKNN", depth, width, d_in, seed=init_seeds[t], dtype=dtype, device=self.device) for t in owner]
         with torch.no_grad():
             self.E = [torch.stack([n.weights[l].T * self.plan[l][3] for n in nets]).contiguous() for l in range(depth + 1)]
             self.b = [torch.stack([n.biases[l] for n in nets]).contiguous() for l in range(depth + 1)]
-        self.T = len(init_seeds)
+
+    def combine(self, per_member, power=1):
+        "Sum coef^power * x over the members of each network: (members, ...) -> (T, ...)."
+        if self.plain: return per_member
+        c = (self.coef ** power).reshape(-1, *([1] * (per_member.dim() - 1)))
+        return torch.zeros(self.T, *per_member.shape[1:], dtype=per_member.dtype, device=per_member.device).index_add_(0, self.owner, c * per_member)
 
     def forward(self, X, keep=False):
-        "Outputs (T, m) for inputs X (T, m, d); with keep=True also the pre-activations and activations."
-        h, zs, hs = X, [], [X]
+        "Outputs (T, m) for inputs X (T, m, d); with keep=True also every member's pre-activations and activations."
+        h = X if self.plain else X[self.owner]
+        zs, hs = [], [h]
         for l in range(self.depth + 1):
             z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
             if l < self.depth:
                 zs.append(z); h = torch.relu(z); hs.append(h)
-        return (z[..., 0], zs, hs) if keep else z[..., 0]
+        f = self.combine(z[..., 0])
+        return (f, zs, hs) if keep else f
 
     @torch.no_grad()
     def sgd_step(self, Xb, yb, lr):
@@ -110,6 +127,7 @@ class FastNTKNetworks:
         f, zs, hs = self.forward(Xb, keep=True)
         r = f - yb
         g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)                      # dL/df, (T, B, 1)
+        if not self.plain: g = self.coef[:, None, None] * g[self.owner]   # each member's share
         for l in range(self.depth, -1, -1):
             if l:   # a hidden-to-hidden layer as (E_l g^T)^T: the same numbers, but BLAS streams E_l in its stored order (2x faster for NN2)
                 back = torch.bmm(g, self.E[l].transpose(1, 2)) if self.E[l].shape[2] == 1 else torch.bmm(self.E[l], g.transpose(1, 2)).transpose(1, 2)
@@ -120,32 +138,35 @@ class FastNTKNetworks:
             g = g_below
         return (r * r).mean(1)
 
-    def to_network(self, t):
-        "Trial t as a `ReLUNetwork` (for the empirical NTK and checks)."
+    def to_network(self, member):
+        "Member network `member` (network t when nothing is centred) as a `ReLUNetwork` (for the empirical NTK and checks)."
         net = make_network("NTKNN", self.depth, self.width, self.d_in, seed=0, dtype=self.dtype, device=self.device)
         with torch.no_grad():
             for l in range(self.depth + 1):
-                net.weights[l].copy_(self.E[l][t].T / self.plan[l][3]); net.biases[l].copy_(self.b[l][t])
+                net.weights[l].copy_(self.E[l][member].T / self.plan[l][3]); net.biases[l].copy_(self.b[l][member])
         return net
+
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
 @torch.no_grad()
 def layerwise_ntk(fast, X):
-    "Empirical NTK (T, m, m) of every trial on inputs X (T, m, d), from the backward vectors of each layer."
+    "Empirical NTK (T, m, m) of every network on inputs X (T, m, d), from the backward vectors of each layer (a centred pair: the mean of its two members')."
     f, zs, hs = fast.forward(X, keep=True)
-    g = torch.ones_like(f).unsqueeze(-1)
-    ntk = torch.zeros(X.shape[0], X.shape[1], X.shape[1], dtype=X.dtype, device=X.device)
+    g = torch.ones(hs[0].shape[0], hs[0].shape[1], 1, dtype=X.dtype, device=X.device)
+    ntk = torch.zeros(hs[0].shape[0], X.shape[1], X.shape[1], dtype=X.dtype, device=X.device)
     for l in range(fast.depth, -1, -1):
         sw2 = fast.plan[l][3] ** 2
         ntk += (g @ g.transpose(1, 2)) * (1.0 + sw2 * hs[l] @ hs[l].transpose(1, 2))
         if l: g = torch.ops.aten.threshold_backward(torch.bmm(g, fast.E[l].transpose(1, 2)), zs[l - 1], 0.0)
-    return ntk
+    return fast.combine(ntk, power=2)
+
 
 # %% ../nbs/03b_training.ipynb #224b13c6
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_size=8, val_split=0.3, init_seed=0, order_seed=None,
-          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None):
+          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None, centred=False):
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
-    Several trials at once: give X_train (T, n, d), y_train (T, n), X_test (T, m, d) and `init_seed`/`order_seed` as lists of T."""
+    Several trials at once: give X_train (T, n, d), y_train (T, n), X_test (T, m, d) and `init_seed`/`order_seed` as lists of T.
+    `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies instead (f_0 = 0, the same NTK)."""
     dev = torch.device(device) if device is not None else default_device()
     single = np.ndim(X_train) == 2
     init_seeds = [init_seed] if single else list(init_seed)
@@ -159,7 +180,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
     if orders is None: orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
     orders = orders.reshape(T, epochs, n_fit).to(dev)
-    fast = FastNTKNetworks(depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev)
+    fast = FastNTKNetworks(depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred)
     W0 = [E.clone() for E in fast.E]; b0 = [b.clone() for b in fast.b]
     Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
     m = min(ntk_rows, n_fit)
@@ -186,12 +207,16 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
     with torch.no_grad():
         pred = fast.forward(Xte).double().cpu().numpy()
         ntk1 = layerwise_ntk(fast, Xfit[:, :m]) if m else None
-        wch = [((E - E0).flatten(1).norm(dim=1) / E0.flatten(1).norm(dim=1)).cpu().numpy() for E, E0 in zip(fast.E, W0)]
-        bch = [((b - bb).norm(dim=1) / bb.norm(dim=1)).cpu().numpy() for b, bb in zip(fast.b, b0)]
+        def rel(new, old):   # ||new - old|| / ||old|| over all members of each network
+            sq = lambda x: x.flatten(1).pow(2).sum(1)
+            return torch.sqrt(fast.combine(sq(new - old), power=0) / fast.combine(sq(old), power=0)).cpu().numpy()
+        wch = [rel(E, E0) for E, E0 in zip(fast.E, W0)]
+        bch = [rel(b, bb) for b, bb in zip(fast.b, b0)]
         nch = ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy() if m else np.full(T, np.nan)
     val = np.array(val_rmse).T if val_rmse else np.zeros((T, 0))
     settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
                     dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every, ntk_rows=m)
+    centred = [bool(centred)] * T if np.ndim(centred) == 0 else [bool(c) for c in centred]
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch], float(nch[t]),
-                       bool(diverged[t]), e_run, seconds / T, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t])) for t in range(T)]
+                       bool(diverged[t]), e_run, seconds / T, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=centred[t])) for t in range(T)]
     return out[0] if single else out
