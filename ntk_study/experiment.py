@@ -187,11 +187,11 @@ def equivalence_studies(depth, widths, n_trials, label, **settings):
 EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
 PRESETS["equivalence"] = dict(
     description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, against their linearisation "
-                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; about 1 h on 2 cores",
-    studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 2 if w > 8192 else 3, "paper", data_convention="paper"),
-             **equivalence_studies(1, [32, 256, 2048, 8192], 2, "exact", data_convention="exact"),
-             **equivalence_studies(1, [128, 2048], 2, "paper-v0", data_convention="paper", val_split=0.0),
-             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 2, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS)})
+                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; about 1.5 h on 2 cores",
+    studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"),
+             **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
+             **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
+             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS)})
 PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", data_convention="paper", nn1_epochs=300))
 PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "nbs" if "__file__" in globals() else Path.cwd()   # the notebooks beside the package
