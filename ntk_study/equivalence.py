@@ -4,7 +4,9 @@
 
 # %% ../nbs/06_equivalence.ipynb #06d3303d
 from __future__ import annotations
-import math, time
+import csv, json, math, time
+from datetime import datetime
+from pathlib import Path
 import numpy as np
 import torch
 from .data import simulate
@@ -14,7 +16,9 @@ from .networks import default_device
 from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'linearised_sgd', 'equivalence_trial']
+__all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'linearised_sgd', 'equivalence_trial',
+           'theorem_trial', 'series_name', 'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem',
+           'theorem_rows', 'equivalence_report', 'plot_equivalence']
 
 # %% ../nbs/06_equivalence.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -96,4 +100,206 @@ def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8,
                 rmse=rmse, dist=dist, dist_move=dist_move, lazy=lazy, ntk_init_error=ntk_init_error,
                 seconds=dict(train=t_train, total=time.perf_counter() - t0),
                 preds={k: [float(f"{x:.8g}") for x in v] for k, v in dict(preds, f0=f0t).items()})
+
+
+# %% ../nbs/06_equivalence.ipynb #e7a0c002
+PAPER_EPOCHS = {1: 3000, 2: 6000}
+
+def theorem_trial(seed, width=10000, depths=(1, 2), epochs=None, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper",
+                  n_obs=1000, d_in=15, test_fraction=0.33):
+    """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for time T on the
+    fitted rows, with the analytic NTK and the initial function of the network the trial would train (same seed, float32 as trained)."""
+    epochs = {**PAPER_EPOCHS, **(epochs or {})}
+    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
+    n_fit = check_training_settings(max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train))
+    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
+    X_all = torch.as_tensor(np.vstack([Xf, d.X_test]), dtype=torch.float32)[None]
+    rmse, times = {}, {}
+    score = lambda pred: float(np.sqrt(np.mean((pred - d.y_test) ** 2)))
+    for depth in depths:
+        net = FastNTKNetworks(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
+        with torch.no_grad(): f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
+        del net
+        name, T = f"NTKNN{depth}", sgd_time(lr, batch_size, epochs[depth])
+        K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
+        rmse[f"NN{depth} theorem"] = score(GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name).predict(T))
+        rmse[f"NN{depth} theorem, f0=0"] = score(GradientFlowPredictor(K, yf, Kt, name=name).predict(T))
+        rmse[f"NN{depth} untrained"] = score(f0[n_fit:])
+        rmse[f"NTKJ{depth} paper"] = score(kernel_regression(kernel_matrix(f"NTKJ{depth}", d.X_train, convention="paper"), d.y_train,
+                                                             kernel_matrix(f"NTKJ{depth}", d.X_test, d.X_train, convention="paper"), name=f"NTKJ{depth}"))
+        times[f"NN{depth}"] = T
+    return dict(data=d.settings, rmse=rmse, T=times, n_fit=n_fit, width=width, seed=seed)
+
+
+# %% ../nbs/06_equivalence.ipynb #e7a0c001
+DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
+GAP_CHAIN = [   # the paper's comparison reached from the trained network one change at a time: (predictor, what changed)
+    ("NN", "the trained network"), ("NTK f0,T", "finite width: the theorem's prediction for the same run"),
+    ("NTK 0,T", "initial function: f0 set to 0"), ("NTK 0,inf", "finite time: T = infinity"),
+    ("NTK 0,inf,all", "held-out rows: all training rows fitted"), ("paper NTKJ", "kernel: the paper's NTKJ (paper convention) for the exact NTK")]
+
+def series_name(s):
+    "A sweep's label: depth, data convention, validation split and epochs."
+    depth = s["eq_depth"]
+    return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {s[f'nn{depth}_epochs']} epochs"
+
+def load_equivalence(directory):
+    "`{series: {width: [trial results]}}` from every `*/trial_*.json` of an equivalence run."
+    out, order = {}, {}
+    for f in sorted(Path(directory).glob("*/trial_*.json")):
+        r = json.loads(f.read_text())
+        if "equivalence" not in r: continue
+        s = r["settings"]; name = series_name(s)
+        order[name] = (s["eq_depth"], s["val_split"] != 0.3, s["data_convention"] != "paper")   # the paper's setting first
+        out.setdefault(name, {}).setdefault(s["nn_width"], []).append(r)
+    return {k: dict(sorted(out[k].items())) for k in sorted(out, key=order.get)}
+
+def _mean_se(values):
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
+
+def equivalence_rows(series):
+    "Long-format rows `(width, quantity, n, mean, se)` of one series: test RMSEs, distances and lazy-training diagnostics (se: sample SD / sqrt(n))."
+    rows = []
+    for w, rs in series.items():
+        q = {f"rmse {k}": [r["rmse"][k] for r in rs] for k in rs[0]["rmse"]}
+        q.update({f"dist {k}": [r["equivalence"]["dist"][k] for r in rs] for k in DISTANCES})
+        q.update({f"dist_move {k}": [r["equivalence"]["dist_move"][k] for r in rs] for k in rs[0]["equivalence"]["dist_move"]})
+        for net in ("NN", "NNc"):
+            lz = [r["equivalence"]["lazy"][net] for r in rs]
+            q[f"lazy {net} ntk_change"] = [z["ntk_change"] for z in lz]
+            for l in range(len(lz[0]["weight_change"])): q[f"lazy {net} weight_change layer {l}"] = [z["weight_change"][l] for z in lz]
+        q["ntk_init_error"] = [r["equivalence"]["ntk_init_error"] for r in rs]
+        q["seconds"] = [r["timings"]["total"] for r in rs]
+        rows += [(w, k, len(v), *_mean_se(v)) for k, v in q.items()]
+    return rows
+
+def width_slope(widths, values):
+    "Least-squares slope of log(values) against log(width)."
+    return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
+
+def _table(header, rows): return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows])
+def _pm(m, se, digits=4): return f"{m:.{digits}f}" + (f" ± {se:.{digits}f}" if math.isfinite(se) else "")
+def _pct(m, se): return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
+
+def _wall_hours(directory):
+    "Wall-clock hours of the run from its logs (first start to last finish) and the summed trial hours."
+    starts, ends, total = [], [], 0.0
+    for log in Path(directory).glob("*/run_log.jsonl"):
+        for line in log.read_text().splitlines():
+            try: e = json.loads(line)
+            except json.JSONDecodeError: continue
+            if e.get("status") != "ok": continue
+            end = datetime.fromisoformat(e["at"]).timestamp()
+            starts.append(end - e["seconds"]); ends.append(end); total += e["seconds"]
+    return ((max(ends) - min(starts)) / 3600, total / 3600) if ends else (float("nan"), float("nan"))
+
+TABLE_COLUMNS = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem"), ("rmse paper NTKJ", "paper's NTKJ"),
+                 ("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
+                 ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"), ("ntk_init_error", "NTK at init off")]
+
+def load_theorem(directory):
+    "Results of the `theorem` trials (task=theorem) of a run directory, by trial."
+    rs = [json.loads(f.read_text()) for f in sorted(Path(directory).glob("*/trial_*.json"))]
+    return sorted((r for r in rs if "theorem" in r), key=lambda r: r["trial"])
+
+def theorem_rows(results):
+    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se = std(ddof=0) / sqrt(n) as the paper's Table 1."
+    from ntk_study.summary import TABLE1
+    rows = []
+    for k in results[0]["rmse"]:
+        v = np.array([r["rmse"][k] for r in results])
+        ref = TABLE1.get(k.split()[0]) if ("theorem" in k and "f0=0" not in k) or k.endswith(" paper") else None
+        rows.append((k, len(v), float(v.mean()), float(v.std() / math.sqrt(len(v))), ref))
+    ratio = np.array([r["rmse"]["NN2 theorem"] / r["rmse"]["NN1 theorem"] - 1 for r in results])
+    rows.append(("NN2 / NN1 - 1 (theorem)", len(ratio), float(ratio.mean()), float(ratio.std() / math.sqrt(len(ratio))), (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan"))))
+    return rows
+
+def equivalence_report(directory, quiet=False, figures=True):
+    "Tables (summary.md, summary.csv) and figures of an equivalence run directory; returns `{series: rows}`."
+    directory = Path(directory)
+    data, theorem = load_equivalence(directory), load_theorem(directory)
+    if not data and not theorem: raise ValueError(f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or theorem)")
+    wall, summed = _wall_hours(directory)
+    allrows = {name: equivalence_rows(series) for name, series in data.items()}
+    md = ["# Equivalence: trained networks against the NTK theorem", "",
+          f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps; {summed:.2f} h of trial time, "
+          f"{wall:.2f} h wall-clock. Means ± standard errors (sample SD / sqrt(n)) over the trials of each width; distances are "
+          "||a - b|| / ||theorem|| on the 330 test rows (the centred network's against its own theorem, f0 = 0). "
+          "'NTK moved': relative change of the empirical NTK on 64 training rows during training; "
+          "'NTK at init off': ||empirical NTK at init - analytic NTK|| / ||analytic|| on the fitted rows.", ""]
+    csv_rows = []
+    if theorem:
+        rows = theorem_rows(theorem)
+        r0 = theorem[0]["theorem"]
+        md += ["## The theorem's prediction for the paper's networks (no training)", "",
+               f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:g} (NN1) and {r0['T']['NN2']:g} (NN2); "
+               "f0: the initial function of the network the trial would train. SE as Table 1 (SD with ddof 0 / sqrt(n)).", "",
+               _table(["predictor", "n", "mean test RMSE", "Table 1"], [[k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
+                       "" if ref is None else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%")] for k, n, m, se, ref in rows]), ""]
+        csv_rows += [("theorem (no training)", r0["width"], k, n, m, se) for k, n, m, se, _ in rows]
+    for name, rows in allrows.items():
+        get = {(w, q): (n, m, se) for w, q, n, m, se in rows}
+        widths = list(data[name])
+        md += [f"## {name}", ""]
+        table = []
+        for w in widths:
+            cells = [str(w), str(get[(w, "rmse NN")][0])]
+            for q, _ in TABLE_COLUMNS:
+                n, m, se = get[(w, q)]
+                cells.append(_pm(m, se) if q.startswith("rmse") else _pct(m, se))
+            table.append(cells)
+        md += [_table(["width", "n"] + [h for _, h in TABLE_COLUMNS], table), ""]
+        if len(widths) >= 3:
+            md.append("Fitted slopes of log(distance) against log(width): " + ", ".join(
+                f"{k} {width_slope(widths, [get[(w, 'dist ' + k)][1] for w in widths]):+.2f}" for k in DISTANCES) + ".")
+            md.append("")
+        w = widths[-1]
+        ref = get[(w, "rmse paper NTKJ")][1]
+        chain = []
+        for i, (k, what) in enumerate(GAP_CHAIN):
+            n, m, se = get[(w, f"rmse {k}")]
+            step = "" if i == 0 else f"{m - get[(w, f'rmse {GAP_CHAIN[i - 1][0]}')][1]:+.4f}"
+            chain.append([k, what, _pm(m, se), step, f"{m / ref:.2f}"])
+        md += [f"The paper's gap at width {w}, one change at a time (RMSE on the test rows; last column: ratio to the paper's kernel predictor):", "",
+               _table(["predictor", "change", "RMSE", "step", "x paper's"], chain), ""]
+        csv_rows += [(name, *r) for r in rows]
+    (directory / "summary.md").write_text("\n".join(md))
+    with open(directory / "summary.csv", "w", newline="") as f:
+        wr = csv.writer(f); wr.writerow(["series", "width", "quantity", "n", "mean", "se"]); wr.writerows(csv_rows)
+    if figures and data: plot_equivalence(directory, data, allrows)
+    if not quiet: print("\n".join(md))
+    return allrows
+
+def plot_equivalence(directory, data, allrows):
+    "distances.png, rmse.png and lazy.png: one panel per sweep."
+    import matplotlib; matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    names = list(data)
+    def panel(fname, draw, ylabel, log_y=True):
+        ncol = min(2, len(names)); nrow = -(-len(names) // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 4.2 * nrow), squeeze=False)
+        for ax in axes.flat[len(names):]: ax.axis("off")
+        for ax, name in zip(axes.flat, names):
+            get = {(w, q): (m, se) for w, q, n, m, se in allrows[name]}; widths = list(data[name])
+            draw(ax, widths, get); ax.set_xscale("log", base=2)
+            if log_y: ax.set_yscale("log")
+            ax.set_title(name, fontsize=9); ax.set_xlabel("width"); ax.grid(alpha=0.3); ax.legend(fontsize=7)
+        for row in axes: row[0].set_ylabel(ylabel)
+        fig.tight_layout()
+        fig.savefig(directory / fname, dpi=100, metadata={"Software": None}); plt.close(fig)
+    def curve(ax, widths, get, q, label, slope=False, **kw):
+        m = np.array([get[(w, q)][0] for w in widths]); se = np.nan_to_num([get[(w, q)][1] for w in widths])
+        if slope and len(widths) >= 3: label += f" (slope {width_slope(widths, m):+.2f})"
+        ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
+    panel("distances.png", lambda ax, ws, g: [curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-")
+                                             for k in DISTANCES], "relative distance on the test rows")
+    panel("rmse.png", lambda ax, ws, g: [curve(ax, ws, g, f"rmse {k}", k) for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")],
+          "test RMSE")
+    def lazy(ax, ws, g):
+        layers = sorted({q for (_, q) in g if q.startswith("lazy NN weight_change")})
+        for q in layers: curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
+        curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
+        curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
+    panel("lazy.png", lazy, "relative change / error")
 

@@ -17,10 +17,11 @@ from .regression import kernel_regression
 NETWORK_METHODS = {"NN1": 1, "NN2": 2}   # trained networks (chapter 03b_training): name -> depth
 
 # %% auto #0
-__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'EQ_DEPTH2_EPOCHS',
-           'NOTEBOOKS', 'check_trial_settings', 'write_json_atomic', 'result_path', 'library_versions',
-           'run_kernel_methods', 'run_network_methods', 'run_trial', 'equivalence_studies', 'parse_setting',
-           'plan_studies', 'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
+__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'TASKS', 'KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS',
+           'EQ_DEPTH2_EPOCHS', 'NOTEBOOKS', 'check_trial_settings', 'write_json_atomic', 'result_path',
+           'library_versions', 'run_kernel_methods', 'run_network_methods', 'run_trial', 'equivalence_studies',
+           'parse_setting', 'plan_studies', 'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch',
+           'main']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
 TRIAL_DEFAULTS = dict(
@@ -40,11 +41,13 @@ TRIAL_DEFAULTS = dict(
     batch_size=8,                   # SGD batch size
     val_split=0.3,                  # Keras validation_split: the last 30% of the training rows are never trained on
     nn_dtype="float32",             # float32 as the paper, or float64
-    task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem (chapter 06_equivalence)
+    task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem; 'theorem': the theorem's
+                                    # prediction for NN1 and NN2 without training (both: chapter 06_equivalence)
     eq_depth=1,                     # depth of the network of an equivalence trial
     fail_trials=[],                 # testing aid: trial indices that raise on purpose
     out_dir="",                     # where trial_NNNN.json goes ('' = a new temporary directory)
 )
+TASKS = ("table", "equivalence", "theorem")
 _NOT_SETTABLE = {"trial", "out_dir"}   # the batch runner sets these itself
 
 def _n_train(p):
@@ -58,7 +61,10 @@ def check_trial_settings(p):
     if unknown: raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(TRIAL_DEFAULTS)}")
     check_data_settings(p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
     if p["kernel_convention"] not in CONVENTIONS: raise ValueError(f"unknown kernel_convention {p['kernel_convention']!r}; use one of {CONVENTIONS}")
-    if p["task"] not in ("table", "equivalence"): raise ValueError(f"task must be 'table' or 'equivalence', got {p['task']!r}")
+    if p["task"] not in TASKS: raise ValueError(f"task must be one of {TASKS}, got {p['task']!r}")
+    if p["task"] == "theorem":
+        from ntk_study.training import check_training_settings
+        for depth in NETWORK_METHODS.values(): check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
     if p["task"] == "equivalence":
         from ntk_study.training import check_training_settings
         if p["eq_depth"] not in NETWORK_METHODS.values(): raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {p['eq_depth']!r}")
@@ -145,6 +151,14 @@ def run_trial(**settings):
         seconds = dict(eq.pop("seconds"), finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         return dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=data_settings, rmse=rmse, timings=seconds,
                     versions=library_versions(), equivalence=eq)
+    if p["task"] == "theorem":
+        from ntk_study.equivalence import theorem_trial
+        th = theorem_trial(p["seed"], p["nn_width"], epochs={d: p[f"nn{d}_epochs"] for d in NETWORK_METHODS.values()}, lr=p["lr"],
+                           batch_size=p["batch_size"], val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"],
+                           d_in=p["d_in"], test_fraction=p["test_fraction"])
+        seconds = dict(total=time.perf_counter() - t0, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        return dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=th.pop("data"), rmse=th.pop("rmse"),
+                    timings=seconds, versions=library_versions(), theorem=th)
     data = simulate(p["seed"], p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
     t_data = time.perf_counter() - t0
     kernels = [m for m in p["methods"] if m not in NETWORK_METHODS]
@@ -187,11 +201,12 @@ def equivalence_studies(depth, widths, n_trials, label, **settings):
 EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
 PRESETS["equivalence"] = dict(
     description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, against their linearisation "
-                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; about 1.5 h on 2 cores",
+                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.7 h on 2 cores",
     studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"),
              **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
              **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
-             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS)})
+             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS),
+             "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem"))})
 PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", data_convention="paper", nn1_epochs=300))
 PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "nbs" if "__file__" in globals() else Path.cwd()   # the notebooks beside the package
@@ -328,7 +343,7 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
                 bar.update()
         for name, directory, n, settings in plan:
             if settings["task"] == "table" and any(directory.glob("trial_*.json")): run_summary(directory, quiet=quiet)
-        eq_dirs = {directory.parent for name, directory, n, settings in plan if settings["task"] == "equivalence"}
+        eq_dirs = {directory.parent for name, directory, n, settings in plan if settings["task"] in ("equivalence", "theorem")}
         for d in sorted(eq_dirs):
             from ntk_study.equivalence import equivalence_report
             equivalence_report(d, quiet=quiet)
