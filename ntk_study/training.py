@@ -4,15 +4,16 @@
 
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
-import math, time
+import math, os, sys, time, warnings
+from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np
 import torch
 from .networks import make_network, layer_plan, default_device
 
 # %% auto #0
-__all__ = ['keras_split', 'epoch_orders', 'check_training_settings', 'train_textbook', 'TrainResult', 'FastNTKNetworks',
-           'layerwise_ntk', 'train']
+__all__ = ['NN1_EPOCH_CPP', 'keras_split', 'epoch_orders', 'check_training_settings', 'train_textbook', 'TrainResult',
+           'FastNTKNetworks', 'compiled_nn1', 'layerwise_ntk', 'train']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def keras_split(n_rows, val_split):
@@ -85,7 +86,7 @@ class TrainResult:
 class FastNTKNetworks:
     """T NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T / sqrt(fan_in), trained by explicit SGD.
     `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
-    def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False):
+    def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False, compiled=None):
         self.depth, self.width, self.d_in = depth, width, d_in
         self.device = torch.device(device) if device is not None else default_device()
         self.dtype = dtype
@@ -103,6 +104,11 @@ class FastNTKNetworks:
         with torch.no_grad():
             self.E = [torch.stack([n.weights[l].T * self.plan[l][3] for n in nets]).contiguous() for l in range(depth + 1)]
             self.b = [torch.stack([n.biases[l] for n in nets]).contiguous() for l in range(depth + 1)]
+        # the compiled NN1 epoch (below) where it applies; compiled=False: never, True: required
+        fits = depth == 1 and dtype == torch.float32 and self.device.type == "cpu" and d_in == 15
+        self.compiled = compiled_nn1() if (compiled is not False and fits) else None
+        if compiled is True and self.compiled is None:
+            raise ValueError("the compiled loop serves depth 1, 15 inputs, float32 and the CPU only, and needs a C++ compiler with AVX2")
 
     def combine(self, per_member, power=1):
         "Sum coef^power * x over the members of each network: (members, ...) -> (T, ...)."
@@ -138,6 +144,17 @@ class FastNTKNetworks:
             g = g_below
         return (r * r).mean(1)
 
+    @torch.no_grad()
+    def sgd_epoch(self, Xe, ye, lr, batch_size):
+        "SGD over rows already in the epoch's order, Xe (T, n, d), ye (T, n); returns each network's mean batch loss (T,), as Keras reports it."
+        n = Xe.shape[1]
+        if self.compiled is not None and batch_size <= 8:
+            return self.compiled.nn1_epoch(self.E[0], self.b[0], self.E[1].view(len(self.owner), -1), self.b[1], Xe.contiguous(), ye.contiguous(),
+                                           self.owner, self.coef, batch_size, lr, self.plan[0][3] ** 2, self.plan[1][3] ** 2).to(self.dtype)
+        total = torch.zeros(self.T, dtype=self.dtype, device=self.device)
+        for s in range(0, n, batch_size): total += self.sgd_step(Xe[:, s:s + batch_size], ye[:, s:s + batch_size], lr) * min(batch_size, n - s)
+        return total / n
+
     def to_network(self, member):
         "Member network `member` (network t when nothing is centred) as a `ReLUNetwork` (for the empirical NTK and checks)."
         net = make_network("NTKNN", self.depth, self.width, self.d_in, seed=0, dtype=self.dtype, device=self.device)
@@ -145,6 +162,174 @@ class FastNTKNetworks:
             for l in range(self.depth + 1):
                 net.weights[l].copy_(self.E[l][member].T / self.plan[l][3]); net.biases[l].copy_(self.b[l][member])
         return net
+
+
+# %% ../nbs/03b_training.ipynb #c3e7a1e1
+NN1_EPOCH_CPP = r"""
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+// SGD epochs of depth-1 NTK networks (chapter 03b_training), AVX2 + FMA, float32. A network is one member, or a centred pair of
+// members with coefficients +-1/sqrt(2). Member m: E0 (D, N) = W0^T / sqrt(D), b0 (N), E1 (N) = W1^T / sqrt(N), b1 (1).
+// A step: each member's forward pass over blocks of 8 units (8 batch rows x 8 units in registers), then each member's backward
+// pass and update, block by block, every weight read before it is written.
+
+static inline float hsum(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_hadd_ps(lo, lo); lo = _mm_hadd_ps(lo, lo);
+    return _mm_cvtss_f32(lo);
+}
+
+struct Lanes {   // loads and stores of 8 units; the last block is masked when N is not a multiple of 8
+    __m256i mask; bool full;
+    inline __m256 load(const float* p) const { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask); }
+    inline void store(float* p, __m256 v) const { if (full) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, mask, v); }
+};
+
+struct Member { float *E0, *b0, *E1, *b1, *z; float coef; };
+
+template <int D>
+static void forward(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, float* f) {
+    const __m256 zero = _mm256_setzero_ps();
+    const int64_t stride = 8 * (int64_t)lanes.size();
+    __m256 fp[8];
+    for (int i = 0; i < 8; ++i) fp[i] = zero;
+    for (int64_t b = 0, j = 0; b < (int64_t)lanes.size(); ++b, j += 8) {
+        const Lanes& L = lanes[b];
+        __m256 acc[8];
+        const __m256 bj = L.load(m.b0 + j);
+        for (int i = 0; i < 8; ++i) acc[i] = bj;
+        for (int k = 0; k < D; ++k) {
+            const __m256 e = L.load(m.E0 + k * N + j);
+            for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(xb + i * D + k), e, acc[i]);
+        }
+        const __m256 e1 = L.load(m.E1 + j);      // masked lanes load 0: no contribution to f
+        for (int i = 0; i < 8; ++i) {
+            _mm256_store_ps(m.z + i * stride + j, acc[i]);
+            fp[i] = _mm256_fmadd_ps(_mm256_max_ps(acc[i], zero), e1, fp[i]);
+        }
+    }
+    for (int i = 0; i < 8; ++i) f[i] = hsum(fp[i]) + m.b1[0];
+}
+
+template <int D>
+static void backward_update(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, const float* g,
+                            float lr, float s0sq, float s1sq) {
+    const __m256 zero = _mm256_setzero_ps();
+    const int64_t stride = 8 * (int64_t)lanes.size();
+    __m256 gv[8];
+    float gsum = 0.0f;
+    for (int i = 0; i < 8; ++i) { gv[i] = _mm256_set1_ps(g[i]); gsum += g[i]; }
+    const __m256 c1 = _mm256_set1_ps(-lr * s1sq), c0 = _mm256_set1_ps(-lr * s0sq), clr = _mm256_set1_ps(-lr);
+    for (int64_t b = 0, j = 0; b < (int64_t)lanes.size(); ++b, j += 8) {
+        const Lanes& L = lanes[b];
+        const __m256 e1 = L.load(m.E1 + j);      // the step's old output weights, for the backward pass
+        __m256 up1 = zero, g0sum = zero, g0[8];
+        for (int i = 0; i < 8; ++i) {
+            const __m256 zi = _mm256_load_ps(m.z + i * stride + j);
+            up1 = _mm256_fmadd_ps(_mm256_max_ps(zi, zero), gv[i], up1);
+            g0[i] = _mm256_and_ps(_mm256_mul_ps(gv[i], e1), _mm256_cmp_ps(zi, zero, _CMP_GT_OQ));
+            g0sum = _mm256_add_ps(g0sum, g0[i]);
+        }
+        L.store(m.E1 + j, _mm256_fmadd_ps(c1, up1, e1));
+        L.store(m.b0 + j, _mm256_fmadd_ps(clr, g0sum, L.load(m.b0 + j)));
+        for (int k = 0; k < D; ++k) {
+            __m256 u = _mm256_mul_ps(_mm256_broadcast_ss(xb + k), g0[0]);
+            for (int i = 1; i < 8; ++i) u = _mm256_fmadd_ps(_mm256_broadcast_ss(xb + i * D + k), g0[i], u);
+            float* e = m.E0 + k * N + j;
+            L.store(e, _mm256_fmadd_ps(c0, u, L.load(e)));
+        }
+    }
+    m.b1[0] -= lr * gsum;
+}
+
+// One epoch of one network (its members), rows of X (n_fit, D) and y in the epoch's order; returns the sum of batch losses x rows.
+template <int D>
+static double epoch_network(const std::vector<Member>& members, const float* X, const float* y, int64_t n_fit, int64_t N, int64_t B,
+                            float lr, float s0sq, float s1sq) {
+    const int64_t n_blocks = (N + 7) / 8;
+    std::vector<Lanes> lanes(n_blocks);
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        alignas(32) int mk[8];
+        for (int l = 0; l < 8; ++l) mk[l] = l < N - 8 * b ? -1 : 0;
+        lanes[b] = Lanes{_mm256_load_si256((const __m256i*)mk), N - 8 * b >= 8};
+    }
+    alignas(32) float xb[8 * D];
+    double total = 0.0;
+    for (int64_t s = 0; s < n_fit; s += B) {
+        const int64_t bs = std::min<int64_t>(B, n_fit - s);
+        std::memset(xb, 0, sizeof(xb));          // rows >= bs are padding, with zero weight in the update
+        std::memcpy(xb, X + s * D, bs * D * sizeof(float));
+        float f[8] = {0}, fm[8], g[8], gm[8];
+        for (const Member& m : members) {
+            forward<D>(m, xb, lanes, N, fm);
+            for (int i = 0; i < 8; ++i) f[i] += m.coef * fm[i];
+        }
+        double loss = 0.0;
+        for (int i = 0; i < 8; ++i) {
+            if (i < bs) { const float r = f[i] - y[s + i]; loss += (double)r * r; g[i] = r * (2.0f / bs); }
+            else g[i] = 0.0f;
+        }
+        total += loss;                           // = (batch mean loss) * bs
+        for (const Member& m : members) {
+            for (int i = 0; i < 8; ++i) gm[i] = m.coef * g[i];
+            backward_update<D>(m, xb, lanes, N, gm, lr, s0sq, s1sq);
+        }
+    }
+    return total;
+}
+
+// Networks t = 0..T-1, members grouped by `owner` (members of a network adjacent), one epoch each, in parallel over networks.
+// Returns each network's mean batch loss (T,).
+torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, torch::Tensor b1, torch::Tensor X, torch::Tensor y,
+                        torch::Tensor owner, torch::Tensor coef, int64_t B, double lr, double s0sq, double s1sq) {
+    for (auto* t : {&E0, &b0, &E1, &b1, &X, &y, &coef})
+        TORCH_CHECK(t->dtype() == torch::kFloat32 && t->is_contiguous() && t->device().is_cpu(), "nn1_epoch: contiguous float32 CPU tensors expected");
+    TORCH_CHECK(owner.dtype() == torch::kInt64 && owner.is_contiguous(), "nn1_epoch: owner must be contiguous int64");
+    TORCH_CHECK(E0.size(1) == 15 && B >= 1 && B <= 8, "nn1_epoch: compiled for 15 inputs and batches of at most 8 rows");
+    const int64_t M = E0.size(0), D = E0.size(1), N = E0.size(2), T = X.size(0), n_fit = X.size(1), padded = 8 * ((N + 7) / 8);
+    const int64_t* own = owner.data_ptr<int64_t>();
+    std::vector<int64_t> first(T + 1, M);
+    for (int64_t m = M - 1; m >= 0; --m) first[own[m]] = m;
+    auto out = torch::empty({T}, torch::kFloat64);
+    double* o = out.data_ptr<double>();
+    at::parallel_for(0, T, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            std::vector<Member> members;
+            for (int64_t m = first[t]; m < M && own[m] == t; ++m)
+                members.push_back(Member{E0.data_ptr<float>() + m * D * N, b0.data_ptr<float>() + m * N, E1.data_ptr<float>() + m * N,
+                                         b1.data_ptr<float>() + m, static_cast<float*>(std::aligned_alloc(32, sizeof(float) * 8 * padded)),
+                                         coef.data_ptr<float>()[m]});
+            o[t] = epoch_network<15>(members, X.data_ptr<float>() + t * n_fit * D, y.data_ptr<float>() + t * n_fit, n_fit, N, B,
+                                     (float)lr, (float)s0sq, (float)s1sq) / n_fit;
+            for (auto& m : members) std::free(m.z);
+        }
+    });
+    return out;
+}
+"""
+_COMPILED = {}
+
+def compiled_nn1(verbose=False):
+    """The compiled NN1 epoch as a module, built on first use (about a minute; torch caches the build per machine).
+    None where it cannot be built (no C++ compiler, no AVX2) or is switched off with NTK_STUDY_COMPILED=0: the torch loop is used then."""
+    if "nn1" not in _COMPILED:
+        mod = None
+        if os.environ.get("NTK_STUDY_COMPILED", "1") != "0" and torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
+            try:
+                from torch.utils.cpp_extension import load_inline, _get_build_directory
+                if not any(Path(_get_build_directory("ntk_study_nn1", False)).glob("*.so")):
+                    print("ntk_study: compiling the NN1 training loop (once per machine, about a minute)", file=sys.stderr, flush=True)
+                mod = load_inline("ntk_study_nn1", cpp_sources=NN1_EPOCH_CPP, functions=["nn1_epoch"], extra_cflags=["-O3", "-mavx2", "-mfma"], verbose=verbose)
+            except Exception as e:
+                warnings.warn(f"the compiled NN1 loop could not be built ({type(e).__name__}: {str(e)[:300]}); the torch loop is used instead")
+        _COMPILED["nn1"] = mod
+    return _COMPILED["nn1"]
 
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
@@ -163,7 +348,7 @@ def layerwise_ntk(fast, X):
 
 # %% ../nbs/03b_training.ipynb #224b13c6
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_size=8, val_split=0.3, init_seed=0, order_seed=None,
-          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None, centred=False):
+          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None, centred=False, compiled=None):
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
     Several trials at once: give X_train (T, n, d), y_train (T, n), X_test (T, m, d) and `init_seed`/`order_seed` as lists of T.
     `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies instead (f_0 = 0, the same NTK)."""
@@ -180,7 +365,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
     if orders is None: orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
     orders = orders.reshape(T, epochs, n_fit).to(dev)
-    fast = FastNTKNetworks(depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred)
+    fast = FastNTKNetworks(depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred, compiled=compiled)
     W0 = [E.clone() for E in fast.E]; b0 = [b.clone() for b in fast.b]
     Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
     m = min(ntk_rows, n_fit)
@@ -193,10 +378,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
     e_run = 0
     for e in bar:
         Xe, ye = Xfit[ar, orders[:, e]], yfit[ar, orders[:, e]]          # the epoch's rows, gathered once
-        total = torch.zeros(T, dtype=dtype, device=dev)
-        for s in range(0, n_fit, batch_size):
-            total += fast.sgd_step(Xe[:, s:s + batch_size], ye[:, s:s + batch_size], lr) * min(batch_size, n_fit - s)
-        train_loss[:, e] = (total / n_fit).double().cpu().numpy()
+        train_loss[:, e] = fast.sgd_epoch(Xe, ye, lr, batch_size).double().cpu().numpy()
         e_run = e + 1
         bad = ~np.isfinite(train_loss[:, e])
         if bad.any():
@@ -215,7 +397,8 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
         nch = ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy() if m else np.full(T, np.nan)
     val = np.array(val_rmse).T if val_rmse else np.zeros((T, 0))
     settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
-                    dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every, ntk_rows=m)
+                    dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every, ntk_rows=m,
+                    loop="compiled" if fast.compiled is not None and batch_size <= 8 else "torch")
     centred = [bool(centred)] * T if np.ndim(centred) == 0 else [bool(c) for c in centred]
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch], float(nch[t]),
                        bool(diverged[t]), e_run, seconds / T, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=centred[t])) for t in range(T)]
