@@ -93,7 +93,7 @@ def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8,
     dist_move = {k: _rel(preds["NN"] if "NN" in k else preds["lin-SGD"], preds["lin-SGD"] if k == "|NN-lin|" else th, th - f0t)
                  for k in ("|NN-lin|", "|NN-theory|", "|lin-theory|")}
     lazy = {k: dict(weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change, diverged=r.diverged,
-                    final_train_loss=float(r.train_loss[-1])) for k, r in zip(("NN", "NNc"), nets)}
+                    final_train_loss=float(r.train_loss[-1]), loop=r.settings["loop"]) for k, r in zip(("NN", "NNc"), nets)}
     ntk_init_error = _rel(Theta_hat[:n_fit, :n_fit], K, K)
     return dict(data=d.settings, seed=seed, width=width, depth=depth, epochs=epochs, T=T, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
                 data_convention=data_convention, nn_dtype=nn_dtype, init_seed=init_seed, order_seed=order_seed,
