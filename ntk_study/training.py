@@ -173,6 +173,7 @@ NN1_EPOCH_CPP = r"""
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include <omp.h>
 
 // SGD epochs of depth-1 NTK networks (chapter 03b_training), AVX2 + FMA, float32. A network is one member, or a centred pair of
 // members with coefficients +-1/sqrt(2). Member m: E0 (D, N) = W0^T / sqrt(D), b0 (N), E1 (N) = W1^T / sqrt(N), b1 (1).
@@ -193,13 +194,14 @@ struct Lanes {   // loads and stores of 8 units; the last block is masked when N
 
 struct Member { float *E0, *b0, *E1, *b1, *z; float coef; };
 
+// The output of member m summed over unit blocks [b0, b1) (without b1), per batch row: f[i]
 template <int D>
-static void forward(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, float* f) {
+static void forward(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, int64_t blk0, int64_t blk1, float* f) {
     const __m256 zero = _mm256_setzero_ps();
     const int64_t stride = 8 * (int64_t)lanes.size();
     __m256 fp[8];
     for (int i = 0; i < 8; ++i) fp[i] = zero;
-    for (int64_t b = 0, j = 0; b < (int64_t)lanes.size(); ++b, j += 8) {
+    for (int64_t b = blk0, j = 8 * blk0; b < blk1; ++b, j += 8) {
         const Lanes& L = lanes[b];
         __m256 acc[8];
         const __m256 bj = L.load(m.b0 + j);
@@ -214,19 +216,19 @@ static void forward(const Member& m, const float* xb, const std::vector<Lanes>& 
             fp[i] = _mm256_fmadd_ps(_mm256_max_ps(acc[i], zero), e1, fp[i]);
         }
     }
-    for (int i = 0; i < 8; ++i) f[i] = hsum(fp[i]) + m.b1[0];
+    for (int i = 0; i < 8; ++i) f[i] = hsum(fp[i]);
 }
 
+// Backward pass and update of member m's units in blocks [b0, b1), for the batch's dL/df g (8 rows)
 template <int D>
-static void backward_update(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, const float* g,
-                            float lr, float s0sq, float s1sq) {
+static void backward_update(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, int64_t blk0, int64_t blk1,
+                            const float* g, float lr, float s0sq, float s1sq) {
     const __m256 zero = _mm256_setzero_ps();
     const int64_t stride = 8 * (int64_t)lanes.size();
     __m256 gv[8];
-    float gsum = 0.0f;
-    for (int i = 0; i < 8; ++i) { gv[i] = _mm256_set1_ps(g[i]); gsum += g[i]; }
+    for (int i = 0; i < 8; ++i) gv[i] = _mm256_set1_ps(g[i]);
     const __m256 c1 = _mm256_set1_ps(-lr * s1sq), c0 = _mm256_set1_ps(-lr * s0sq), clr = _mm256_set1_ps(-lr);
-    for (int64_t b = 0, j = 0; b < (int64_t)lanes.size(); ++b, j += 8) {
+    for (int64_t b = blk0, j = 8 * blk0; b < blk1; ++b, j += 8) {
         const Lanes& L = lanes[b];
         const __m256 e1 = L.load(m.E1 + j);      // the step's old output weights, for the backward pass
         __m256 up1 = zero, g0sum = zero, g0[8];
@@ -245,71 +247,91 @@ static void backward_update(const Member& m, const float* xb, const std::vector<
             L.store(e, _mm256_fmadd_ps(c0, u, L.load(e)));
         }
     }
-    m.b1[0] -= lr * gsum;
 }
 
-// One epoch of one network (its members), rows of X (n_fit, D) and y in the epoch's order; returns the sum of batch losses x rows.
-template <int D>
-static double epoch_network(const std::vector<Member>& members, const float* X, const float* y, int64_t n_fit, int64_t N, int64_t B,
-                            float lr, float s0sq, float s1sq) {
-    const int64_t n_blocks = (N + 7) / 8;
+constexpr int64_t CHUNK = 32;   // unit blocks per chunk: the output is summed chunk by chunk in a fixed order, whatever the thread count
+
+// Networks t = 0..T-1 (members grouped by `owner`, adjacent), one epoch each; the units of every member are split between the OpenMP
+// threads (each thread's share of E0, b0, E1 and of the pre-activations stays in its core's cache), with one barrier per step.
+// Returns each network's mean batch loss (T,). Results do not depend on the number of threads.
+torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, torch::Tensor b1, torch::Tensor X, torch::Tensor y,
+                        torch::Tensor owner, torch::Tensor coef, int64_t B, double lr_, double s0sq_, double s1sq_) {
+    for (auto* t : {&E0, &b0, &E1, &b1, &X, &y, &coef})
+        TORCH_CHECK(t->dtype() == torch::kFloat32 && t->is_contiguous() && t->device().is_cpu(), "nn1_epoch: contiguous float32 CPU tensors expected");
+    TORCH_CHECK(owner.dtype() == torch::kInt64 && owner.is_contiguous(), "nn1_epoch: owner must be contiguous int64");
+    TORCH_CHECK(E0.size(1) == 15 && B >= 1 && B <= 8, "nn1_epoch: compiled for 15 inputs and batches of at most 8 rows");
+    constexpr int D = 15;
+    const int64_t M = E0.size(0), N = E0.size(2), T = X.size(0), n_fit = X.size(1);
+    const float lr = (float)lr_, s0sq = (float)s0sq_, s1sq = (float)s1sq_;
+    const int64_t n_blocks = (N + 7) / 8, n_chunks = (n_blocks + CHUNK - 1) / CHUNK;
     std::vector<Lanes> lanes(n_blocks);
     for (int64_t b = 0; b < n_blocks; ++b) {
         alignas(32) int mk[8];
         for (int l = 0; l < 8; ++l) mk[l] = l < N - 8 * b ? -1 : 0;
         lanes[b] = Lanes{_mm256_load_si256((const __m256i*)mk), N - 8 * b >= 8};
     }
-    alignas(32) float xb[8 * D];
-    double total = 0.0;
-    for (int64_t s = 0; s < n_fit; s += B) {
-        const int64_t bs = std::min<int64_t>(B, n_fit - s);
-        std::memset(xb, 0, sizeof(xb));          // rows >= bs are padding, with zero weight in the update
-        std::memcpy(xb, X + s * D, bs * D * sizeof(float));
-        float f[8] = {0}, fm[8], g[8], gm[8];
-        for (const Member& m : members) {
-            forward<D>(m, xb, lanes, N, fm);
-            for (int i = 0; i < 8; ++i) f[i] += m.coef * fm[i];
-        }
-        double loss = 0.0;
-        for (int i = 0; i < 8; ++i) {
-            if (i < bs) { const float r = f[i] - y[s + i]; loss += (double)r * r; g[i] = r * (2.0f / bs); }
-            else g[i] = 0.0f;
-        }
-        total += loss;                           // = (batch mean loss) * bs
-        for (const Member& m : members) {
-            for (int i = 0; i < 8; ++i) gm[i] = m.coef * g[i];
-            backward_update<D>(m, xb, lanes, N, gm, lr, s0sq, s1sq);
-        }
-    }
-    return total;
-}
-
-// Networks t = 0..T-1, members grouped by `owner` (members of a network adjacent), one epoch each, in parallel over networks.
-// Returns each network's mean batch loss (T,).
-torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, torch::Tensor b1, torch::Tensor X, torch::Tensor y,
-                        torch::Tensor owner, torch::Tensor coef, int64_t B, double lr, double s0sq, double s1sq) {
-    for (auto* t : {&E0, &b0, &E1, &b1, &X, &y, &coef})
-        TORCH_CHECK(t->dtype() == torch::kFloat32 && t->is_contiguous() && t->device().is_cpu(), "nn1_epoch: contiguous float32 CPU tensors expected");
-    TORCH_CHECK(owner.dtype() == torch::kInt64 && owner.is_contiguous(), "nn1_epoch: owner must be contiguous int64");
-    TORCH_CHECK(E0.size(1) == 15 && B >= 1 && B <= 8, "nn1_epoch: compiled for 15 inputs and batches of at most 8 rows");
-    const int64_t M = E0.size(0), D = E0.size(1), N = E0.size(2), T = X.size(0), n_fit = X.size(1), padded = 8 * ((N + 7) / 8);
     const int64_t* own = owner.data_ptr<int64_t>();
-    std::vector<int64_t> first(T + 1, M);
-    for (int64_t m = M - 1; m >= 0; --m) first[own[m]] = m;
+    const float* cf = coef.data_ptr<float>();
+    std::vector<Member> members(M);
+    for (int64_t m = 0; m < M; ++m)
+        members[m] = Member{E0.data_ptr<float>() + m * D * N, b0.data_ptr<float>() + m * N, E1.data_ptr<float>() + m * N, b1.data_ptr<float>() + m,
+                            static_cast<float*>(std::aligned_alloc(32, sizeof(float) * 64 * n_blocks)), cf[m]};
+    std::vector<float> partial(2 * M * n_chunks * 8);   // two generations: one barrier per step suffices
     auto out = torch::empty({T}, torch::kFloat64);
     double* o = out.data_ptr<double>();
-    at::parallel_for(0, T, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-            std::vector<Member> members;
-            for (int64_t m = first[t]; m < M && own[m] == t; ++m)
-                members.push_back(Member{E0.data_ptr<float>() + m * D * N, b0.data_ptr<float>() + m * N, E1.data_ptr<float>() + m * N,
-                                         b1.data_ptr<float>() + m, static_cast<float*>(std::aligned_alloc(32, sizeof(float) * 8 * padded)),
-                                         coef.data_ptr<float>()[m]});
-            o[t] = epoch_network<15>(members, X.data_ptr<float>() + t * n_fit * D, y.data_ptr<float>() + t * n_fit, n_fit, N, B,
-                                     (float)lr, (float)s0sq, (float)s1sq) / n_fit;
-            for (auto& m : members) std::free(m.z);
+    // threads only where each gets at least 8 chunks (2048 units): below that the barrier costs more than it saves
+    const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), n_chunks / 8));
+    #pragma omp parallel num_threads(n_threads)
+    {
+        const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
+        const int64_t c0 = n_chunks * tid / nth, c1 = n_chunks * (tid + 1) / nth;
+        std::vector<float> b1p(M);                           // every thread applies the same output-bias updates to its own copy
+        for (int64_t m = 0; m < M; ++m) b1p[m] = members[m].b1[0];
+        alignas(32) float xb[8 * D];
+        int gen = 0;
+        for (int64_t t = 0; t < T; ++t) {
+            int64_t m0 = 0;
+            while (m0 < M && own[m0] != t) ++m0;
+            int64_t m1 = m0;
+            while (m1 < M && own[m1] == t) ++m1;
+            const float *Xt = X.data_ptr<float>() + t * n_fit * D, *yt = y.data_ptr<float>() + t * n_fit;
+            double total = 0.0;
+            for (int64_t s = 0; s < n_fit; s += B) {
+                const int64_t bs = std::min<int64_t>(B, n_fit - s);
+                std::memset(xb, 0, sizeof(xb));          // rows >= bs are padding, with zero weight in the update
+                std::memcpy(xb, Xt + s * D, bs * D * sizeof(float));
+                float* part = partial.data() + gen * M * n_chunks * 8;
+                for (int64_t m = m0; m < m1; ++m)
+                    for (int64_t c = c0; c < c1; ++c)
+                        forward<D>(members[m], xb, lanes, N, c * CHUNK, std::min(n_blocks, (c + 1) * CHUNK), part + (m * n_chunks + c) * 8);
+                #pragma omp barrier
+                float f[8] = {0}, g[8], gm[8];
+                for (int64_t m = m0; m < m1; ++m)
+                    for (int i = 0; i < 8; ++i) {
+                        float fm = b1p[m];
+                        for (int64_t c = 0; c < n_chunks; ++c) fm += part[(m * n_chunks + c) * 8 + i];
+                        f[i] += members[m].coef * fm;
+                    }
+                double loss = 0.0;
+                for (int i = 0; i < 8; ++i) {
+                    if (i < bs) { const float r = f[i] - yt[s + i]; loss += (double)r * r; g[i] = r * (2.0f / bs); }
+                    else g[i] = 0.0f;
+                }
+                total += loss;                           // = (batch mean loss) * bs
+                for (int64_t m = m0; m < m1; ++m) {
+                    float gsum = 0.0f;
+                    for (int i = 0; i < 8; ++i) { gm[i] = members[m].coef * g[i]; gsum += gm[i]; }
+                    backward_update<D>(members[m], xb, lanes, N, c0 * CHUNK, std::min(n_blocks, c1 * CHUNK), gm, lr, s0sq, s1sq);
+                    b1p[m] -= lr * gsum;
+                }
+                gen ^= 1;
+            }
+            if (tid == 0) o[t] = total / n_fit;
         }
-    });
+        #pragma omp barrier
+        if (tid == 0) for (int64_t m = 0; m < M; ++m) members[m].b1[0] = b1p[m];
+    }
+    for (auto& m : members) std::free(m.z);
     return out;
 }
 """
@@ -325,7 +347,8 @@ def compiled_nn1(verbose=False):
                 from torch.utils.cpp_extension import load_inline, _get_build_directory
                 if not any(Path(_get_build_directory("ntk_study_nn1", False)).glob("*.so")):
                     print("ntk_study: compiling the NN1 training loop (once per machine, about a minute)", file=sys.stderr, flush=True)
-                mod = load_inline("ntk_study_nn1", cpp_sources=NN1_EPOCH_CPP, functions=["nn1_epoch"], extra_cflags=["-O3", "-mavx2", "-mfma"], verbose=verbose)
+                mod = load_inline("ntk_study_nn1", cpp_sources=NN1_EPOCH_CPP, functions=["nn1_epoch"], extra_cflags=["-O3", "-mavx2", "-mfma", "-fopenmp"],
+                                  extra_ldflags=["-fopenmp"], verbose=verbose)
             except Exception as e:
                 warnings.warn(f"the compiled NN1 loop could not be built ({type(e).__name__}: {str(e)[:300]}); the torch loop is used instead")
         _COMPILED["nn1"] = mod
