@@ -128,6 +128,8 @@ def theorem_trial(seed, width=10000, depths=(1, 2), epochs=None, lr=0.002, batch
         rmse[f"NTKJ{depth} paper"] = score(kernel_regression(kernel_matrix(f"NTKJ{depth}", d.X_train, convention="paper"), d.y_train,
                                                              kernel_matrix(f"NTKJ{depth}", d.X_test, d.X_train, convention="paper"), name=f"NTKJ{depth}"))
         times[f"NN{depth}"] = T
+        for other in sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths} - {T}):   # depth and time separated
+            rmse[f"NN{depth} theorem, T={other:g}"] = score(GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name).predict(other))
     return dict(data=d.settings, rmse=rmse, T=times, n_fit=n_fit, width=width, seed=seed)
 
 
@@ -209,10 +211,15 @@ def theorem_rows(results):
     rows = []
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
-        ref = TABLE1.get(k.split()[0]) if ("theorem" in k and "f0=0" not in k) or k.endswith(" paper") else None
+        ref = TABLE1.get(k.split()[0]) if k.endswith((" theorem", " paper")) else None   # the rows Table 1 has
         rows.append((k, len(v), float(v.mean()), float(v.std() / math.sqrt(len(v))), ref))
-    ratio = np.array([r["rmse"]["NN2 theorem"] / r["rmse"]["NN1 theorem"] - 1 for r in results])
-    rows.append(("NN2 / NN1 - 1 (theorem)", len(ratio), float(ratio.mean()), float(ratio.std() / math.sqrt(len(ratio))), (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan"))))
+    def change(a, b, label, ref):
+        v = np.array([r["rmse"][a] / r["rmse"][b] - 1 for r in results if a in r["rmse"] and b in r["rmse"]])
+        if len(v): rows.append((label, len(v), float(v.mean()), float(v.std() / math.sqrt(len(v))), ref))
+    change("NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan")))
+    T1 = results[0]["theorem"]["T"]["NN1"]
+    change(f"NN2 theorem, T={T1:g}", "NN1 theorem", f"NN2 / NN1 - 1 (theorem, both at T = {T1:g})", None)
+    change("NTKJ2 paper", "NTKJ1 paper", "NTKJ2 / NTKJ1 - 1", (TABLE1["NTKJ2"][0] / TABLE1["NTKJ1"][0] - 1, float("nan")))
     return rows
 
 def equivalence_report(directory, quiet=False, figures=True):

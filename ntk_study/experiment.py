@@ -193,9 +193,9 @@ PRESETS["quick"] = dict(description="make study's default: both kernel studies (
                                     "(10 trials, NN1/NN2 at width 500 for 300 epochs instead of 10000 and 3000/6000)",
                         studies={**PRESETS["paper-kernels"]["studies"], **PRESETS["exact-kernels"]["studies"],
                                  "quick-networks": dict(n_trials=10, settings=QUICK_NETWORKS)})
-def equivalence_studies(depth, widths, n_trials, label, **settings):
+def equivalence_studies(depth, widths, n_trials, label, folder="", **settings):
     "One study per width: the network of `depth` against the theorem (chapter 06_equivalence)."
-    return {f"d{depth}-{label}-w{w:05d}": dict(n_trials=n_trials(w) if callable(n_trials) else n_trials,
+    return {f"{folder}d{depth}-{label}-w{w:05d}": dict(n_trials=n_trials(w) if callable(n_trials) else n_trials,
                                                settings={**NETWORK_STUDY, **settings, "task": "equivalence", "eq_depth": depth, "nn_width": w})
             for w in widths}
 EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
@@ -207,7 +207,7 @@ PRESETS["equivalence"] = dict(
              **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
              **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS),
              "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem"))})
-PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", data_convention="paper", nn1_epochs=300))
+PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", folder="equivalence/", data_convention="paper", nn1_epochs=300))
 PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "nbs" if "__file__" in globals() else Path.cwd()   # the notebooks beside the package
 
@@ -290,12 +290,19 @@ def estimate_network_seconds(settings, probe_steps=(30, 3)):
         fast = FastNTKNetworks(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
         Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
         yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
-        steps = probe_steps[depth - 1] if settings["nn_width"] >= 4000 else 30
-        fast.sgd_step(Xb, yb, 0.0)
-        t = time.perf_counter()
-        for _ in range(steps): fast.sgd_step(Xb, yb, 0.0)
-        if dev.type == "cuda": torch.cuda.synchronize()
-        per_step = (time.perf_counter() - t) / steps
+        if fast.compiled is not None and settings["batch_size"] <= 8:     # the compiled NN1 epoch: time whole epochs
+            Xe, ye = Xb.repeat(1, 10, 1), yb.repeat(1, 10)
+            fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
+            t = time.perf_counter()
+            for _ in range(5): fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
+            per_step = (time.perf_counter() - t) / (5 * 10)
+        else:
+            steps = probe_steps[depth - 1] if settings["nn_width"] >= 4000 else 30
+            fast.sgd_step(Xb, yb, 0.0)
+            t = time.perf_counter()
+            for _ in range(steps): fast.sgd_step(Xb, yb, 0.0)
+            if dev.type == "cuda": torch.cuda.synchronize()
+            per_step = (time.perf_counter() - t) / steps
         total += per_step * settings[f"nn{depth}_epochs"] * -(-n_fit // settings["batch_size"])
     return total
 
