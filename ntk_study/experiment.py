@@ -370,11 +370,17 @@ def main(argv=None):
     r.add_argument("--out", help="output directory (default: outputs/PRESET)")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a trial setting (repeatable)")
     r.add_argument("--quiet", action="store_true", help="no progress bar, no summary printout")
-    s = sub.add_parser("summary", help="rerun only the summary of a run directory")
+    s = sub.add_parser("summary", help="rerun only the summary of a run directory (of an equivalence sweep: its report)")
     s.add_argument("directory")
     a = ap.parse_args(argv)
     try:
-        if a.command == "summary": run_summary(a.directory); return 0
+        if a.command == "summary":
+            d = Path(a.directory)
+            if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):   # a sweep of studies: the equivalence report
+                from ntk_study.equivalence import equivalence_report
+                equivalence_report(d)
+            else: run_summary(d)
+            return 0
         if a.jobs is not None and a.jobs < 1: raise ValueError(f"--jobs must be >= 1, got {a.jobs}")
         overrides = {}
         for item in a.set:
