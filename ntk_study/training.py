@@ -12,8 +12,8 @@ import torch
 from .networks import make_network, layer_plan, default_device
 
 # %% auto #0
-__all__ = ['NN1_EPOCH_CPP', 'keras_split', 'epoch_orders', 'check_training_settings', 'train_textbook', 'TrainResult',
-           'FastNTKNetworks', 'compiled_nn1', 'layerwise_ntk', 'train']
+__all__ = ['COMPILED_CPP', 'keras_split', 'epoch_orders', 'check_training_settings', 'train_textbook', 'TrainResult',
+           'FastNTKNetworks', 'compiled_kernels', 'layerwise_ntk', 'train']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def keras_split(n_rows, val_split):
@@ -83,6 +83,10 @@ class TrainResult:
     settings: dict = field(default_factory=dict)
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
+def _rows8(x):
+    "x (B <= 8, n) padded with zero rows to (8, n), contiguous: the compiled hidden-layer kernels work on 8 rows."
+    return x.contiguous() if x.shape[0] == 8 else torch.cat([x, x.new_zeros(8 - x.shape[0], x.shape[1])])
+
 class FastNTKNetworks:
     """T NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T / sqrt(fan_in), trained by explicit SGD.
     `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
@@ -104,11 +108,13 @@ class FastNTKNetworks:
         with torch.no_grad():
             self.E = [torch.stack([n.weights[l].T * self.plan[l][3] for n in nets]).contiguous() for l in range(depth + 1)]
             self.b = [torch.stack([n.biases[l] for n in nets]).contiguous() for l in range(depth + 1)]
-        # the compiled NN1 epoch (below) where it applies; compiled=False: never, True: required
-        fits = depth == 1 and dtype == torch.float32 and self.device.type == "cpu" and d_in == 15
-        self.compiled = compiled_nn1() if (compiled is not False and fits) else None
-        if compiled is True and self.compiled is None:
-            raise ValueError("the compiled loop serves depth 1, 15 inputs, float32 and the CPU only, and needs a C++ compiler with AVX2")
+        # the compiled loops (below) where they apply: the whole NN1 epoch, or NN2's hidden-layer products; compiled=False: never, True: required
+        cpu32 = compiled is not False and dtype == torch.float32 and self.device.type == "cpu"
+        self.compiled = compiled_kernels() if (cpu32 and depth == 1 and d_in == 15) else None
+        self.hidden = compiled_kernels() if (cpu32 and depth >= 2 and width % 8 == 0) else None
+        if compiled is True and self.compiled is None and self.hidden is None:
+            raise ValueError("the compiled loops serve float32 on the CPU: depth 1 with 15 inputs (the whole epoch), or hidden layers whose width "
+                             "is a multiple of 8 (NN2); they need a C++ compiler and AVX2")
 
     def combine(self, per_member, power=1):
         "Sum coef^power * x over the members of each network: (members, ...) -> (T, ...)."
@@ -121,7 +127,9 @@ class FastNTKNetworks:
         h = X if self.plain else X[self.owner]
         zs, hs = [], [h]
         for l in range(self.depth + 1):
-            z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
+            if self.hidden is not None and 0 < l < self.depth and h.shape[1] <= 8:   # a training batch through a wide hidden layer
+                z = self.b[l].unsqueeze(1) + torch.stack([self.hidden.hidden_forward(_rows8(h[t]), self.E[l][t])[:h.shape[1]] for t in range(len(h))])
+            else: z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
             if l < self.depth:
                 zs.append(z); h = torch.relu(z); hs.append(h)
         f = self.combine(z[..., 0])
@@ -135,6 +143,13 @@ class FastNTKNetworks:
         g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)                      # dL/df, (T, B, 1)
         if not self.plain: g = self.coef[:, None, None] * g[self.owner]   # each member's share
         for l in range(self.depth, -1, -1):
+            if self.hidden is not None and 0 < l < self.depth and g.shape[1] <= 8:   # compiled: backward product and update in one pass over E_l
+                B = g.shape[1]
+                back = torch.stack([self.hidden.hidden_backward_update(_rows8(hs[l][t]), _rows8(g[t]), self.E[l][t], lr * self.plan[l][3] ** 2)[:B]
+                                    for t in range(len(g))])
+                self.b[l].sub_(g.sum(1), alpha=lr)
+                g = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0)
+                continue
             if l:   # a hidden-to-hidden layer as (E_l g^T)^T: the same numbers, but BLAS streams E_l in its stored order (2x faster for NN2)
                 back = torch.bmm(g, self.E[l].transpose(1, 2)) if self.E[l].shape[2] == 1 else torch.bmm(self.E[l], g.transpose(1, 2)).transpose(1, 2)
                 g_below = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0)
@@ -165,7 +180,7 @@ class FastNTKNetworks:
 
 
 # %% ../nbs/03b_training.ipynb #c3e7a1e1
-NN1_EPOCH_CPP = r"""
+COMPILED_CPP = r"""
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 #include <immintrin.h>
@@ -334,25 +349,92 @@ torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, to
     for (auto& m : members) std::free(m.z);
     return out;
 }
+
+// The three products of a wide hidden layer for one SGD step with at most 8 batch rows (rows beyond the batch are zero), each one
+// pass over the weight E (N rows = units below, M columns = units above; row-major), rows split between OpenMP threads.
+//   forward:  Z (8, M) = H (8, N) @ E           (H: activations below)
+//   backward: P (8, N) = G (8, M) @ E^T         (G: dL/dz above)
+//   update:   E -= c * H^T @ G
+
+constexpr int64_t KB = 16;    // rows of E per block in the forward pass
+
+// forward: each thread accumulates its own rows' share of Z in a private buffer; the buffers are summed in a fixed order
+torch::Tensor hidden_forward(torch::Tensor H, torch::Tensor E) {
+    const int64_t N = E.size(0), M = E.size(1);
+    TORCH_CHECK(M % 8 == 0 && H.size(0) == 8 && H.size(1) == N, "hidden_forward: H (8, N), E (N, M), M a multiple of 8");
+    const float *h = H.data_ptr<float>(), *e = E.data_ptr<float>();
+    const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(N / 256)));
+    auto parts = torch::zeros({nth, 8, M}, H.options());
+    float* zp = parts.data_ptr<float>();
+    #pragma omp parallel num_threads(nth)
+    {
+        const int tid = omp_get_thread_num();
+        const int64_t k_begin = N * tid / nth, k_end = N * (tid + 1) / nth;
+        float* z = zp + tid * 8 * M;
+        for (int64_t k0 = k_begin; k0 < k_end; k0 += KB) {
+            const int64_t k1 = std::min(k_end, k0 + KB);
+            for (int64_t j = 0; j < M; j += 8) {
+                __m256 acc[8];
+                for (int i = 0; i < 8; ++i) acc[i] = _mm256_loadu_ps(z + i * M + j);
+                for (int64_t k = k0; k < k1; ++k) {
+                    const __m256 w = _mm256_loadu_ps(e + k * M + j);
+                    for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(h + i * N + k), w, acc[i]);
+                }
+                for (int i = 0; i < 8; ++i) _mm256_storeu_ps(z + i * M + j, acc[i]);
+            }
+        }
+    }
+    return nth == 1 ? parts[0] : parts.sum(0);
+}
+
+// backward and update fused, row by row: P[:, k] = E[k, :] . G[i, :] with the old row, then E[k, :] -= c * sum_i H[i, k] G[i, :]
+torch::Tensor hidden_backward_update(torch::Tensor H, torch::Tensor G, torch::Tensor E, double c_) {
+    const int64_t N = E.size(0), M = E.size(1);
+    TORCH_CHECK(M % 8 == 0 && H.size(0) == 8 && H.size(1) == N && G.size(0) == 8 && G.size(1) == M, "hidden_backward_update: shapes");
+    const float *h = H.data_ptr<float>(), *g = G.data_ptr<float>(); float* e = E.data_ptr<float>();
+    const float c = (float)c_;
+    auto P = torch::empty({8, N}, H.options());
+    float* p = P.data_ptr<float>();
+    const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(N / 256)));
+    #pragma omp parallel for num_threads(nth) schedule(static)
+    for (int64_t k = 0; k < N; ++k) {
+        float* row = e + k * M;
+        __m256 dot[8];
+        for (int i = 0; i < 8; ++i) dot[i] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < M; j += 8) {
+            const __m256 w = _mm256_loadu_ps(row + j);
+            for (int i = 0; i < 8; ++i) dot[i] = _mm256_fmadd_ps(_mm256_loadu_ps(g + i * M + j), w, dot[i]);
+        }
+        for (int i = 0; i < 8; ++i) p[i * N + k] = hsum(dot[i]);
+        __m256 hk[8];
+        for (int i = 0; i < 8; ++i) hk[i] = _mm256_set1_ps(-c * h[i * N + k]);
+        for (int64_t j = 0; j < M; j += 8) {
+            __m256 w = _mm256_loadu_ps(row + j);
+            for (int i = 0; i < 8; ++i) w = _mm256_fmadd_ps(hk[i], _mm256_loadu_ps(g + i * M + j), w);
+            _mm256_storeu_ps(row + j, w);
+        }
+    }
+    return P;
+}
 """
 _COMPILED = {}
 
-def compiled_nn1(verbose=False):
-    """The compiled NN1 epoch as a module, built on first use (about a minute; torch caches the build per machine).
-    None where it cannot be built (no C++ compiler, no AVX2) or is switched off with NTK_STUDY_COMPILED=0: the torch loop is used then."""
-    if "nn1" not in _COMPILED:
+def compiled_kernels(verbose=False):
+    """The compiled loops (the NN1 epoch, the hidden-layer products of NN2) as a module, built on first use (about a minute; torch caches
+    the build per machine). None where they cannot be built (no C++ compiler, no AVX2) or are switched off with NTK_STUDY_COMPILED=0."""
+    if "mod" not in _COMPILED:
         mod = None
         if os.environ.get("NTK_STUDY_COMPILED", "1") != "0" and torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
             try:
                 from torch.utils.cpp_extension import load_inline, _get_build_directory
-                if not any(Path(_get_build_directory("ntk_study_nn1", False)).glob("*.so")):
-                    print("ntk_study: compiling the NN1 training loop (once per machine, about a minute)", file=sys.stderr, flush=True)
-                mod = load_inline("ntk_study_nn1", cpp_sources=NN1_EPOCH_CPP, functions=["nn1_epoch"], extra_cflags=["-O3", "-mavx2", "-mfma", "-fopenmp"],
-                                  extra_ldflags=["-fopenmp"], verbose=verbose)
+                if not any(Path(_get_build_directory("ntk_study_loops", False)).glob("*.so")):
+                    print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
+                mod = load_inline("ntk_study_loops", cpp_sources=COMPILED_CPP, functions=["nn1_epoch", "hidden_forward", "hidden_backward_update"],
+                                  extra_cflags=["-O3", "-mavx2", "-mfma", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=verbose)
             except Exception as e:
-                warnings.warn(f"the compiled NN1 loop could not be built ({type(e).__name__}: {str(e)[:300]}); the torch loop is used instead")
-        _COMPILED["nn1"] = mod
-    return _COMPILED["nn1"]
+                warnings.warn(f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); the torch loop is used instead")
+        _COMPILED["mod"] = mod
+    return _COMPILED["mod"]
 
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
@@ -421,7 +503,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
     val = np.array(val_rmse).T if val_rmse else np.zeros((T, 0))
     settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
                     dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every, ntk_rows=m,
-                    loop="compiled" if fast.compiled is not None and batch_size <= 8 else "torch")
+                    loop="torch" if batch_size > 8 else "compiled" if fast.compiled is not None else "compiled hidden layers" if fast.hidden is not None else "torch")
     centred = [bool(centred)] * T if np.ndim(centred) == 0 else [bool(c) for c in centred]
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch], float(nch[t]),
                        bool(diverged[t]), e_run, seconds / T, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=centred[t])) for t in range(T)]
