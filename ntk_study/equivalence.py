@@ -229,7 +229,7 @@ def equivalence_report(directory, quiet=False, figures=True):
     if not data and not theorem: raise ValueError(f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or theorem)")
     wall, summed = _wall_hours(directory)
     allrows = {name: equivalence_rows(series) for name, series in data.items()}
-    md = ["# Equivalence: trained networks against the NTK theorem", "",
+    md = ["## Equivalence: trained networks against the NTK theorem", "",
           f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps; {summed:.2f} h of trial time, "
           f"{wall:.2f} h wall-clock. Means ± standard errors (sample SD / sqrt(n)) over the trials of each width; distances are "
           "||a - b|| / ||theorem|| on the 330 test rows (the centred network's against its own theorem, f0 = 0). "
@@ -239,7 +239,7 @@ def equivalence_report(directory, quiet=False, figures=True):
     if theorem:
         rows = theorem_rows(theorem)
         r0 = theorem[0]["theorem"]
-        md += ["## The theorem's prediction for the paper's networks (no training)", "",
+        md += ["### The theorem's prediction for the paper's networks (no training)", "",
                f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:g} (NN1) and {r0['T']['NN2']:g} (NN2); "
                "f0: the initial function of the network the trial would train. SE as Table 1 (SD with ddof 0 / sqrt(n)).", "",
                _table(["predictor", "n", "mean test RMSE", "Table 1"], [[k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
@@ -248,7 +248,7 @@ def equivalence_report(directory, quiet=False, figures=True):
     for name, rows in allrows.items():
         get = {(w, q): (n, m, se) for w, q, n, m, se in rows}
         widths = list(data[name])
-        md += [f"## {name}", ""]
+        md += [f"### {name}", ""]
         table = []
         for w in widths:
             cells = [str(w), str(get[(w, "rmse NN")][0])]
