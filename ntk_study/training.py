@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
-import math, os, sys, time, warnings
+import math, os, shutil, sys, time, warnings
 from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np
@@ -427,6 +427,9 @@ def compiled_kernels(verbose=False):
         if os.environ.get("NTK_STUDY_COMPILED", "1") != "0" and torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
             try:
                 from torch.utils.cpp_extension import load_inline, _get_build_directory
+                if shutil.which("ninja") is None:   # pip's ninja (a requirement) lives beside this Python, which need not be on PATH
+                    import ninja
+                    os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
                 if not any(Path(_get_build_directory("ntk_study_loops", False)).glob("*.so")):
                     print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
                 mod = load_inline("ntk_study_loops", cpp_sources=COMPILED_CPP, functions=["nn1_epoch", "hidden_forward", "hidden_backward_update"],
