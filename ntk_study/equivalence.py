@@ -11,14 +11,15 @@ import numpy as np
 import torch
 from .data import simulate
 from .kernels import kernel_matrix
+from .summary import _md_table
 from .regression import GradientFlowPredictor, kernel_regression, sgd_time
 from .networks import default_device
 from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
 
 # %% auto #0
 __all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'linearised_sgd', 'equivalence_trial',
-           'theorem_trial', 'series_name', 'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem',
-           'theorem_rows', 'equivalence_report', 'plot_equivalence']
+           'theorem_trial', 'series_name', 'load_trials', 'load_equivalence', 'equivalence_rows', 'width_slope',
+           'load_theorem', 'theorem_rows', 'equivalence_report', 'plot_equivalence']
 
 # %% ../nbs/06_equivalence.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -145,11 +146,14 @@ def series_name(s):
     depth = s["eq_depth"]
     return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {s[f'nn{depth}_epochs']} epochs"
 
-def load_equivalence(directory):
-    "`{series: {width: [trial results]}}` from every `*/trial_*.json` of an equivalence run."
+def load_trials(directory):
+    "Every `*/trial_*.json` result of a run directory (a sweep of studies)."
+    return [json.loads(f.read_text()) for f in sorted(Path(directory).glob("*/trial_*.json"))]
+
+def load_equivalence(directory, trials=None):
+    "`{series: {width: [trial results]}}` of the equivalence trials (task=equivalence) of a run directory."
     out, order = {}, {}
-    for f in sorted(Path(directory).glob("*/trial_*.json")):
-        r = json.loads(f.read_text())
+    for r in trials if trials is not None else load_trials(directory):
         if "equivalence" not in r: continue
         s = r["settings"]; name = series_name(s)
         order[name] = (s["eq_depth"], s["val_split"] != 0.3, s["data_convention"] != "paper")   # the paper's setting first
@@ -180,7 +184,6 @@ def width_slope(widths, values):
     "Least-squares slope of log(values) against log(width)."
     return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
 
-def _table(header, rows): return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows])
 def _pm(m, se, digits=4): return f"{m:.{digits}f}" + (f" ± {se:.{digits}f}" if math.isfinite(se) else "")
 def _pct(m, se): return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
 
@@ -200,10 +203,9 @@ TABLE_COLUMNS = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK 
                  ("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
                  ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"), ("ntk_init_error", "NTK at init off")]
 
-def load_theorem(directory):
-    "Results of the `theorem` trials (task=theorem) of a run directory, by trial."
-    rs = [json.loads(f.read_text()) for f in sorted(Path(directory).glob("*/trial_*.json"))]
-    return sorted((r for r in rs if "theorem" in r), key=lambda r: r["trial"])
+def load_theorem(directory, trials=None):
+    "Results of the theorem trials (task=theorem) of a run directory, by trial."
+    return sorted((r for r in (trials if trials is not None else load_trials(directory)) if "theorem" in r), key=lambda r: r["trial"])
 
 def theorem_rows(results):
     "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se = std(ddof=0) / sqrt(n) as the paper's Table 1."
@@ -225,7 +227,8 @@ def theorem_rows(results):
 def equivalence_report(directory, quiet=False, figures=True):
     "Tables (summary.md, summary.csv) and figures of an equivalence run directory; returns `{series: rows}`."
     directory = Path(directory)
-    data, theorem = load_equivalence(directory), load_theorem(directory)
+    trials = load_trials(directory)
+    data, theorem = load_equivalence(directory, trials), load_theorem(directory, trials)
     if not data and not theorem: raise ValueError(f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or theorem)")
     wall, summed = _wall_hours(directory)
     allrows = {name: equivalence_rows(series) for name, series in data.items()}
@@ -234,7 +237,8 @@ def equivalence_report(directory, quiet=False, figures=True):
           f"{wall:.2f} h wall-clock. Means ± standard errors (sample SD / sqrt(n)) over the trials of each width; distances are "
           "||a - b|| / ||theorem|| on the 330 test rows (the centred network's against its own theorem, f0 = 0). "
           "'NTK moved': relative change of the empirical NTK on 64 training rows during training; "
-          "'NTK at init off': ||empirical NTK at init - analytic NTK|| / ||analytic|| on the fitted rows.", ""]
+          "'NTK at init off': ||empirical NTK at init - analytic NTK|| / ||analytic|| on the fitted rows. The predictors: "
+          + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items()) + ".", ""]
     csv_rows = []
     if theorem:
         rows = theorem_rows(theorem)
@@ -242,7 +246,7 @@ def equivalence_report(directory, quiet=False, figures=True):
         md += ["### The theorem's prediction for the paper's networks (no training)", "",
                f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:g} (NN1) and {r0['T']['NN2']:g} (NN2); "
                "f0: the initial function of the network the trial would train. SE as Table 1 (SD with ddof 0 / sqrt(n)).", "",
-               _table(["predictor", "n", "mean test RMSE", "Table 1"], [[k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
+               _md_table(["predictor", "n", "mean test RMSE", "Table 1"], [[k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
                        "" if ref is None else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%")] for k, n, m, se, ref in rows]), ""]
         csv_rows += [("theorem (no training)", r0["width"], k, n, m, se) for k, n, m, se, _ in rows]
     for name, rows in allrows.items():
@@ -256,7 +260,7 @@ def equivalence_report(directory, quiet=False, figures=True):
                 n, m, se = get[(w, q)]
                 cells.append(_pm(m, se) if q.startswith("rmse") else _pct(m, se))
             table.append(cells)
-        md += [_table(["width", "n"] + [h for _, h in TABLE_COLUMNS], table), ""]
+        md += [_md_table(["width", "n"] + [h for _, h in TABLE_COLUMNS], table), ""]
         if len(widths) >= 3:
             md.append("Fitted slopes of log(distance) against log(width): " + ", ".join(
                 f"{k} {width_slope(widths, [get[(w, 'dist ' + k)][1] for w in widths]):+.2f}" for k in DISTANCES) + ".")
@@ -269,7 +273,7 @@ def equivalence_report(directory, quiet=False, figures=True):
             step = "" if i == 0 else f"{m - get[(w, f'rmse {GAP_CHAIN[i - 1][0]}')][1]:+.4f}"
             chain.append([k, what, _pm(m, se), step, f"{m / ref:.2f}"])
         md += [f"The paper's gap at width {w}, one change at a time (RMSE on the test rows; last column: ratio to the paper's kernel predictor):", "",
-               _table(["predictor", "change", "RMSE", "step", "x paper's"], chain), ""]
+               _md_table(["predictor", "change", "RMSE", "step", "x paper's"], chain), ""]
         csv_rows += [(name, *r) for r in rows]
     (directory / "summary.md").write_text("\n".join(md))
     with open(directory / "summary.csv", "w", newline="") as f:

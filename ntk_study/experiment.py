@@ -62,21 +62,18 @@ def check_trial_settings(p):
     check_data_settings(p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
     if p["kernel_convention"] not in CONVENTIONS: raise ValueError(f"unknown kernel_convention {p['kernel_convention']!r}; use one of {CONVENTIONS}")
     if p["task"] not in TASKS: raise ValueError(f"task must be one of {TASKS}, got {p['task']!r}")
-    if p["task"] == "theorem":
-        from ntk_study.training import check_training_settings
-        for depth in NETWORK_METHODS.values(): check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
-    if p["task"] == "equivalence":
-        from ntk_study.training import check_training_settings
-        if p["eq_depth"] not in NETWORK_METHODS.values(): raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {p['eq_depth']!r}")
-        check_training_settings(p["eq_depth"], p["nn_width"], p[f"nn{p['eq_depth']}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
+    if p["task"] == "equivalence" and p["eq_depth"] not in NETWORK_METHODS.values():
+        raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {p['eq_depth']!r}")
     if p["nn_dtype"] not in ("float32", "float64"): raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
     if not p["methods"] and p["task"] == "table": raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
     for m in p["methods"]:
         if m not in NETWORK_METHODS: parse_kernel_name(m)
-    if any(m in NETWORK_METHODS for m in p["methods"]):
+    # the depths of the networks this trial trains (or, for 'theorem', predicts)
+    depths = {"table": [d for m, d in NETWORK_METHODS.items() if m in p["methods"]], "equivalence": [p["eq_depth"]],
+              "theorem": list(NETWORK_METHODS.values())}[p["task"]]
+    if depths:
         from ntk_study.training import check_training_settings
-        for m, depth in NETWORK_METHODS.items():
-            if m in p["methods"]: check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
+        for depth in depths: check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
     if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0): raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
     if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0: raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
 
@@ -139,7 +136,10 @@ def run_trial(**settings):
     check_trial_settings(p)
     if p["trial"] in p["fail_trials"]: raise RuntimeError(f"trial {p['trial']} fails on purpose (fail_trials = {p['fail_trials']})")
     t0 = time.perf_counter()
-    settings_out = {k: v for k, v in p.items() if k not in ("out_dir", "run_checks", "fail_trials", "progress")}
+    def record(data_settings, rmse, seconds, **extra):   # the trial's result record
+        return dict(trial=p["trial"], seed=p["seed"], status="ok", settings={k: v for k, v in p.items() if k not in ("out_dir", "run_checks", "fail_trials", "progress")},
+                    data=data_settings, rmse=rmse, timings=dict(seconds, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                    versions=library_versions(), **extra)
     if p["task"] == "equivalence":
         from ntk_study.equivalence import equivalence_trial
         depth = p["eq_depth"]
@@ -148,17 +148,13 @@ def run_trial(**settings):
                                test_fraction=p["test_fraction"], nn_dtype=p["nn_dtype"],
                                progress=settings.get("progress"))
         data_settings, rmse = eq.pop("data"), eq.pop("rmse")
-        seconds = dict(eq.pop("seconds"), finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        return dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=data_settings, rmse=rmse, timings=seconds,
-                    versions=library_versions(), equivalence=eq)
+        return record(data_settings, rmse, eq.pop("seconds"), equivalence=eq)
     if p["task"] == "theorem":
         from ntk_study.equivalence import theorem_trial
         th = theorem_trial(p["seed"], p["nn_width"], epochs={d: p[f"nn{d}_epochs"] for d in NETWORK_METHODS.values()}, lr=p["lr"],
                            batch_size=p["batch_size"], val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"],
                            d_in=p["d_in"], test_fraction=p["test_fraction"])
-        seconds = dict(total=time.perf_counter() - t0, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        return dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=th.pop("data"), rmse=th.pop("rmse"),
-                    timings=seconds, versions=library_versions(), theorem=th)
+        return record(th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
     data = simulate(p["seed"], p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
     t_data = time.perf_counter() - t0
     kernels = [m for m in p["methods"] if m not in NETWORK_METHODS]
@@ -167,11 +163,8 @@ def run_trial(**settings):
     if nets:
         r, s, networks = run_network_methods(data, nets, p, progress=settings.get("progress"))
         rmse.update(r); seconds.update(s)
-    seconds.update(simulate=t_data, total=time.perf_counter() - t0, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    out = dict(trial=p["trial"], seed=p["seed"], status="ok", settings=settings_out, data=data.settings,
-               rmse=rmse, timings=seconds, versions=library_versions())
-    if networks: out["networks"] = networks
-    return out
+    seconds.update(simulate=t_data, total=time.perf_counter() - t0)
+    return record(data.settings, rmse, seconds, **({"networks": networks} if networks else {}))
 
 # %% ../nbs/04_experiment.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
@@ -201,7 +194,7 @@ def equivalence_studies(depth, widths, n_trials, label, folder="", **settings):
 EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
 PRESETS["equivalence"] = dict(
     description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, against their linearisation "
-                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.7 h on 2 cores",
+                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.5 h on 2 cores",
     studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"),
              **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
              **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
