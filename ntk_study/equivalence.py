@@ -11,15 +11,16 @@ import numpy as np
 import torch
 from .data import simulate
 from .kernels import kernel_matrix
-from .summary import _md_table
+from .summary import _md_table, PAPER_NETWORKS
 from .regression import GradientFlowPredictor, kernel_regression, sgd_time
 from .networks import default_device
 from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'linearised_sgd', 'equivalence_trial',
-           'theorem_trial', 'series_name', 'load_trials', 'load_equivalence', 'equivalence_rows', 'width_slope',
-           'load_theorem', 'theorem_rows', 'equivalence_report', 'plot_equivalence']
+__all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'linearised_sgd', 'theorem_predictors',
+           'all_rows_interpolant', 'equivalence_trial', 'theorem_trial', 'series_name', 'load_trials',
+           'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows', 'equivalence_report',
+           'plot_equivalence']
 
 # %% ../nbs/06_equivalence.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -50,11 +51,27 @@ PREDICTORS = {   # name -> what it is (test-row predictions of one trial)
 }
 
 def _rel(a, b, ref): return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
+def _rmse(pred, y): return float(np.sqrt(np.mean((pred - y) ** 2)))
+
+PAPER_EPOCHS = {int(m[-1]): ep for m, ep in PAPER_NETWORKS.items()}   # depth -> the paper's epochs
+
+def theorem_predictors(d, n_fit, depth, f0):
+    """The theorem for a network of `depth` fitted on the first `n_fit` training rows of data `d`, analytic NTK (exact convention):
+    `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted rows; test rows]."""
+    name = f"NTKNN{depth}"
+    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
+    K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
+    return K, GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name), GradientFlowPredictor(K, yf, Kt, name=name)
+
+def all_rows_interpolant(d, kname, convention):
+    "T = infinity, f0 = 0 on all training rows of data `d` (the paper's comparison), test predictions."
+    return kernel_regression(kernel_matrix(kname, d.X_train, convention=convention), d.y_train,
+                             kernel_matrix(kname, d.X_test, d.X_train, convention=convention), name=kname)
 
 def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33,
                       nn_dtype="float32", progress=False):
     "Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one data draw, one initialisation)."
-    epochs = epochs or {1: 3000, 2: 6000}.get(depth, 3000)
+    epochs = epochs or PAPER_EPOCHS[depth]
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
     Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
@@ -76,16 +93,12 @@ def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8,
     T = sgd_time(lr, batch_size, epochs)
     test = slice(n_fit, None)
     lin = linearised_sgd(Theta_hat, np.stack([f0, np.zeros_like(f0)], 1), yf, orders, lr, batch_size)[test]
-    name = f"NTKNN{depth}"
-    K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
-    theory, zero = GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[test], name=name), GradientFlowPredictor(K, yf, Kt, name=name)
-    all_rows = lambda kname, conv: kernel_regression(kernel_matrix(kname, d.X_train, convention=conv), d.y_train,
-                                                     kernel_matrix(kname, d.X_test, d.X_train, convention=conv), name=kname)
+    K, theory, zero = theorem_predictors(d, n_fit, depth, f0)
     preds = {"NN": nets[0].test_pred, "NNc": nets[1].test_pred, "lin-SGD": lin[:, 0], "lin-SGDc": lin[:, 1],
              "lin-flow": GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]).predict(T),
              "NTK f0,T": theory.predict(T), "NTK 0,T": zero.predict(T), "NTK 0,inf": zero.predict(np.inf),
-             "NTK 0,inf,all": all_rows(name, "exact"), "paper NTKJ": all_rows(f"NTKJ{depth}", "paper")}
-    rmse = {k: float(np.sqrt(np.mean((v - d.y_test) ** 2))) for k, v in preds.items()}
+             "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"), "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper")}
+    rmse = {k: _rmse(v, d.y_test) for k, v in preds.items()}
     th, th0, f0t = preds["NTK f0,T"], preds["NTK 0,T"], f0[test]
     dist = {"|NN-lin|": _rel(preds["NN"], preds["lin-SGD"], th), "|NN-theory|": _rel(preds["NN"], th, th), "|lin-theory|": _rel(preds["lin-SGD"], th, th),
             "|NNc-linc|": _rel(preds["NNc"], preds["lin-SGDc"], th0), "|NNc-theory|": _rel(preds["NNc"], th0, th0),
@@ -104,8 +117,6 @@ def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8,
 
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c002
-PAPER_EPOCHS = {1: 3000, 2: 6000}
-
 def theorem_trial(seed, width=10000, depths=(1, 2), epochs=None, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper",
                   n_obs=1000, d_in=15, test_fraction=0.33):
     """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for time T on the
@@ -113,24 +124,23 @@ def theorem_trial(seed, width=10000, depths=(1, 2), epochs=None, lr=0.002, batch
     epochs = {**PAPER_EPOCHS, **(epochs or {})}
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train))
-    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
-    X_all = torch.as_tensor(np.vstack([Xf, d.X_test]), dtype=torch.float32)[None]
+    X_all = torch.as_tensor(np.vstack([d.X_train[:n_fit], d.X_test]), dtype=torch.float32)[None]
     rmse, times = {}, {}
-    score = lambda pred: float(np.sqrt(np.mean((pred - d.y_test) ** 2)))
+    all_T = sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths})
     for depth in depths:
         net = FastNTKNetworks(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
         with torch.no_grad(): f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
         del net
-        name, T = f"NTKNN{depth}", sgd_time(lr, batch_size, epochs[depth])
-        K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
-        rmse[f"NN{depth} theorem"] = score(GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name).predict(T))
-        rmse[f"NN{depth} theorem, f0=0"] = score(GradientFlowPredictor(K, yf, Kt, name=name).predict(T))
-        rmse[f"NN{depth} untrained"] = score(f0[n_fit:])
-        rmse[f"NTKJ{depth} paper"] = score(kernel_regression(kernel_matrix(f"NTKJ{depth}", d.X_train, convention="paper"), d.y_train,
-                                                             kernel_matrix(f"NTKJ{depth}", d.X_test, d.X_train, convention="paper"), name=f"NTKJ{depth}"))
+        T = sgd_time(lr, batch_size, epochs[depth])
+        _, theory, zero = theorem_predictors(d, n_fit, depth, f0)
+        at_T = dict(zip(all_T, theory.predict(all_T)))                 # every depth's T: depth and training time separated
+        rmse[f"NN{depth} theorem"] = _rmse(at_T[T], d.y_test)
+        rmse[f"NN{depth} theorem, f0=0"] = _rmse(zero.predict(T), d.y_test)
+        rmse[f"NN{depth} untrained"] = _rmse(f0[n_fit:], d.y_test)
+        rmse[f"NTKJ{depth} paper"] = _rmse(all_rows_interpolant(d, f"NTKJ{depth}", "paper"), d.y_test)
         times[f"NN{depth}"] = T
-        for other in sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths} - {T}):   # depth and time separated
-            rmse[f"NN{depth} theorem, T={other:g}"] = score(GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name).predict(other))
+        for other in all_T:
+            if other != T: rmse[f"NN{depth} theorem, T={other:g}"] = _rmse(at_T[other], d.y_test)
     return dict(data=d.settings, rmse=rmse, T=times, n_fit=n_fit, width=width, seed=seed)
 
 

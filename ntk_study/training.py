@@ -143,20 +143,15 @@ class FastNTKNetworks:
         g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)                      # dL/df, (T, B, 1)
         if not self.plain: g = self.coef[:, None, None] * g[self.owner]   # each member's share
         for l in range(self.depth, -1, -1):
-            if self.hidden is not None and 0 < l < self.depth and g.shape[1] <= 8:   # compiled: backward product and update in one pass over E_l
-                B = g.shape[1]
-                back = torch.stack([self.hidden.hidden_backward_update(_rows8(hs[l][t]), _rows8(g[t]), self.E[l][t], lr * self.plan[l][3] ** 2)[:B]
+            fused = self.hidden is not None and 0 < l < self.depth and g.shape[1] <= 8
+            if fused:   # compiled: the backward product and the update in one pass over E_l
+                back = torch.stack([self.hidden.hidden_backward_update(_rows8(hs[l][t]), _rows8(g[t]), self.E[l][t], lr * self.plan[l][3] ** 2)[:g.shape[1]]
                                     for t in range(len(g))])
-                self.b[l].sub_(g.sum(1), alpha=lr)
-                g = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0)
-                continue
-            if l:   # a hidden-to-hidden layer as (E_l g^T)^T: the same numbers, but BLAS streams E_l in its stored order (2x faster for NN2)
+            elif l:     # a hidden-to-hidden layer as (E_l g^T)^T: the same numbers, but BLAS streams E_l in its stored order (2x faster for NN2)
                 back = torch.bmm(g, self.E[l].transpose(1, 2)) if self.E[l].shape[2] == 1 else torch.bmm(self.E[l], g.transpose(1, 2)).transpose(1, 2)
-                g_below = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0)
-            else: g_below = None
-            self.E[l].baddbmm_(hs[l].transpose(1, 2), g, alpha=-lr * self.plan[l][3] ** 2)
+            if not fused: self.E[l].baddbmm_(hs[l].transpose(1, 2), g, alpha=-lr * self.plan[l][3] ** 2)
             self.b[l].sub_(g.sum(1), alpha=lr)
-            g = g_below
+            g = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0) if l else None
         return (r * r).mean(1)
 
     @torch.no_grad()
@@ -182,7 +177,6 @@ class FastNTKNetworks:
 # %% ../nbs/03b_training.ipynb #c3e7a1e1
 COMPILED_CPP = r"""
 #include <torch/extension.h>
-#include <ATen/Parallel.h>
 #include <immintrin.h>
 #include <algorithm>
 #include <cstdlib>
