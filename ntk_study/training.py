@@ -186,8 +186,10 @@ COMPILED_CPP = r"""
 
 // SGD epochs of depth-1 NTK networks (chapter 03b_training), AVX2 + FMA, float32. A network is one member, or a centred pair of
 // members with coefficients +-1/sqrt(2). Member m: E0 (D, N) = W0^T / sqrt(D), b0 (N), E1 (N) = W1^T / sqrt(N), b1 (1).
-// A step: each member's forward pass over blocks of 8 units (8 batch rows x 8 units in registers), then each member's backward
-// pass and update, block by block, every weight read before it is written.
+// For the epoch each member's parameters are packed block by block (8 units: E0, b0, E1 side by side, one stream through memory).
+// A step: each member's forward pass (2 blocks x 4 batch rows in registers), then its backward pass and update, block by block,
+// every weight read before it is written. The batch is pre-broadcast once per step: full-width loads are cheaper than broadcasts
+// on the CPUs measured.
 
 static inline float hsum(__m256 v) {
     __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -195,74 +197,81 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
-struct Lanes {   // loads and stores of 8 units; the last block is masked when N is not a multiple of 8
-    __m256i mask; bool full;
-    inline __m256 load(const float* p) const { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask); }
-    inline void store(float* p, __m256 v) const { if (full) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, mask, v); }
-};
+// A member's parameters packed by blocks of 8 units: rows 0..D-1 of E0, then b0, then E1 (8 floats each), contiguous;
+// units past N are zero and stay zero (their output weight is zero, so their gradients are zero).
+template <int D> constexpr int64_t BLOCK = 8 * (D + 2);
 
-struct Member { float *E0, *b0, *E1, *b1, *z; float coef; };
-
-// The output of member m summed over unit blocks [b0, b1) (without b1), per batch row: f[i]
+// The batch pre-broadcast: xt[(k * 8 + i) * 8 + l] = x[i, k] for every lane l
 template <int D>
-static void forward(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, int64_t blk0, int64_t blk1, float* f) {
+static void broadcast_batch(const float* xb, float* xt) {
+    for (int k = 0; k < D; ++k)
+        for (int i = 0; i < 8; ++i) _mm256_store_ps(xt + (k * 8 + i) * 8, _mm256_set1_ps(xb[i * D + k]));
+}
+
+// Forward pass over blocks [blk0, blk1) (an even number) of a member, two blocks at a time: pre-activations to z (64 floats a block),
+// the output summed into f[8]
+template <int D>
+static void forward(const float* P, float* z, int64_t blk0, int64_t blk1, const float* xt, float* f) {
     const __m256 zero = _mm256_setzero_ps();
-    const int64_t stride = 8 * (int64_t)lanes.size();
     __m256 fp[8];
     for (int i = 0; i < 8; ++i) fp[i] = zero;
-    for (int64_t b = blk0, j = 8 * blk0; b < blk1; ++b, j += 8) {
-        const Lanes& L = lanes[b];
-        __m256 acc[8];
-        const __m256 bj = L.load(m.b0 + j);
-        for (int i = 0; i < 8; ++i) acc[i] = bj;
-        for (int k = 0; k < D; ++k) {
-            const __m256 e = L.load(m.E0 + k * N + j);
-            for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(xb + i * D + k), e, acc[i]);
-        }
-        const __m256 e1 = L.load(m.E1 + j);      // masked lanes load 0: no contribution to f
-        for (int i = 0; i < 8; ++i) {
-            _mm256_store_ps(m.z + i * stride + j, acc[i]);
-            fp[i] = _mm256_fmadd_ps(_mm256_max_ps(acc[i], zero), e1, fp[i]);
+    for (int64_t b = blk0; b < blk1; b += 2) {
+        const float *q = P + b * BLOCK<D>, *r = q + BLOCK<D>;
+        for (int h = 0; h < 8; h += 4) {
+            __m256 a[4], c[4];
+            const __m256 bq = _mm256_load_ps(q + 8 * D), br = _mm256_load_ps(r + 8 * D);
+            for (int i = 0; i < 4; ++i) { a[i] = bq; c[i] = br; }
+            for (int k = 0; k < D; ++k) {
+                const __m256 eq = _mm256_load_ps(q + 8 * k), er = _mm256_load_ps(r + 8 * k);
+                for (int i = 0; i < 4; ++i) {
+                    const __m256 xv = _mm256_load_ps(xt + (k * 8 + h + i) * 8);
+                    a[i] = _mm256_fmadd_ps(xv, eq, a[i]); c[i] = _mm256_fmadd_ps(xv, er, c[i]);
+                }
+            }
+            const __m256 e1q = _mm256_load_ps(q + 8 * (D + 1)), e1r = _mm256_load_ps(r + 8 * (D + 1));
+            for (int i = 0; i < 4; ++i) {
+                _mm256_store_ps(z + b * 64 + (h + i) * 8, a[i]); _mm256_store_ps(z + (b + 1) * 64 + (h + i) * 8, c[i]);
+                fp[h + i] = _mm256_fmadd_ps(_mm256_max_ps(a[i], zero), e1q, fp[h + i]);
+                fp[h + i] = _mm256_fmadd_ps(_mm256_max_ps(c[i], zero), e1r, fp[h + i]);
+            }
         }
     }
     for (int i = 0; i < 8; ++i) f[i] = hsum(fp[i]);
 }
 
-// Backward pass and update of member m's units in blocks [b0, b1), for the batch's dL/df g (8 rows)
+// Backward pass and update of blocks [blk0, blk1) for the batch's dL/df g (8 rows; zero for padding rows)
 template <int D>
-static void backward_update(const Member& m, const float* xb, const std::vector<Lanes>& lanes, int64_t N, int64_t blk0, int64_t blk1,
-                            const float* g, float lr, float s0sq, float s1sq) {
+static void backward_update(float* P, const float* z, int64_t blk0, int64_t blk1, const float* xt, const float* g, float lr, float s0sq, float s1sq) {
     const __m256 zero = _mm256_setzero_ps();
-    const int64_t stride = 8 * (int64_t)lanes.size();
-    __m256 gv[8];
-    for (int i = 0; i < 8; ++i) gv[i] = _mm256_set1_ps(g[i]);
     const __m256 c1 = _mm256_set1_ps(-lr * s1sq), c0 = _mm256_set1_ps(-lr * s0sq), clr = _mm256_set1_ps(-lr);
-    for (int64_t b = blk0, j = 8 * blk0; b < blk1; ++b, j += 8) {
-        const Lanes& L = lanes[b];
-        const __m256 e1 = L.load(m.E1 + j);      // the step's old output weights, for the backward pass
+    for (int64_t b = blk0; b < blk1; ++b) {
+        float* q = P + b * BLOCK<D>;
+        const float* zb = z + b * 64;
+        const __m256 e1 = _mm256_load_ps(q + 8 * (D + 1));      // the step's old output weights, for the backward pass
         __m256 up1 = zero, g0sum = zero, g0[8];
         for (int i = 0; i < 8; ++i) {
-            const __m256 zi = _mm256_load_ps(m.z + i * stride + j);
-            up1 = _mm256_fmadd_ps(_mm256_max_ps(zi, zero), gv[i], up1);
-            g0[i] = _mm256_and_ps(_mm256_mul_ps(gv[i], e1), _mm256_cmp_ps(zi, zero, _CMP_GT_OQ));
+            const __m256 zi = _mm256_load_ps(zb + 8 * i), gi = _mm256_broadcast_ss(g + i);
+            up1 = _mm256_fmadd_ps(_mm256_max_ps(zi, zero), gi, up1);
+            g0[i] = _mm256_and_ps(_mm256_mul_ps(gi, e1), _mm256_cmp_ps(zi, zero, _CMP_GT_OQ));
             g0sum = _mm256_add_ps(g0sum, g0[i]);
+            g0[i] = _mm256_mul_ps(c0, g0[i]);
         }
-        L.store(m.E1 + j, _mm256_fmadd_ps(c1, up1, e1));
-        L.store(m.b0 + j, _mm256_fmadd_ps(clr, g0sum, L.load(m.b0 + j)));
-        for (int k = 0; k < D; ++k) {
-            __m256 u = _mm256_mul_ps(_mm256_broadcast_ss(xb + k), g0[0]);
-            for (int i = 1; i < 8; ++i) u = _mm256_fmadd_ps(_mm256_broadcast_ss(xb + i * D + k), g0[i], u);
-            float* e = m.E0 + k * N + j;
-            L.store(e, _mm256_fmadd_ps(c0, u, L.load(e)));
+        _mm256_store_ps(q + 8 * (D + 1), _mm256_fmadd_ps(c1, up1, e1));
+        _mm256_store_ps(q + 8 * D, _mm256_fmadd_ps(clr, g0sum, _mm256_load_ps(q + 8 * D)));
+        for (int k = 0; k < D; ++k) {     // E0[k] += sum_i x[i, k] (c0 g0[i]): the sum in two interleaved chains, then one rounding of E0
+            const float* xk = xt + k * 64;
+            __m256 u = _mm256_mul_ps(_mm256_load_ps(xk), g0[0]), v = _mm256_mul_ps(_mm256_load_ps(xk + 8), g0[1]);
+            for (int i = 2; i < 8; i += 2) {
+                u = _mm256_fmadd_ps(_mm256_load_ps(xk + 8 * i), g0[i], u);
+                v = _mm256_fmadd_ps(_mm256_load_ps(xk + 8 * i + 8), g0[i + 1], v);
+            }
+            _mm256_store_ps(q + 8 * k, _mm256_add_ps(_mm256_load_ps(q + 8 * k), _mm256_add_ps(u, v)));
         }
     }
 }
 
 constexpr int64_t CHUNK = 32;   // unit blocks per chunk: the output is summed chunk by chunk in a fixed order, whatever the thread count
 
-// Networks t = 0..T-1 (members grouped by `owner`, adjacent), one epoch each; the units of every member are split between the OpenMP
-// threads (each thread's share of E0, b0, E1 and of the pre-activations stays in its core's cache), with one barrier per step.
-// Returns each network's mean batch loss (T,). Results do not depend on the number of threads.
 torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, torch::Tensor b1, torch::Tensor X, torch::Tensor y,
                         torch::Tensor owner, torch::Tensor coef, int64_t B, double lr_, double s0sq_, double s1sq_) {
     for (auto* t : {&E0, &b0, &E1, &b1, &X, &y, &coef})
@@ -270,33 +279,38 @@ torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, to
     TORCH_CHECK(owner.dtype() == torch::kInt64 && owner.is_contiguous(), "nn1_epoch: owner must be contiguous int64");
     TORCH_CHECK(E0.size(1) == 15 && B >= 1 && B <= 8, "nn1_epoch: compiled for 15 inputs and batches of at most 8 rows");
     constexpr int D = 15;
+    constexpr int64_t S = BLOCK<D>;
     const int64_t M = E0.size(0), N = E0.size(2), T = X.size(0), n_fit = X.size(1);
     const float lr = (float)lr_, s0sq = (float)s0sq_, s1sq = (float)s1sq_;
-    const int64_t n_blocks = (N + 7) / 8, n_chunks = (n_blocks + CHUNK - 1) / CHUNK;
-    std::vector<Lanes> lanes(n_blocks);
-    for (int64_t b = 0; b < n_blocks; ++b) {
-        alignas(32) int mk[8];
-        for (int l = 0; l < 8; ++l) mk[l] = l < N - 8 * b ? -1 : 0;
-        lanes[b] = Lanes{_mm256_load_si256((const __m256i*)mk), N - 8 * b >= 8};
-    }
+    const int64_t n_blocks = 2 * ((N + 15) / 16), n_chunks = (n_blocks + CHUNK - 1) / CHUNK;
     const int64_t* own = owner.data_ptr<int64_t>();
     const float* cf = coef.data_ptr<float>();
-    std::vector<Member> members(M);
-    for (int64_t m = 0; m < M; ++m)
-        members[m] = Member{E0.data_ptr<float>() + m * D * N, b0.data_ptr<float>() + m * N, E1.data_ptr<float>() + m * N, b1.data_ptr<float>() + m,
-                            static_cast<float*>(std::aligned_alloc(32, sizeof(float) * 64 * n_blocks)), cf[m]};
+    float* packed = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * M * n_blocks * (S + 64)));
+    float* zbuf = packed + M * n_blocks * S;
+    float *e0 = E0.data_ptr<float>(), *bb0 = b0.data_ptr<float>(), *e1 = E1.data_ptr<float>();
     std::vector<float> partial(2 * M * n_chunks * 8);   // two generations: one barrier per step suffices
     auto out = torch::empty({T}, torch::kFloat64);
     double* o = out.data_ptr<double>();
-    // threads only where each gets at least 8 chunks (2048 units): below that the barrier costs more than it saves
     const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), n_chunks / 8));
     #pragma omp parallel num_threads(n_threads)
     {
         const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
         const int64_t c0 = n_chunks * tid / nth, c1 = n_chunks * (tid + 1) / nth;
+        const int64_t blk0 = c0 * CHUNK, blk1 = std::min(n_blocks, c1 * CHUNK);
+        for (int64_t m = 0; m < M; ++m)     // pack this thread's blocks (each thread touches only its own)
+            for (int64_t b = blk0; b < blk1; ++b) {
+                float* q = packed + (m * n_blocks + b) * S;
+                for (int l = 0; l < 8; ++l) {
+                    const int64_t j = 8 * b + l;
+                    const bool in = j < N;
+                    for (int k = 0; k < D; ++k) q[8 * k + l] = in ? e0[(m * D + k) * N + j] : 0.0f;
+                    q[8 * D + l] = in ? bb0[m * N + j] : 0.0f;
+                    q[8 * (D + 1) + l] = in ? e1[m * N + j] : 0.0f;
+                }
+            }
         std::vector<float> b1p(M);                           // every thread applies the same output-bias updates to its own copy
-        for (int64_t m = 0; m < M; ++m) b1p[m] = members[m].b1[0];
-        alignas(32) float xb[8 * D];
+        for (int64_t m = 0; m < M; ++m) b1p[m] = b1.data_ptr<float>()[m];
+        alignas(32) float xb[8 * D], xt[D * 64], gm[8];
         int gen = 0;
         for (int64_t t = 0; t < T; ++t) {
             int64_t m0 = 0;
@@ -309,17 +323,19 @@ torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, to
                 const int64_t bs = std::min<int64_t>(B, n_fit - s);
                 std::memset(xb, 0, sizeof(xb));          // rows >= bs are padding, with zero weight in the update
                 std::memcpy(xb, Xt + s * D, bs * D * sizeof(float));
+                broadcast_batch<D>(xb, xt);
                 float* part = partial.data() + gen * M * n_chunks * 8;
                 for (int64_t m = m0; m < m1; ++m)
                     for (int64_t c = c0; c < c1; ++c)
-                        forward<D>(members[m], xb, lanes, N, c * CHUNK, std::min(n_blocks, (c + 1) * CHUNK), part + (m * n_chunks + c) * 8);
+                        forward<D>(packed + m * n_blocks * S, zbuf + m * n_blocks * 64, c * CHUNK, std::min(n_blocks, (c + 1) * CHUNK), xt,
+                                   part + (m * n_chunks + c) * 8);
                 #pragma omp barrier
-                float f[8] = {0}, g[8], gm[8];
+                float f[8] = {0}, g[8];
                 for (int64_t m = m0; m < m1; ++m)
                     for (int i = 0; i < 8; ++i) {
                         float fm = b1p[m];
                         for (int64_t c = 0; c < n_chunks; ++c) fm += part[(m * n_chunks + c) * 8 + i];
-                        f[i] += members[m].coef * fm;
+                        f[i] += cf[m] * fm;
                     }
                 double loss = 0.0;
                 for (int i = 0; i < 8; ++i) {
@@ -329,84 +345,145 @@ torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, to
                 total += loss;                           // = (batch mean loss) * bs
                 for (int64_t m = m0; m < m1; ++m) {
                     float gsum = 0.0f;
-                    for (int i = 0; i < 8; ++i) { gm[i] = members[m].coef * g[i]; gsum += gm[i]; }
-                    backward_update<D>(members[m], xb, lanes, N, c0 * CHUNK, std::min(n_blocks, c1 * CHUNK), gm, lr, s0sq, s1sq);
+                    for (int i = 0; i < 8; ++i) { gm[i] = cf[m] * g[i]; gsum += gm[i]; }
+                    backward_update<D>(packed + m * n_blocks * S, zbuf + m * n_blocks * 64, blk0, blk1, xt, gm, lr, s0sq, s1sq);
                     b1p[m] -= lr * gsum;
                 }
                 gen ^= 1;
             }
             if (tid == 0) o[t] = total / n_fit;
         }
+        for (int64_t m = 0; m < M; ++m)     // unpack
+            for (int64_t b = blk0; b < blk1; ++b) {
+                const float* q = packed + (m * n_blocks + b) * S;
+                for (int l = 0; l < 8 && 8 * b + l < N; ++l) {
+                    const int64_t j = 8 * b + l;
+                    for (int k = 0; k < D; ++k) e0[(m * D + k) * N + j] = q[8 * k + l];
+                    bb0[m * N + j] = q[8 * D + l];
+                    e1[m * N + j] = q[8 * (D + 1) + l];
+                }
+            }
         #pragma omp barrier
-        if (tid == 0) for (int64_t m = 0; m < M; ++m) members[m].b1[0] = b1p[m];
+        if (tid == 0) for (int64_t m = 0; m < M; ++m) b1.data_ptr<float>()[m] = b1p[m];
     }
-    for (auto& m : members) std::free(m.z);
+    std::free(packed);
     return out;
 }
 
 // The three products of a wide hidden layer for one SGD step with at most 8 batch rows (rows beyond the batch are zero), each one
-// pass over the weight E (N rows = units below, M columns = units above; row-major), rows split between OpenMP threads.
+// pass over the weight E (N rows = units below, M columns = units above; row-major), split between OpenMP threads so that every
+// number is computed the same way whatever the thread count.
 //   forward:  Z (8, M) = H (8, N) @ E           (H: activations below)
 //   backward: P (8, N) = G (8, M) @ E^T         (G: dL/dz above)
 //   update:   E -= c * H^T @ G
 
-constexpr int64_t KB = 16;    // rows of E per block in the forward pass
+constexpr int64_t KB = 32;     // rows of E per block in the forward pass (H pre-broadcast for them: 8 KB)
+constexpr int64_t PREFETCH = 256;   // floats ahead on each of the block's rows (the hardware prefetcher does not follow 32 streams)
 
-// forward: each thread accumulates its own rows' share of Z in a private buffer; the buffers are summed in a fixed order
+// Z[r..r+R, j..j+8V] += sum over the block's rows of H[r + i, k] E[k, j..], R x V vectors in registers
+template <int R, int V>
+static inline void forward_tile(const float* ek, int64_t M, int64_t kn, const float* hb, int r, float* z, int64_t j) {
+    __m256 acc[R][V];
+    for (int i = 0; i < R; ++i) for (int v = 0; v < V; ++v) acc[i][v] = _mm256_loadu_ps(z + (r + i) * M + j + 8 * v);
+    for (int64_t kk = 0; kk < kn; ++kk) {
+        const float* row = ek + kk * M + j;
+        if (r == 0) _mm_prefetch((const char*)(row + PREFETCH), _MM_HINT_T0);
+        __m256 e[V];
+        for (int v = 0; v < V; ++v) e[v] = _mm256_loadu_ps(row + 8 * v);
+        for (int i = 0; i < R; ++i) {
+            const __m256 x = _mm256_load_ps(hb + (kk * 8 + r + i) * 8);
+            for (int v = 0; v < V; ++v) acc[i][v] = _mm256_fmadd_ps(x, e[v], acc[i][v]);
+        }
+    }
+    for (int i = 0; i < R; ++i) for (int v = 0; v < V; ++v) _mm256_storeu_ps(z + (r + i) * M + j + 8 * v, acc[i][v]);
+}
+
+// forward: columns split between threads (each writes its own columns of Z); 4 batch rows x 16 columns in registers
 torch::Tensor hidden_forward(torch::Tensor H, torch::Tensor E) {
     const int64_t N = E.size(0), M = E.size(1);
     TORCH_CHECK(M % 8 == 0 && H.size(0) == 8 && H.size(1) == N, "hidden_forward: H (8, N), E (N, M), M a multiple of 8");
     const float *h = H.data_ptr<float>(), *e = E.data_ptr<float>();
-    const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(N / 256)));
-    auto parts = torch::zeros({nth, 8, M}, H.options());
-    float* zp = parts.data_ptr<float>();
+    auto Z = torch::zeros({8, M}, H.options());
+    float* z = Z.data_ptr<float>();
+    const int64_t n_vec = M / 8;
+    const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(n_vec / 32)));
     #pragma omp parallel num_threads(nth)
     {
         const int tid = omp_get_thread_num();
-        const int64_t k_begin = N * tid / nth, k_end = N * (tid + 1) / nth;
-        float* z = zp + tid * 8 * M;
-        for (int64_t k0 = k_begin; k0 < k_end; k0 += KB) {
-            const int64_t k1 = std::min(k_end, k0 + KB);
-            for (int64_t j = 0; j < M; j += 8) {
-                __m256 acc[8];
-                for (int i = 0; i < 8; ++i) acc[i] = _mm256_loadu_ps(z + i * M + j);
-                for (int64_t k = k0; k < k1; ++k) {
-                    const __m256 w = _mm256_loadu_ps(e + k * M + j);
-                    for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(h + i * N + k), w, acc[i]);
-                }
-                for (int i = 0; i < 8; ++i) _mm256_storeu_ps(z + i * M + j, acc[i]);
-            }
+        const int64_t j0 = 16 * (n_vec / 2 * tid / nth), j1 = tid == nth - 1 ? M : 16 * (n_vec / 2 * (tid + 1) / nth);
+        alignas(32) float hb[KB * 64];
+        for (int64_t k0 = 0; k0 < N; k0 += KB) {
+            const int64_t kn = std::min<int64_t>(KB, N - k0);
+            for (int64_t kk = 0; kk < kn; ++kk)
+                for (int i = 0; i < 8; ++i) _mm256_store_ps(hb + (kk * 8 + i) * 8, _mm256_set1_ps(h[i * N + k0 + kk]));
+            const float* ek = e + k0 * M;
+            int64_t j = j0;
+            for (; j + 16 <= j1; j += 16) { forward_tile<4, 2>(ek, M, kn, hb, 0, z, j); forward_tile<4, 2>(ek, M, kn, hb, 4, z, j); }
+            if (j < j1) forward_tile<8, 1>(ek, M, kn, hb, 0, z, j);   // the last 8 columns when M is not a multiple of 16
         }
     }
-    return nth == 1 ? parts[0] : parts.sum(0);
+    return Z;
 }
 
-// backward and update fused, row by row: P[:, k] = E[k, :] . G[i, :] with the old row, then E[k, :] -= c * sum_i H[i, k] G[i, :]
+// One row k of E for the A batch rows where unit k is active (gp: their rows of G, hk: -c H[i, k]): the products with the old row,
+// then the update. Over those rows only, because elsewhere the update term is zero and the backward product is masked out by the
+// ReLU; the operations that remain are those over all eight rows, in the same order (a skipped term adds an exact zero).
+template <int A>
+static inline void active_row(float* row, const float* const* gp, const float* hk, int64_t M, float* dots) {
+    __m256 dot[A], c[A];
+    for (int a = 0; a < A; ++a) { dot[a] = _mm256_setzero_ps(); c[a] = _mm256_set1_ps(hk[a]); }
+    if (A <= 6) {   // registers enough for one pass over the row
+        for (int64_t j = 0; j < M; j += 8) {
+            const __m256 w = _mm256_loadu_ps(row + j);
+            __m256 u = w;
+            for (int a = 0; a < A; ++a) {
+                const __m256 ga = _mm256_loadu_ps(gp[a] + j);
+                dot[a] = _mm256_fmadd_ps(ga, w, dot[a]);
+                u = _mm256_fmadd_ps(c[a], ga, u);
+            }
+            _mm256_storeu_ps(row + j, u);
+        }
+    } else {
+        for (int64_t j = 0; j < M; j += 8) {
+            const __m256 w = _mm256_loadu_ps(row + j);
+            for (int a = 0; a < A; ++a) dot[a] = _mm256_fmadd_ps(_mm256_loadu_ps(gp[a] + j), w, dot[a]);
+        }
+        for (int64_t j = 0; j < M; j += 8) {
+            __m256 w = _mm256_loadu_ps(row + j);
+            for (int a = 0; a < A; ++a) w = _mm256_fmadd_ps(c[a], _mm256_loadu_ps(gp[a] + j), w);
+            _mm256_storeu_ps(row + j, w);
+        }
+    }
+    for (int a = 0; a < A; ++a) dots[a] = hsum(dot[a]);
+}
+
+// backward and update fused, row by row (rows split between threads); P is 0 where H is 0 (the ReLU masks it there)
 torch::Tensor hidden_backward_update(torch::Tensor H, torch::Tensor G, torch::Tensor E, double c_) {
     const int64_t N = E.size(0), M = E.size(1);
     TORCH_CHECK(M % 8 == 0 && H.size(0) == 8 && H.size(1) == N && G.size(0) == 8 && G.size(1) == M, "hidden_backward_update: shapes");
     const float *h = H.data_ptr<float>(), *g = G.data_ptr<float>(); float* e = E.data_ptr<float>();
     const float c = (float)c_;
-    auto P = torch::empty({8, N}, H.options());
+    auto P = torch::zeros({8, N}, H.options());
     float* p = P.data_ptr<float>();
     const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(N / 256)));
     #pragma omp parallel for num_threads(nth) schedule(static)
     for (int64_t k = 0; k < N; ++k) {
+        const float* gp[8]; float hk[8], dots[8]; int act[8], na = 0;
+        for (int i = 0; i < 8; ++i)
+            if (h[i * N + k] > 0.0f) { act[na] = i; gp[na] = g + i * M; hk[na] = -c * h[i * N + k]; ++na; }
         float* row = e + k * M;
-        __m256 dot[8];
-        for (int i = 0; i < 8; ++i) dot[i] = _mm256_setzero_ps();
-        for (int64_t j = 0; j < M; j += 8) {
-            const __m256 w = _mm256_loadu_ps(row + j);
-            for (int i = 0; i < 8; ++i) dot[i] = _mm256_fmadd_ps(_mm256_loadu_ps(g + i * M + j), w, dot[i]);
+        switch (na) {
+            case 0: continue;
+            case 1: active_row<1>(row, gp, hk, M, dots); break;
+            case 2: active_row<2>(row, gp, hk, M, dots); break;
+            case 3: active_row<3>(row, gp, hk, M, dots); break;
+            case 4: active_row<4>(row, gp, hk, M, dots); break;
+            case 5: active_row<5>(row, gp, hk, M, dots); break;
+            case 6: active_row<6>(row, gp, hk, M, dots); break;
+            case 7: active_row<7>(row, gp, hk, M, dots); break;
+            default: active_row<8>(row, gp, hk, M, dots); break;
         }
-        for (int i = 0; i < 8; ++i) p[i * N + k] = hsum(dot[i]);
-        __m256 hk[8];
-        for (int i = 0; i < 8; ++i) hk[i] = _mm256_set1_ps(-c * h[i * N + k]);
-        for (int64_t j = 0; j < M; j += 8) {
-            __m256 w = _mm256_loadu_ps(row + j);
-            for (int i = 0; i < 8; ++i) w = _mm256_fmadd_ps(hk[i], _mm256_loadu_ps(g + i * M + j), w);
-            _mm256_storeu_ps(row + j, w);
-        }
+        for (int a = 0; a < na; ++a) p[act[a] * N + k] = dots[a];
     }
     return P;
 }
