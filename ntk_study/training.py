@@ -270,7 +270,7 @@ static void backward_update(float* P, const float* z, int64_t blk0, int64_t blk1
     }
 }
 
-constexpr int64_t CHUNK = 32;   // unit blocks per chunk: the output is summed chunk by chunk in a fixed order, whatever the thread count
+constexpr int64_t CHUNK = 16;   // unit blocks per chunk (even): the output is summed chunk by chunk in a fixed order, whatever the thread count
 
 torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, torch::Tensor b1, torch::Tensor X, torch::Tensor y,
                         torch::Tensor owner, torch::Tensor coef, int64_t B, double lr_, double s0sq_, double s1sq_) {
@@ -291,11 +291,12 @@ torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, to
     std::vector<float> partial(2 * M * n_chunks * 8);   // two generations: one barrier per step suffices
     auto out = torch::empty({T}, torch::kFloat64);
     double* o = out.data_ptr<double>();
-    const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), n_chunks / 8));
+    const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), n_chunks / 16));
     #pragma omp parallel num_threads(n_threads)
     {
         const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
-        const int64_t c0 = n_chunks * tid / nth, c1 = n_chunks * (tid + 1) / nth;
+        // each thread's chunks hold as near as can be the same number of blocks (a thread that waits at the barrier wastes its share)
+        const int64_t c0 = (n_blocks * tid / nth + CHUNK / 2) / CHUNK, c1 = tid == nth - 1 ? n_chunks : (n_blocks * (tid + 1) / nth + CHUNK / 2) / CHUNK;
         const int64_t blk0 = c0 * CHUNK, blk1 = std::min(n_blocks, c1 * CHUNK);
         for (int64_t m = 0; m < M; ++m)     // pack this thread's blocks (each thread touches only its own)
             for (int64_t b = blk0; b < blk1; ++b) {
@@ -504,7 +505,7 @@ def compiled_kernels(verbose=False):
                 if not any(Path(_get_build_directory("ntk_study_loops", False)).glob("*.so")):
                     print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
                 mod = load_inline("ntk_study_loops", cpp_sources=COMPILED_CPP, functions=["nn1_epoch", "hidden_forward", "hidden_backward_update"],
-                                  extra_cflags=["-O3", "-mavx2", "-mfma", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=verbose)
+                                  extra_cflags=["-O3", "-mavx2", "-mfma", "-funroll-loops", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=verbose)
             except Exception as e:
                 warnings.warn(f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); the torch loop is used instead")
         _COMPILED["mod"] = mod
