@@ -286,6 +286,7 @@ torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, to
     const int64_t* own = owner.data_ptr<int64_t>();
     const float* cf = coef.data_ptr<float>();
     float* packed = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * M * n_blocks * (S + 64)));
+    TORCH_CHECK(packed != nullptr, "nn1_epoch: could not allocate ", sizeof(float) * M * n_blocks * (S + 64), " bytes for the packed weights");
     float* zbuf = packed + M * n_blocks * S;
     float *e0 = E0.data_ptr<float>(), *bb0 = b0.data_ptr<float>(), *e1 = E1.data_ptr<float>();
     std::vector<float> partial(2 * M * n_chunks * 8);   // two generations: one barrier per step suffices
