@@ -17,10 +17,10 @@ from .networks import default_device
 from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'linearised_sgd', 'theorem_predictors',
-           'all_rows_interpolant', 'equivalence_trial', 'theorem_trial', 'series_name', 'load_trials',
-           'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows', 'equivalence_report',
-           'plot_equivalence']
+__all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'linearised_sgd',
+           'theorem_predictors', 'all_rows_interpolant', 'equivalence_trial', 'theorem_trial', 'series_name',
+           'load_trials', 'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows',
+           'equivalence_report', 'plot_equivalence', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -323,4 +323,28 @@ def plot_equivalence(directory, data, allrows):
         curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
         curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
     panel("lazy.png", lazy, "relative change / error")
+
+PAIRED_SETTINGS = ("data_convention", "n_obs", "d_in", "test_fraction", "nn_width", "lr", "batch_size", "val_split", "nn_dtype")
+
+def paired_with_trained(theorem, trained, depth=1):
+    """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and the same network
+    at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as `theorem_rows`) and the
+    correlation across trials of the trained and predicted test RMSEs."""
+    from ntk_study.summary import TABLE1
+    key, by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
+    for r in trained:
+        if key not in r.get("rmse", {}) or r["seed"] not in by_seed: continue
+        t = by_seed[r["seed"]]
+        for k in PAIRED_SETTINGS + (f"nn{depth}_epochs",):
+            if r["settings"][k] != t["settings"][k]:
+                raise ValueError(f"seed {r['seed']}: the trained trial has {k} = {r['settings'][k]!r} but the theorem trial {t['settings'][k]!r}; "
+                                 "pair runs made with the same settings")
+        pairs.append((r["rmse"][key], t["rmse"][f"{key} theorem"]))
+    if len(pairs) < 2: raise ValueError(f"{len(pairs)} trained {key} trial(s) share a seed with the theorem trials; at least 2 are needed")
+    nn, th = np.array(pairs).T
+    se = lambda v: float(v.std() / math.sqrt(len(v)))
+    rows = [(f"{key} trained", len(nn), float(nn.mean()), se(nn), TABLE1.get(key)),
+            (f"{key} theorem, the same networks", len(th), float(th.mean()), se(th), TABLE1.get(key)),
+            (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), se(nn / th - 1), None)]
+    return rows, float(np.corrcoef(nn, th)[0, 1])
 
