@@ -7,7 +7,7 @@ from pathlib import Path
 root = Path(__file__).resolve().parents[1]
 site, shots = root / "_docs", root / "_docs_screens"
 PAGES = {"00_kernels.html": dict(min_math=50, min_img=0), "index.html": dict(min_math=3, min_img=1), "01_networks.html": dict(min_math=5, min_img=1),
-         "06_equivalence.html": dict(min_math=10, min_img=3)}
+         "03b_training.html": dict(min_math=10, min_img=0), "06_equivalence.html": dict(min_math=10, min_img=3)}
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--hide-scrollbars", "--virtual-time-budget=15000"]
 
