@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .data import simulate
 from .kernels import kernel_matrix
-from .summary import _md_table, PAPER_NETWORKS
+from .summary import _md_table, table1_se, PAPER_NETWORKS
 from .regression import GradientFlowPredictor, kernel_regression, sgd_time
 from .networks import default_device
 from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
@@ -218,16 +218,16 @@ def load_theorem(directory, trials=None):
     return sorted((r for r in (trials if trials is not None else load_trials(directory)) if "theorem" in r), key=lambda r: r["trial"])
 
 def theorem_rows(results):
-    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se = std(ddof=0) / sqrt(n) as the paper's Table 1."
+    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1."
     from ntk_study.summary import TABLE1
     rows = []
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
         ref = TABLE1.get(k.split()[0]) if k.endswith((" theorem", " paper")) else None   # the rows Table 1 has
-        rows.append((k, len(v), float(v.mean()), float(v.std() / math.sqrt(len(v))), ref))
+        rows.append((k, len(v), float(v.mean()), table1_se(v), ref))
     def change(a, b, label, ref):
         v = np.array([r["rmse"][a] / r["rmse"][b] - 1 for r in results if a in r["rmse"] and b in r["rmse"]])
-        if len(v): rows.append((label, len(v), float(v.mean()), float(v.std() / math.sqrt(len(v))), ref))
+        if len(v): rows.append((label, len(v), float(v.mean()), table1_se(v), ref))
     change("NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan")))
     T1 = results[0]["theorem"]["T"]["NN1"]
     change(f"NN2 theorem, T={T1:g}", "NN1 theorem", f"NN2 / NN1 - 1 (theorem, both at T = {T1:g})", None)
@@ -328,7 +328,7 @@ PAIRED_SETTINGS = ("data_convention", "n_obs", "d_in", "test_fraction", "nn_widt
 
 def paired_with_trained(theorem, trained, depth=1):
     """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and the same network
-    at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as `theorem_rows`) and the
+    at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as Table 1's) and the
     correlation across trials of the trained and predicted test RMSEs."""
     from ntk_study.summary import TABLE1
     key, by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
@@ -342,9 +342,8 @@ def paired_with_trained(theorem, trained, depth=1):
         pairs.append((r["rmse"][key], t["rmse"][f"{key} theorem"]))
     if len(pairs) < 2: raise ValueError(f"{len(pairs)} trained {key} trial(s) share a seed with the theorem trials; at least 2 are needed")
     nn, th = np.array(pairs).T
-    se = lambda v: float(v.std() / math.sqrt(len(v)))
-    rows = [(f"{key} trained", len(nn), float(nn.mean()), se(nn), TABLE1.get(key)),
-            (f"{key} theorem, the same networks", len(th), float(th.mean()), se(th), TABLE1.get(key)),
-            (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), se(nn / th - 1), None)]
+    rows = [(f"{key} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(key)),
+            (f"{key} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(key)),
+            (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None)]
     return rows, float(np.corrcoef(nn, th)[0, 1])
 

@@ -10,7 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'PAPER_NETWORKS', 'reduced_networks', 'load_run',
-           'method_rmses', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary', 'plot_summary']
+           'method_rmses', 'table1_se', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary',
+           'plot_summary']
 
 # %% ../nbs/05_summary.ipynb #cd92cf9a
 METHOD_ORDER = ["NN1", "NN2", "GP1", "GP2", "NTKA1", "NTKA2", "NTKJ1", "NTKJ2", "NTKB1", "NTKB2", "K1"]
@@ -52,9 +53,13 @@ def method_rmses(results):
     order = [m for m in METHOD_ORDER if m in by] + sorted(set(by) - set(METHOD_ORDER))
     return {m: np.array(by[m]) for m in order}
 
+def table1_se(v):
+    "Standard error as the paper's Table 1 gives it: std(ddof=0) / sqrt(n)."
+    return float(np.std(v) / math.sqrt(len(v)))
+
 def summary_rows(rmses):
-    "Rows `(method, n_trials, mean, se)` with se = std(ddof=0) / sqrt(n), as the paper."
-    return [(m, len(v), float(v.mean()), float(v.std() / math.sqrt(len(v)))) for m, v in rmses.items()]
+    "Rows `(method, n_trials, mean, se)` with se as the paper's (`table1_se`)."
+    return [(m, len(v), float(v.mean()), table1_se(v)) for m, v in rmses.items()]
 
 def layer_changes(rows):
     "Percentage change of the mean RMSE from one to two hidden layers, for each pair present."
