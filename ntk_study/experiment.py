@@ -177,7 +177,7 @@ PRESETS = {
                   studies={"smoke": dict(n_trials=4, settings=dict(n_obs=200, methods=["NTKB1", "GP1", "K1"]))}),
 }
 NETWORK_STUDY = dict(n_obs=1000, data_convention="paper", kernel_convention="paper")
-PRESETS["paper-nn1"] = dict(description="NN1 at the paper's scale (width 10000, 3000 epochs) beside NTKJ1 and NTKB1, 'paper' convention; about 37 s per trial on one core, 19 s on two, with the compiled training loop",
+PRESETS["paper-nn1"] = dict(description="NN1 at the paper's scale (width 10000, 3000 epochs) beside NTKJ1 and NTKB1, 'paper' convention; about 35 s per trial on one core, 17-19 s on two, with the compiled training loop",
                             studies={"paper-nn1": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NTKJ1", "NTKB1"]))})
 PRESETS["paper"] = dict(description="the full protocol: the nine kernels and NN1, NN2 at width 10000 (NN2 needs a GPU: about 7 hours per trial on a 2-core CPU)",
                         studies={"paper": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NN2", *PAPER_KERNELS]))})
