@@ -283,7 +283,7 @@ def estimate_network_seconds(settings, probe_steps=(30, 3)):
         fast = FastNTKNetworks(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
         Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
         yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
-        if fast.compiled is not None and settings["batch_size"] <= 8:     # the compiled NN1 epoch: time whole epochs
+        if fast.loop(settings["batch_size"]) == "compiled":     # the compiled NN1 epoch: time whole epochs
             Xe, ye = Xb.repeat(1, 10, 1), yb.repeat(1, 10)
             fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
             t = time.perf_counter()

@@ -90,13 +90,15 @@ def _rows8(x):
 class FastNTKNetworks:
     """T NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T / sqrt(fan_in), trained by explicit SGD.
     `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
+    COMPILED_ROWS = 8   # the compiled loops take batches of at most this many rows
+
     def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False, compiled=None):
         self.depth, self.width, self.d_in = depth, width, d_in
         self.device = torch.device(device) if device is not None else default_device()
         self.dtype = dtype
         self.plan = layer_plan("NTKNN", depth, width, d_in)
         self.T = len(init_seeds)
-        centred = [bool(centred)] * self.T if np.ndim(centred) == 0 else [bool(c) for c in centred]
+        self.centred = centred = [bool(centred)] * self.T if np.ndim(centred) == 0 else [bool(c) for c in centred]
         if len(centred) != self.T: raise ValueError(f"centred has {len(centred)} entries for {self.T} networks")
         # members: the plain networks that are actually trained; network t is the sum of coef * member over its members
         owner = [t for t, c in enumerate(centred) for _ in range(2 if c else 1)]
@@ -116,6 +118,11 @@ class FastNTKNetworks:
             raise ValueError("the compiled loops serve float32 on the CPU: depth 1 with 15 inputs (the whole epoch), or hidden layers whose width "
                              "is a multiple of 8 (NN2); they need a C++ compiler and AVX2")
 
+    def loop(self, batch_size):
+        "Which loop trains with batches of `batch_size` rows: 'compiled' (the whole NN1 epoch), 'compiled hidden layers' (NN2) or 'torch'."
+        if batch_size > self.COMPILED_ROWS: return "torch"
+        return "compiled" if self.compiled is not None else "compiled hidden layers" if self.hidden is not None else "torch"
+
     def combine(self, per_member, power=1):
         "Sum coef^power * x over the members of each network: (members, ...) -> (T, ...)."
         if self.plain: return per_member
@@ -127,7 +134,7 @@ class FastNTKNetworks:
         h = X if self.plain else X[self.owner]
         zs, hs = [], [h]
         for l in range(self.depth + 1):
-            if self.hidden is not None and 0 < l < self.depth and h.shape[1] <= 8:   # a training batch through a wide hidden layer
+            if self.hidden is not None and 0 < l < self.depth and h.shape[1] <= self.COMPILED_ROWS:   # a training batch through a wide hidden layer
                 z = self.b[l].unsqueeze(1) + torch.stack([self.hidden.hidden_forward(_rows8(h[t]), self.E[l][t])[:h.shape[1]] for t in range(len(h))])
             else: z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
             if l < self.depth:
@@ -143,7 +150,7 @@ class FastNTKNetworks:
         g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)                      # dL/df, (T, B, 1)
         if not self.plain: g = self.coef[:, None, None] * g[self.owner]   # each member's share
         for l in range(self.depth, -1, -1):
-            fused = self.hidden is not None and 0 < l < self.depth and g.shape[1] <= 8
+            fused = self.hidden is not None and 0 < l < self.depth and g.shape[1] <= self.COMPILED_ROWS
             if fused:   # compiled: the backward product and the update in one pass over E_l
                 back = torch.stack([self.hidden.hidden_backward_update(_rows8(hs[l][t]), _rows8(g[t]), self.E[l][t], lr * self.plan[l][3] ** 2)[:g.shape[1]]
                                     for t in range(len(g))])
@@ -158,7 +165,7 @@ class FastNTKNetworks:
     def sgd_epoch(self, Xe, ye, lr, batch_size):
         "SGD over rows already in the epoch's order, Xe (T, n, d), ye (T, n); returns each network's mean batch loss (T,), as Keras reports it."
         n = Xe.shape[1]
-        if self.compiled is not None and batch_size <= 8:
+        if self.loop(batch_size) == "compiled":
             return self.compiled.nn1_epoch(self.E[0], self.b[0], self.E[1].view(len(self.owner), -1), self.b[1], Xe.contiguous(), ye.contiguous(),
                                            self.owner, self.coef, batch_size, lr, self.plan[0][3] ** 2, self.plan[1][3] ** 2).to(self.dtype)
         total = torch.zeros(self.T, dtype=self.dtype, device=self.device)
@@ -579,8 +586,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_siz
     val = np.array(val_rmse).T if val_rmse else np.zeros((T, 0))
     settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
                     dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every, ntk_rows=m,
-                    loop="torch" if batch_size > 8 else "compiled" if fast.compiled is not None else "compiled hidden layers" if fast.hidden is not None else "torch")
-    centred = [bool(centred)] * T if np.ndim(centred) == 0 else [bool(c) for c in centred]
+                    loop=fast.loop(batch_size))
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch], float(nch[t]),
-                       bool(diverged[t]), e_run, seconds / T, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=centred[t])) for t in range(T)]
+                       bool(diverged[t]), e_run, seconds / T, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=fast.centred[t])) for t in range(T)]
     return out[0] if single else out
