@@ -129,8 +129,9 @@ def _as_inputs(X, what):
     return X
 
 def _sq_norms(X):
-    # row by row with np.dot, exactly as the authors' per-entry code: the paper convention's cosine is
-    # ill-conditioned at x = y, so its diagonal depends on how |x|^2 rounds
+    # row by row with np.dot, as the authors' per-entry code: with the same BLAS kernel the diagonal rounds as
+    # theirs. Another CPU's BLAS may sum the squares in another order; the paper convention's cosine at x = y is
+    # ill-conditioned, so its diagonal then moves within the bound of section 6 (arccos_bound)
     return np.fromiter((np.dot(r, r) for r in X), dtype=np.float64, count=len(X))
 
 # %% ../nbs/00_kernels.ipynb #9b3624d7

@@ -5,6 +5,7 @@
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
 import math, os, shutil, sys, time, warnings
+from importlib.resources import files
 from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np
@@ -12,8 +13,9 @@ import torch
 from .networks import make_network, layer_plan, default_device
 
 # %% auto #0
-__all__ = ['COMPILED_CPP', 'keras_split', 'epoch_orders', 'check_training_settings', 'train_textbook', 'TrainResult',
-           'FastNTKNetworks', 'compiled_kernels', 'layerwise_ntk', 'train']
+__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'keras_split', 'epoch_orders', 'check_training_settings',
+           'train_textbook', 'TrainResult', 'FastNTKNetworks', 'cpu_flags', 'compiled_kernels', 'layerwise_ntk',
+           'train']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def keras_split(n_rows, val_split):
@@ -181,344 +183,55 @@ class FastNTKNetworks:
         return net
 
 
-# %% ../nbs/03b_training.ipynb #c3e7a1e1
-COMPILED_CPP = r"""
-#include <torch/extension.h>
-#include <immintrin.h>
-#include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <vector>
-#include <omp.h>
-
-// SGD epochs of depth-1 NTK networks (chapter 03b_training), AVX2 + FMA, float32. A network is one member, or a centred pair of
-// members with coefficients +-1/sqrt(2). Member m: E0 (D, N) = W0^T / sqrt(D), b0 (N), E1 (N) = W1^T / sqrt(N), b1 (1).
-// For the epoch each member's parameters are packed block by block (8 units: E0, b0, E1 side by side, one stream through memory).
-// A step: each member's forward pass (2 blocks x 4 batch rows in registers), then its backward pass and update, block by block,
-// every weight read before it is written. The batch is pre-broadcast once per step: full-width loads are cheaper than broadcasts
-// on the CPUs measured.
-
-static inline float hsum(__m256 v) {
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    lo = _mm_hadd_ps(lo, lo); lo = _mm_hadd_ps(lo, lo);
-    return _mm_cvtss_f32(lo);
-}
-
-// A member's parameters packed by blocks of 8 units: rows 0..D-1 of E0, then b0, then E1 (8 floats each), contiguous;
-// units past N are zero and stay zero (their output weight is zero, so their gradients are zero).
-template <int D> constexpr int64_t BLOCK = 8 * (D + 2);
-
-// The batch pre-broadcast: xt[(k * 8 + i) * 8 + l] = x[i, k] for every lane l
-template <int D>
-static void broadcast_batch(const float* xb, float* xt) {
-    for (int k = 0; k < D; ++k)
-        for (int i = 0; i < 8; ++i) _mm256_store_ps(xt + (k * 8 + i) * 8, _mm256_set1_ps(xb[i * D + k]));
-}
-
-// Forward pass over blocks [blk0, blk1) (an even number) of a member, two blocks at a time: pre-activations to z (64 floats a block),
-// the output summed into f[8]
-template <int D>
-static void forward(const float* P, float* z, int64_t blk0, int64_t blk1, const float* xt, float* f) {
-    const __m256 zero = _mm256_setzero_ps();
-    __m256 fp[8];
-    for (int i = 0; i < 8; ++i) fp[i] = zero;
-    for (int64_t b = blk0; b < blk1; b += 2) {
-        const float *q = P + b * BLOCK<D>, *r = q + BLOCK<D>;
-        for (int h = 0; h < 8; h += 4) {
-            __m256 a[4], c[4];
-            const __m256 bq = _mm256_load_ps(q + 8 * D), br = _mm256_load_ps(r + 8 * D);
-            for (int i = 0; i < 4; ++i) { a[i] = bq; c[i] = br; }
-            for (int k = 0; k < D; ++k) {
-                const __m256 eq = _mm256_load_ps(q + 8 * k), er = _mm256_load_ps(r + 8 * k);
-                for (int i = 0; i < 4; ++i) {
-                    const __m256 xv = _mm256_load_ps(xt + (k * 8 + h + i) * 8);
-                    a[i] = _mm256_fmadd_ps(xv, eq, a[i]); c[i] = _mm256_fmadd_ps(xv, er, c[i]);
-                }
-            }
-            const __m256 e1q = _mm256_load_ps(q + 8 * (D + 1)), e1r = _mm256_load_ps(r + 8 * (D + 1));
-            for (int i = 0; i < 4; ++i) {
-                _mm256_store_ps(z + b * 64 + (h + i) * 8, a[i]); _mm256_store_ps(z + (b + 1) * 64 + (h + i) * 8, c[i]);
-                fp[h + i] = _mm256_fmadd_ps(_mm256_max_ps(a[i], zero), e1q, fp[h + i]);
-                fp[h + i] = _mm256_fmadd_ps(_mm256_max_ps(c[i], zero), e1r, fp[h + i]);
-            }
-        }
-    }
-    for (int i = 0; i < 8; ++i) f[i] = hsum(fp[i]);
-}
-
-// Backward pass and update of blocks [blk0, blk1) for the batch's dL/df g (8 rows; zero for padding rows)
-template <int D>
-static void backward_update(float* P, const float* z, int64_t blk0, int64_t blk1, const float* xt, const float* g, float lr, float s0sq, float s1sq) {
-    const __m256 zero = _mm256_setzero_ps();
-    const __m256 c1 = _mm256_set1_ps(-lr * s1sq), c0 = _mm256_set1_ps(-lr * s0sq), clr = _mm256_set1_ps(-lr);
-    for (int64_t b = blk0; b < blk1; ++b) {
-        float* q = P + b * BLOCK<D>;
-        const float* zb = z + b * 64;
-        const __m256 e1 = _mm256_load_ps(q + 8 * (D + 1));      // the step's old output weights, for the backward pass
-        __m256 up1 = zero, g0sum = zero, g0[8];
-        for (int i = 0; i < 8; ++i) {
-            const __m256 zi = _mm256_load_ps(zb + 8 * i), gi = _mm256_broadcast_ss(g + i);
-            up1 = _mm256_fmadd_ps(_mm256_max_ps(zi, zero), gi, up1);
-            g0[i] = _mm256_and_ps(_mm256_mul_ps(gi, e1), _mm256_cmp_ps(zi, zero, _CMP_GT_OQ));
-            g0sum = _mm256_add_ps(g0sum, g0[i]);
-            g0[i] = _mm256_mul_ps(c0, g0[i]);
-        }
-        _mm256_store_ps(q + 8 * (D + 1), _mm256_fmadd_ps(c1, up1, e1));
-        _mm256_store_ps(q + 8 * D, _mm256_fmadd_ps(clr, g0sum, _mm256_load_ps(q + 8 * D)));
-        for (int k = 0; k < D; ++k) {     // E0[k] += sum_i x[i, k] (c0 g0[i]): the sum in two interleaved chains, then one rounding of E0
-            const float* xk = xt + k * 64;
-            __m256 u = _mm256_mul_ps(_mm256_load_ps(xk), g0[0]), v = _mm256_mul_ps(_mm256_load_ps(xk + 8), g0[1]);
-            for (int i = 2; i < 8; i += 2) {
-                u = _mm256_fmadd_ps(_mm256_load_ps(xk + 8 * i), g0[i], u);
-                v = _mm256_fmadd_ps(_mm256_load_ps(xk + 8 * i + 8), g0[i + 1], v);
-            }
-            _mm256_store_ps(q + 8 * k, _mm256_add_ps(_mm256_load_ps(q + 8 * k), _mm256_add_ps(u, v)));
-        }
-    }
-}
-
-constexpr int64_t CHUNK = 16;   // unit blocks per chunk (even): the output is summed chunk by chunk in a fixed order, whatever the thread count
-
-torch::Tensor nn1_epoch(torch::Tensor E0, torch::Tensor b0, torch::Tensor E1, torch::Tensor b1, torch::Tensor X, torch::Tensor y,
-                        torch::Tensor owner, torch::Tensor coef, int64_t B, double lr_, double s0sq_, double s1sq_) {
-    for (auto* t : {&E0, &b0, &E1, &b1, &X, &y, &coef})
-        TORCH_CHECK(t->dtype() == torch::kFloat32 && t->is_contiguous() && t->device().is_cpu(), "nn1_epoch: contiguous float32 CPU tensors expected");
-    TORCH_CHECK(owner.dtype() == torch::kInt64 && owner.is_contiguous(), "nn1_epoch: owner must be contiguous int64");
-    TORCH_CHECK(E0.size(1) == 15 && B >= 1 && B <= 8, "nn1_epoch: compiled for 15 inputs and batches of at most 8 rows");
-    constexpr int D = 15;
-    constexpr int64_t S = BLOCK<D>;
-    const int64_t M = E0.size(0), N = E0.size(2), T = X.size(0), n_fit = X.size(1);
-    const float lr = (float)lr_, s0sq = (float)s0sq_, s1sq = (float)s1sq_;
-    const int64_t n_blocks = 2 * ((N + 15) / 16), n_chunks = (n_blocks + CHUNK - 1) / CHUNK;
-    const int64_t* own = owner.data_ptr<int64_t>();
-    const float* cf = coef.data_ptr<float>();
-    float* packed = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * M * n_blocks * (S + 64)));
-    TORCH_CHECK(packed != nullptr, "nn1_epoch: could not allocate ", sizeof(float) * M * n_blocks * (S + 64), " bytes for the packed weights");
-    float* zbuf = packed + M * n_blocks * S;
-    float *e0 = E0.data_ptr<float>(), *bb0 = b0.data_ptr<float>(), *e1 = E1.data_ptr<float>();
-    std::vector<float> partial(2 * M * n_chunks * 8);   // two generations: one barrier per step suffices
-    auto out = torch::empty({T}, torch::kFloat64);
-    double* o = out.data_ptr<double>();
-    const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), n_chunks / 16));
-    #pragma omp parallel num_threads(n_threads)
-    {
-        const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
-        // each thread's chunks hold as near as can be the same number of blocks (a thread that waits at the barrier wastes its share)
-        const int64_t c0 = (n_blocks * tid / nth + CHUNK / 2) / CHUNK, c1 = tid == nth - 1 ? n_chunks : (n_blocks * (tid + 1) / nth + CHUNK / 2) / CHUNK;
-        const int64_t blk0 = c0 * CHUNK, blk1 = std::min(n_blocks, c1 * CHUNK);
-        for (int64_t m = 0; m < M; ++m)     // pack this thread's blocks (each thread touches only its own)
-            for (int64_t b = blk0; b < blk1; ++b) {
-                float* q = packed + (m * n_blocks + b) * S;
-                for (int l = 0; l < 8; ++l) {
-                    const int64_t j = 8 * b + l;
-                    const bool in = j < N;
-                    for (int k = 0; k < D; ++k) q[8 * k + l] = in ? e0[(m * D + k) * N + j] : 0.0f;
-                    q[8 * D + l] = in ? bb0[m * N + j] : 0.0f;
-                    q[8 * (D + 1) + l] = in ? e1[m * N + j] : 0.0f;
-                }
-            }
-        std::vector<float> b1p(M);                           // every thread applies the same output-bias updates to its own copy
-        for (int64_t m = 0; m < M; ++m) b1p[m] = b1.data_ptr<float>()[m];
-        alignas(32) float xb[8 * D], xt[D * 64], gm[8];
-        int gen = 0;
-        for (int64_t t = 0; t < T; ++t) {
-            int64_t m0 = 0;
-            while (m0 < M && own[m0] != t) ++m0;
-            int64_t m1 = m0;
-            while (m1 < M && own[m1] == t) ++m1;
-            const float *Xt = X.data_ptr<float>() + t * n_fit * D, *yt = y.data_ptr<float>() + t * n_fit;
-            double total = 0.0;
-            for (int64_t s = 0; s < n_fit; s += B) {
-                const int64_t bs = std::min<int64_t>(B, n_fit - s);
-                std::memset(xb, 0, sizeof(xb));          // rows >= bs are padding, with zero weight in the update
-                std::memcpy(xb, Xt + s * D, bs * D * sizeof(float));
-                broadcast_batch<D>(xb, xt);
-                float* part = partial.data() + gen * M * n_chunks * 8;
-                for (int64_t m = m0; m < m1; ++m)
-                    for (int64_t c = c0; c < c1; ++c)
-                        forward<D>(packed + m * n_blocks * S, zbuf + m * n_blocks * 64, c * CHUNK, std::min(n_blocks, (c + 1) * CHUNK), xt,
-                                   part + (m * n_chunks + c) * 8);
-                #pragma omp barrier
-                float f[8] = {0}, g[8];
-                for (int64_t m = m0; m < m1; ++m)
-                    for (int i = 0; i < 8; ++i) {
-                        float fm = b1p[m];
-                        for (int64_t c = 0; c < n_chunks; ++c) fm += part[(m * n_chunks + c) * 8 + i];
-                        f[i] += cf[m] * fm;
-                    }
-                double loss = 0.0;
-                for (int i = 0; i < 8; ++i) {
-                    if (i < bs) { const float r = f[i] - yt[s + i]; loss += (double)r * r; g[i] = r * (2.0f / bs); }
-                    else g[i] = 0.0f;
-                }
-                total += loss;                           // = (batch mean loss) * bs
-                for (int64_t m = m0; m < m1; ++m) {
-                    float gsum = 0.0f;
-                    for (int i = 0; i < 8; ++i) { gm[i] = cf[m] * g[i]; gsum += gm[i]; }
-                    backward_update<D>(packed + m * n_blocks * S, zbuf + m * n_blocks * 64, blk0, blk1, xt, gm, lr, s0sq, s1sq);
-                    b1p[m] -= lr * gsum;
-                }
-                gen ^= 1;
-            }
-            if (tid == 0) o[t] = total / n_fit;
-        }
-        for (int64_t m = 0; m < M; ++m)     // unpack
-            for (int64_t b = blk0; b < blk1; ++b) {
-                const float* q = packed + (m * n_blocks + b) * S;
-                for (int l = 0; l < 8 && 8 * b + l < N; ++l) {
-                    const int64_t j = 8 * b + l;
-                    for (int k = 0; k < D; ++k) e0[(m * D + k) * N + j] = q[8 * k + l];
-                    bb0[m * N + j] = q[8 * D + l];
-                    e1[m * N + j] = q[8 * (D + 1) + l];
-                }
-            }
-        #pragma omp barrier
-        if (tid == 0) for (int64_t m = 0; m < M; ++m) b1.data_ptr<float>()[m] = b1p[m];
-    }
-    std::free(packed);
-    return out;
-}
-
-// The three products of a wide hidden layer for one SGD step with at most 8 batch rows (rows beyond the batch are zero), each one
-// pass over the weight E (N rows = units below, M columns = units above; row-major), split between OpenMP threads so that every
-// number is computed the same way whatever the thread count.
-//   forward:  Z (8, M) = H (8, N) @ E           (H: activations below)
-//   backward: P (8, N) = G (8, M) @ E^T         (G: dL/dz above)
-//   update:   E -= c * H^T @ G
-
-constexpr int64_t KB = 32;     // rows of E per block in the forward pass (H pre-broadcast for them: 8 KB)
-constexpr int64_t PREFETCH = 256;   // floats ahead on each of the block's rows (the hardware prefetcher does not follow 32 streams)
-
-// Z[r..r+R, j..j+8V] += sum over the block's rows of H[r + i, k] E[k, j..], R x V vectors in registers
-template <int R, int V>
-static inline void forward_tile(const float* ek, int64_t M, int64_t kn, const float* hb, int r, float* z, int64_t j) {
-    __m256 acc[R][V];
-    for (int i = 0; i < R; ++i) for (int v = 0; v < V; ++v) acc[i][v] = _mm256_loadu_ps(z + (r + i) * M + j + 8 * v);
-    for (int64_t kk = 0; kk < kn; ++kk) {
-        const float* row = ek + kk * M + j;
-        if (r == 0) _mm_prefetch((const char*)(row + PREFETCH), _MM_HINT_T0);
-        __m256 e[V];
-        for (int v = 0; v < V; ++v) e[v] = _mm256_loadu_ps(row + 8 * v);
-        for (int i = 0; i < R; ++i) {
-            const __m256 x = _mm256_load_ps(hb + (kk * 8 + r + i) * 8);
-            for (int v = 0; v < V; ++v) acc[i][v] = _mm256_fmadd_ps(x, e[v], acc[i][v]);
-        }
-    }
-    for (int i = 0; i < R; ++i) for (int v = 0; v < V; ++v) _mm256_storeu_ps(z + (r + i) * M + j + 8 * v, acc[i][v]);
-}
-
-// forward: columns split between threads (each writes its own columns of Z); 4 batch rows x 16 columns in registers
-torch::Tensor hidden_forward(torch::Tensor H, torch::Tensor E) {
-    const int64_t N = E.size(0), M = E.size(1);
-    TORCH_CHECK(M % 8 == 0 && H.size(0) == 8 && H.size(1) == N, "hidden_forward: H (8, N), E (N, M), M a multiple of 8");
-    const float *h = H.data_ptr<float>(), *e = E.data_ptr<float>();
-    auto Z = torch::zeros({8, M}, H.options());
-    float* z = Z.data_ptr<float>();
-    const int64_t n_vec = M / 8;
-    const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(n_vec / 32)));
-    #pragma omp parallel num_threads(nth)
-    {
-        const int tid = omp_get_thread_num();
-        const int64_t j0 = 16 * (n_vec / 2 * tid / nth), j1 = tid == nth - 1 ? M : 16 * (n_vec / 2 * (tid + 1) / nth);
-        alignas(32) float hb[KB * 64];
-        for (int64_t k0 = 0; k0 < N; k0 += KB) {
-            const int64_t kn = std::min<int64_t>(KB, N - k0);
-            for (int64_t kk = 0; kk < kn; ++kk)
-                for (int i = 0; i < 8; ++i) _mm256_store_ps(hb + (kk * 8 + i) * 8, _mm256_set1_ps(h[i * N + k0 + kk]));
-            const float* ek = e + k0 * M;
-            int64_t j = j0;
-            for (; j + 16 <= j1; j += 16) { forward_tile<4, 2>(ek, M, kn, hb, 0, z, j); forward_tile<4, 2>(ek, M, kn, hb, 4, z, j); }
-            if (j < j1) forward_tile<8, 1>(ek, M, kn, hb, 0, z, j);   // the last 8 columns when M is not a multiple of 16
-        }
-    }
-    return Z;
-}
-
-// One row k of E for the A batch rows where unit k is active (gp: their rows of G, hk: -c H[i, k]): the products with the old row,
-// then the update. Over those rows only, because elsewhere the update term is zero and the backward product is masked out by the
-// ReLU; the operations that remain are those over all eight rows, in the same order (a skipped term adds an exact zero).
-template <int A>
-static inline void active_row(float* row, const float* const* gp, const float* hk, int64_t M, float* dots) {
-    __m256 dot[A], c[A];
-    for (int a = 0; a < A; ++a) { dot[a] = _mm256_setzero_ps(); c[a] = _mm256_set1_ps(hk[a]); }
-    if (A <= 6) {   // registers enough for one pass over the row
-        for (int64_t j = 0; j < M; j += 8) {
-            const __m256 w = _mm256_loadu_ps(row + j);
-            __m256 u = w;
-            for (int a = 0; a < A; ++a) {
-                const __m256 ga = _mm256_loadu_ps(gp[a] + j);
-                dot[a] = _mm256_fmadd_ps(ga, w, dot[a]);
-                u = _mm256_fmadd_ps(c[a], ga, u);
-            }
-            _mm256_storeu_ps(row + j, u);
-        }
-    } else {
-        for (int64_t j = 0; j < M; j += 8) {
-            const __m256 w = _mm256_loadu_ps(row + j);
-            for (int a = 0; a < A; ++a) dot[a] = _mm256_fmadd_ps(_mm256_loadu_ps(gp[a] + j), w, dot[a]);
-        }
-        for (int64_t j = 0; j < M; j += 8) {
-            __m256 w = _mm256_loadu_ps(row + j);
-            for (int a = 0; a < A; ++a) w = _mm256_fmadd_ps(c[a], _mm256_loadu_ps(gp[a] + j), w);
-            _mm256_storeu_ps(row + j, w);
-        }
-    }
-    for (int a = 0; a < A; ++a) dots[a] = hsum(dot[a]);
-}
-
-// backward and update fused, row by row (rows split between threads); P is 0 where H is 0 (the ReLU masks it there)
-torch::Tensor hidden_backward_update(torch::Tensor H, torch::Tensor G, torch::Tensor E, double c_) {
-    const int64_t N = E.size(0), M = E.size(1);
-    TORCH_CHECK(M % 8 == 0 && H.size(0) == 8 && H.size(1) == N && G.size(0) == 8 && G.size(1) == M, "hidden_backward_update: shapes");
-    const float *h = H.data_ptr<float>(), *g = G.data_ptr<float>(); float* e = E.data_ptr<float>();
-    const float c = (float)c_;
-    auto P = torch::zeros({8, N}, H.options());
-    float* p = P.data_ptr<float>();
-    const int nth = std::max(1, std::min(omp_get_max_threads(), (int)(N / 256)));
-    #pragma omp parallel for num_threads(nth) schedule(static)
-    for (int64_t k = 0; k < N; ++k) {
-        const float* gp[8]; float hk[8], dots[8]; int act[8], na = 0;
-        for (int i = 0; i < 8; ++i)
-            if (h[i * N + k] > 0.0f) { act[na] = i; gp[na] = g + i * M; hk[na] = -c * h[i * N + k]; ++na; }
-        float* row = e + k * M;
-        switch (na) {
-            case 0: continue;
-            case 1: active_row<1>(row, gp, hk, M, dots); break;
-            case 2: active_row<2>(row, gp, hk, M, dots); break;
-            case 3: active_row<3>(row, gp, hk, M, dots); break;
-            case 4: active_row<4>(row, gp, hk, M, dots); break;
-            case 5: active_row<5>(row, gp, hk, M, dots); break;
-            case 6: active_row<6>(row, gp, hk, M, dots); break;
-            case 7: active_row<7>(row, gp, hk, M, dots); break;
-            default: active_row<8>(row, gp, hk, M, dots); break;
-        }
-        for (int a = 0; a < na; ++a) p[act[a] * N + k] = dots[a];
-    }
-    return P;
-}
-"""
+# %% ../nbs/03b_training.ipynb #fb51ec08
+CSRC = Path(str(files("ntk_study") / "csrc"))   # the C++ sources, shipped with the package
+COMPILED_SOURCES = ("module.cpp", "nn1_epoch.cpp", "hidden_layer.cpp")   # and simd.h, which both loops include
+COMPILED_TARGET = ("avx2", "fma")   # what the loops are compiled for (-mavx2 -mfma), whatever the CPU that builds them
 _COMPILED = {}
 
-def compiled_kernels(verbose=False):
-    """The compiled loops (the NN1 epoch, the hidden-layer products of NN2) as a module, built on first use (about a minute; torch caches
-    the build per machine). None where they cannot be built (no C++ compiler, no AVX2) or are switched off with NTK_STUDY_COMPILED=0."""
-    if "mod" not in _COMPILED:
-        mod = None
-        if os.environ.get("NTK_STUDY_COMPILED", "1") != "0" and torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-            try:
-                from torch.utils.cpp_extension import load_inline, _get_build_directory
-                if shutil.which("ninja") is None:   # pip's ninja (a requirement) lives beside this Python, which need not be on PATH
-                    import ninja
-                    os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
-                if not any(Path(_get_build_directory("ntk_study_loops", False)).glob("*.so")):
-                    print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
-                mod = load_inline("ntk_study_loops", cpp_sources=COMPILED_CPP, functions=["nn1_epoch", "hidden_forward", "hidden_backward_update"],
-                                  extra_cflags=["-O3", "-mavx2", "-mfma", "-funroll-loops", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=verbose)
-            except Exception as e:
-                warnings.warn(f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); the torch loop is used instead")
-        _COMPILED["mod"] = mod
-    return _COMPILED["mod"]
+def cpu_flags():
+    "The CPU's feature flags from /proc/cpuinfo, as a set; None where the system does not say (not Linux)."
+    try: text = Path("/proc/cpuinfo").read_text()
+    except OSError: return None
+    line = next((l for l in text.splitlines() if l.startswith("flags")), None)
+    return set(line.split(":", 1)[1].split()) if line else None
 
+def _compiled_loops_unavailable():
+    "Why the compiled loops cannot run here (a sentence), or None."
+    flags = cpu_flags()
+    missing = [f for f in COMPILED_TARGET if flags is not None and f not in flags]
+    if missing: return f"this CPU lacks {' and '.join(f.upper() for f in missing)}"
+    if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+        return f"torch runs without AVX2 here (capability {torch.backends.cpu.get_cpu_capability()}, ATEN_CPU_CAPABILITY)"
+    return None
+
+# %% ../nbs/03b_training.ipynb #e6f3dd6e
+def compiled_kernels(verbose=False):
+    """The compiled loops (the NN1 epoch, the hidden-layer products of NN2) as a module, built on first use (about a minute)
+    into torch's extension cache under a name keyed by the instruction sets they target, so that no CPU loads a build it
+    cannot run. None, with one warning, where they cannot run or be built; None when NTK_STUDY_COMPILED=0."""
+    if "mod" in _COMPILED: return _COMPILED["mod"]
+    _COMPILED["mod"] = None
+    if os.environ.get("NTK_STUDY_COMPILED", "1") == "0": return None
+    why = _compiled_loops_unavailable()
+    if why:
+        warnings.warn(f"{why}, which the compiled training loops need; the torch loop is used instead (slower)")
+        return None
+    try:
+        from torch.utils.cpp_extension import load, _get_build_directory
+        if shutil.which("ninja") is None:   # pip's ninja (a requirement) lives beside this Python, not always on PATH
+            import ninja
+            os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+        name = "ntk_study_loops_" + "_".join(COMPILED_TARGET)
+        if not any(Path(_get_build_directory(name, False)).glob("*.so")):
+            print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
+        flags = ["-O3", *(f"-m{f}" for f in COMPILED_TARGET), "-funroll-loops", "-fopenmp"]
+        _COMPILED["mod"] = load(name, sources=[str(CSRC / f) for f in COMPILED_SOURCES], extra_cflags=flags,
+                                extra_include_paths=[str(CSRC)], extra_ldflags=["-fopenmp"], verbose=verbose)
+    except Exception as e:
+        warnings.warn(f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); "
+                      "the torch loop is used instead")
+    return _COMPILED["mod"]
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
 @torch.no_grad()
