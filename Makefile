@@ -5,14 +5,17 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: study test bench docs docs-check setup export
+CONSTRAINTS := constraints.txt
 
-$(STAMP): settings.ini setup.py
+.PHONY: study test bench docs docs-check setup export constraints
+
+# every package at the version the test suite last passed with (constraints.txt; `make constraints` rewrites it)
+$(STAMP): settings.ini setup.py $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
-	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) $(TORCH)
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -32,6 +35,10 @@ docs-check: docs
 
 bench: $(STAMP)
 	$(PY) tools/run_tests.py --flags bench
+
+# after `make test` passes with new versions: record them (what .venv holds now, this package excluded)
+constraints: $(STAMP)
+	$(PY) tools/write_constraints.py $(CONSTRAINTS)
 
 export: $(STAMP)
 	$(VENV)/bin/nbdev_export

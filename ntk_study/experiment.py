@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, fcntl, json, math, os, platform, signal, sys, tempfile, time, traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
+from importlib.resources import files
 from pathlib import Path
 import numpy as np
 import scipy
@@ -18,10 +19,10 @@ NETWORK_METHODS = {"NN1": 1, "NN2": 2}   # trained networks (chapter 03b_trainin
 
 # %% auto #0
 __all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'TASKS', 'KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS',
-           'EQ_DEPTH2_EPOCHS', 'NOTEBOOKS', 'check_trial_settings', 'write_json_atomic', 'result_path',
-           'library_versions', 'run_kernel_methods', 'run_network_methods', 'run_trial', 'equivalence_studies',
-           'parse_setting', 'plan_studies', 'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch',
-           'main']
+           'EQ_DEPTH2_EPOCHS', 'check_trial_settings', 'write_json_atomic', 'result_path', 'library_versions',
+           'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial', 'equivalence_studies',
+           'notebook_path', 'parse_setting', 'plan_studies', 'check_run_directories', 'torch_device',
+           'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
 TRIAL_DEFAULTS = dict(
@@ -98,6 +99,24 @@ def library_versions():
     if "torch" in sys.modules: v["torch"] = sys.modules["torch"].__version__
     return v
 
+def _cpu_model():
+    "The CPU's model name (Linux /proc/cpuinfo), else what the platform module says."
+    try: text = Path("/proc/cpuinfo").read_text()
+    except OSError: return platform.processor() or platform.machine()
+    return next((l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("model name")), platform.machine())
+
+def machine_record():
+    "The CPU a result came from and the SIMD paths numpy, its BLAS and torch took on it (rounding can depend on them)."
+    try: from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError: from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    rec = dict(cpu=_cpu_model(), machine=platform.machine(), numpy_simd_baseline=list(__cpu_baseline__),
+               numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)])
+    from threadpoolctl import threadpool_info
+    rec["blas"] = [{k: lib.get(k) for k in ("internal_api", "version", "architecture")} for lib in threadpool_info()
+                   if lib.get("user_api") == "blas"]
+    if "torch" in sys.modules: rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    return rec
+
 # %% ../nbs/04_experiment.ipynb #200f138c
 def run_kernel_methods(data, methods, convention="paper", ridge=0.0):
     "Test RMSE and seconds of each kernel predictor on one trial's data."
@@ -139,7 +158,7 @@ def run_trial(**settings):
     def record(data_settings, rmse, seconds, **extra):   # the trial's result record
         return dict(trial=p["trial"], seed=p["seed"], status="ok", settings={k: v for k, v in p.items() if k not in ("out_dir", "run_checks", "fail_trials", "progress")},
                     data=data_settings, rmse=rmse, timings=dict(seconds, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds")),
-                    versions=library_versions(), **extra)
+                    versions=library_versions(), machine=machine_record(), **extra)
     if p["task"] == "equivalence":
         from ntk_study.equivalence import equivalence_trial
         depth = p["eq_depth"]
@@ -202,7 +221,16 @@ PRESETS["equivalence"] = dict(
              "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem"))})
 PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", folder="equivalence/", data_convention="paper", nn1_epochs=300))
 PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "nbs" if "__file__" in globals() else Path.cwd()   # the notebooks beside the package
+
+def notebook_path(name):
+    """A notebook that papermill runs: `nbs/NAME` in a source checkout (the file you edit is the one that runs), else the copy
+    that the package build put in `ntk_study/notebooks/` (setup.py copies it from nbs/: one source)."""
+    package = Path(str(files("ntk_study")))
+    for candidate in (package.parent / "nbs" / name, package / "notebooks" / name):
+        if candidate.exists() and (candidate.parent.name == "notebooks" or (package.parent / "settings.ini").exists()):
+            return candidate
+    raise FileNotFoundError(f"notebook {name} is neither in a source checkout nor in the installed package ({package}); "
+                            "reinstall ntk-study (pip install .)")
 
 def parse_setting(key, value):
     "Parse `--set key=value` text to the type of the setting's default; ValueError says what is expected."
@@ -232,7 +260,34 @@ def plan_studies(preset, n_trials=None, out=None, overrides=None):
         settings = {**TRIAL_DEFAULTS, **st["settings"], **(overrides or {})}
         check_trial_settings(settings)
         plan.append((name, out if len(studies) == 1 else out / name, n_trials or st["n_trials"], settings))
+    check_run_directories(preset, out, plan)
     return plan
+
+def _writable_ancestor(path):
+    "ValueError unless the nearest existing ancestor of `path` (or `path`) is a directory this process can write in."
+    existing = next(d for d in [path, *path.parents] if d.exists())
+    if not existing.is_dir(): raise ValueError(f"--out {path}: {existing} is a file, not a directory; choose another --out")
+    try:
+        with tempfile.TemporaryFile(dir=existing): pass   # a real write (os.access is always true for root); removed at once
+    except OSError as e: raise ValueError(f"--out {path}: cannot write in {existing} ({e.strerror}); choose another --out") from None
+
+def check_run_directories(preset, out, plan):
+    "ValueError if `out` cannot take this run: a file in the way, no write access, or another preset's or settings' run there."
+    _writable_ancestor(out)
+    own = {directory for _, directory, _, _ in plan}
+    for directory in sorted({out, *own}):
+        if not (directory / "run.json").exists(): continue
+        try: prev = json.loads((directory / "run.json").read_text())
+        except (OSError, ValueError): raise ValueError(f"--out: {directory / 'run.json'} is unreadable; choose another --out") from None
+        study = next((name for name, d, _, _ in plan if d == directory), None)
+        if (prev.get("preset"), prev.get("study")) != (preset, study):
+            raise ValueError(f"--out: {directory} holds a run of preset {prev.get('preset')!r} (study {prev.get('study')!r}), "
+                             f"not of {preset!r}; choose another --out")
+        settings = next(s for name, d, _, s in plan if d == directory)
+        other = sorted(k for k, v in prev.get("settings", {}).items() if k in settings and settings[k] != v)
+        if other:
+            raise ValueError(f"--out: {directory} holds a run of {preset!r} with other settings ({', '.join(other)}); "
+                             "choose another --out, or repeat that run's settings to resume it")
 
 @contextlib.contextmanager
 def _directory_lock(directory):
@@ -304,8 +359,9 @@ def run_summary(directory, quiet=False):
     import papermill as pm
     directory = Path(directory)
     if not any(directory.glob("trial_*.json")): raise ValueError(f"{directory} holds no trial_*.json result files")
-    pm.execute_notebook(str(NOTEBOOKS / "05_summary.ipynb"), str(directory / "summary.ipynb"),
-                        parameters=dict(run_dir=str(directory.resolve())), cwd=str(NOTEBOOKS), progress_bar=False,
+    notebook = notebook_path("05_summary.ipynb")
+    pm.execute_notebook(str(notebook), str(directory / "summary.ipynb"),
+                        parameters=dict(run_dir=str(directory.resolve()), run_checks=False), cwd=str(notebook.parent), progress_bar=False,
                         kernel_name="python3", extra_arguments=_QUIET_KERNEL)
     if not quiet: print((directory / "summary.md").read_text())
 
@@ -314,7 +370,7 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
     from tqdm.auto import tqdm
     out = Path(out).resolve() if out else None
     plan = plan_studies(preset, n_trials, out, overrides)
-    notebook = Path(notebook or NOTEBOOKS / "04_experiment.ipynb")
+    notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1:   # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores (kernels inherit this)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"): os.environ[var] = "1"
