@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
-import math, os, shutil, sys, time, warnings
+import hashlib, math, os, shutil, sys, time, warnings
 from importlib.resources import files
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -223,11 +223,14 @@ def compiled_kernels(verbose=False):
             import ninja
             os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
         name = "ntk_study_loops_" + "_".join(COMPILED_TARGET)
-        if not any(Path(_get_build_directory(name, False)).glob("*.so")):
+        # one build per copy of the sources: two installs sharing torch's cache would otherwise rebuild in turn
+        build = Path(_get_build_directory(name, False)) / hashlib.sha1(str(CSRC).encode()).hexdigest()[:12]
+        build.mkdir(parents=True, exist_ok=True)
+        if not any(build.glob("*.so")):
             print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
         flags = ["-O3", *(f"-m{f}" for f in COMPILED_TARGET), "-funroll-loops", "-fopenmp"]
         _COMPILED["mod"] = load(name, sources=[str(CSRC / f) for f in COMPILED_SOURCES], extra_cflags=flags,
-                                extra_include_paths=[str(CSRC)], extra_ldflags=["-fopenmp"], verbose=verbose)
+                                extra_ldflags=["-fopenmp"], build_directory=str(build), verbose=verbose)
     except Exception as e:
         warnings.warn(f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); "
                       "the torch loop is used instead")
