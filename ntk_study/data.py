@@ -5,7 +5,7 @@
 # %% ../nbs/02_data.ipynb #f97500f9
 from __future__ import annotations
 import math
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import cholesky, LinAlgError
 from .kernels import kernel_matrix, CONVENTIONS

@@ -4,145 +4,18 @@
 
 # %% ../nbs/06_equivalence.ipynb #06d3303d
 from __future__ import annotations
-import csv, json, math, time
+import csv, json, math
 from datetime import datetime
 from pathlib import Path
 import numpy as np
-import torch
-from .data import simulate
-from .kernels import kernel_matrix
-from .summary import _md_table, table1_se, PAPER_NETWORKS
-from .regression import GradientFlowPredictor, kernel_regression, sgd_time
-from .networks import default_device
-from .training import FastNTKNetworks, layerwise_ntk, train, check_training_settings, epoch_orders
+from .summary import _md_table, table1_se, TABLE1
+from .protocol import epochs_setting
+from .theorem import PREDICTORS
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'PAPER_EPOCHS', 'DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'linearised_sgd',
-           'theorem_predictors', 'all_rows_interpolant', 'equivalence_trial', 'theorem_trial', 'series_name',
-           'load_trials', 'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows',
-           'equivalence_report', 'plot_equivalence', 'paired_with_trained']
-
-# %% ../nbs/06_equivalence.ipynb #80dc9b1e
-def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
-    """Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in function space).
-    Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows, (n,) or (n, k) for k starts at once; y_fit: targets of the fit rows."""
-    Th = np.asarray(Theta, dtype=np.float64); f = np.array(f0, dtype=np.float64)
-    y = np.asarray(y_fit, dtype=np.float64); n_fit = len(y)
-    if f.ndim == 2: y = y[:, None]
-    if not np.allclose(Th[:, :n_fit], Th[:n_fit].T): raise ValueError("Theta must be symmetric (an NTK on [fit rows; other rows] against itself)")
-    for order in orders:
-        order = np.asarray(order)
-        for s in range(0, n_fit, batch_size):
-            idx = order[s:s + batch_size]
-            f -= (lr * 2.0 / len(idx)) * (Th[idx].T @ (f[idx] - y[idx]))      # rows of the symmetric Theta: a contiguous gather
-    return f
-
-PREDICTORS = {   # name -> what it is (test-row predictions of one trial)
-    "NN": "the trained network (paper protocol)",
-    "NNc": "the centred network (two copies, f0 = 0, same NTK), trained the same way",
-    "lin-SGD": "the network linearised at initialisation, the same SGD steps",
-    "lin-SGDc": "the centred network's linearisation (f0 = 0), the same SGD steps",
-    "lin-flow": "gradient flow with the empirical NTK at initialisation, f0 and T",
-    "NTK f0,T": "the theorem: analytic NTK, the network's f0, time T, the fitted rows",
-    "NTK 0,T": "the theorem for the centred network: f0 = 0",
-    "NTK 0,inf": "T = infinity, f0 = 0, the fitted rows",
-    "NTK 0,inf,all": "T = infinity, f0 = 0, all training rows (the paper's comparison, exact kernel)",
-    "paper NTKJ": "the paper's kernel (NTKJ, paper convention), T = infinity, all training rows",
-}
-
-def _rel(a, b, ref): return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
-def _rmse(pred, y): return float(np.sqrt(np.mean((pred - y) ** 2)))
-
-PAPER_EPOCHS = {int(m[-1]): ep for m, ep in PAPER_NETWORKS.items()}   # depth -> the paper's epochs
-
-def theorem_predictors(d, n_fit, depth, f0):
-    """The theorem for a network of `depth` fitted on the first `n_fit` training rows of data `d`, analytic NTK (exact convention):
-    `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted rows; test rows]."""
-    name = f"NTKNN{depth}"
-    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
-    K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
-    return K, GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name), GradientFlowPredictor(K, yf, Kt, name=name)
-
-def all_rows_interpolant(d, kname, convention):
-    "T = infinity, f0 = 0 on all training rows of data `d` (the paper's comparison), test predictions."
-    return kernel_regression(kernel_matrix(kname, d.X_train, convention=convention), d.y_train,
-                             kernel_matrix(kname, d.X_test, d.X_train, convention=convention), name=kname)
-
-def equivalence_trial(seed, width, depth=1, epochs=None, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33,
-                      nn_dtype="float32", progress=False):
-    "Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one data draw, one initialisation)."
-    epochs = epochs or PAPER_EPOCHS[depth]
-    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
-    n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
-    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
-    init_seed, order_seed = seed, seed + 1_000_003
-    orders = epoch_orders(n_fit, epochs, order_seed)
-    t0 = time.perf_counter()
-    # initial function and empirical NTK (float64) on [fitted rows; test rows]
-    base = FastNTKNetworks(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
-    X_all = torch.as_tensor(np.vstack([Xf, d.X_test]))[None]
-    with torch.no_grad(): f0 = base.forward(X_all)[0].numpy()
-    Theta_hat = layerwise_ntk(base, X_all)[0].numpy()
-    del base
-    # the network and its centred version, trained together on the same rows in the same order
-    nets = train(np.stack([d.X_train] * 2), np.stack([d.y_train] * 2), np.stack([d.X_test] * 2), depth=depth, width=width, epochs=epochs,
-                 lr=lr, batch_size=batch_size, val_split=val_split, init_seed=[init_seed] * 2, order_seed=[order_seed] * 2,
-                 orders=torch.stack([orders] * 2), centred=[False, True], dtype=getattr(torch, nn_dtype), device=default_device(),
-                 progress=progress, history_every=10**9)
-    t_train = time.perf_counter() - t0
-    T = sgd_time(lr, batch_size, epochs)
-    test = slice(n_fit, None)
-    lin = linearised_sgd(Theta_hat, np.stack([f0, np.zeros_like(f0)], 1), yf, orders, lr, batch_size)[test]
-    K, theory, zero = theorem_predictors(d, n_fit, depth, f0)
-    preds = {"NN": nets[0].test_pred, "NNc": nets[1].test_pred, "lin-SGD": lin[:, 0], "lin-SGDc": lin[:, 1],
-             "lin-flow": GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]).predict(T),
-             "NTK f0,T": theory.predict(T), "NTK 0,T": zero.predict(T), "NTK 0,inf": zero.predict(np.inf),
-             "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"), "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper")}
-    rmse = {k: _rmse(v, d.y_test) for k, v in preds.items()}
-    th, th0, f0t = preds["NTK f0,T"], preds["NTK 0,T"], f0[test]
-    dist = {"|NN-lin|": _rel(preds["NN"], preds["lin-SGD"], th), "|NN-theory|": _rel(preds["NN"], th, th), "|lin-theory|": _rel(preds["lin-SGD"], th, th),
-            "|NNc-linc|": _rel(preds["NNc"], preds["lin-SGDc"], th0), "|NNc-theory|": _rel(preds["NNc"], th0, th0),
-            "|linc-theory|": _rel(preds["lin-SGDc"], th0, th0)}
-    # the same distances for the base network measured against how far the theorem moves it from f0 (a stricter yardstick)
-    dist_move = {k: _rel(preds["NN"] if "NN" in k else preds["lin-SGD"], preds["lin-SGD"] if k == "|NN-lin|" else th, th - f0t)
-                 for k in ("|NN-lin|", "|NN-theory|", "|lin-theory|")}
-    lazy = {k: dict(weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change, diverged=r.diverged,
-                    final_train_loss=float(r.train_loss[-1]), loop=r.settings["loop"]) for k, r in zip(("NN", "NNc"), nets)}
-    ntk_init_error = _rel(Theta_hat[:n_fit, :n_fit], K, K)
-    return dict(data=d.settings, seed=seed, width=width, depth=depth, epochs=epochs, T=T, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
-                data_convention=data_convention, nn_dtype=nn_dtype, init_seed=init_seed, order_seed=order_seed,
-                rmse=rmse, dist=dist, dist_move=dist_move, lazy=lazy, ntk_init_error=ntk_init_error,
-                seconds=dict(train=t_train, total=time.perf_counter() - t0),
-                preds={k: [float(f"{x:.8g}") for x in v] for k, v in dict(preds, f0=f0t).items()})
-
-
-# %% ../nbs/06_equivalence.ipynb #e7a0c002
-def theorem_trial(seed, width=10000, depths=(1, 2), epochs=None, lr=0.002, batch_size=8, val_split=0.3, data_convention="paper",
-                  n_obs=1000, d_in=15, test_fraction=0.33):
-    """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for time T on the
-    fitted rows, with the analytic NTK and the initial function of the network the trial would train (same seed, float32 as trained)."""
-    epochs = {**PAPER_EPOCHS, **(epochs or {})}
-    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
-    n_fit = check_training_settings(max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train))
-    X_all = torch.as_tensor(np.vstack([d.X_train[:n_fit], d.X_test]), dtype=torch.float32)[None]
-    rmse, times = {}, {}
-    all_T = sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths})
-    for depth in depths:
-        net = FastNTKNetworks(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
-        with torch.no_grad(): f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
-        del net
-        T = sgd_time(lr, batch_size, epochs[depth])
-        _, theory, zero = theorem_predictors(d, n_fit, depth, f0)
-        at_T = dict(zip(all_T, theory.predict(all_T)))                 # every depth's T: depth and training time separated
-        rmse[f"NN{depth} theorem"] = _rmse(at_T[T], d.y_test)
-        rmse[f"NN{depth} theorem, f0=0"] = _rmse(zero.predict(T), d.y_test)
-        rmse[f"NN{depth} untrained"] = _rmse(f0[n_fit:], d.y_test)
-        rmse[f"NTKJ{depth} paper"] = _rmse(all_rows_interpolant(d, f"NTKJ{depth}", "paper"), d.y_test)
-        times[f"NN{depth}"] = T
-        for other in all_T:
-            if other != T: rmse[f"NN{depth} theorem, T={other:g}"] = _rmse(at_T[other], d.y_test)
-    return dict(data=d.settings, rmse=rmse, T=times, n_fit=n_fit, width=width, seed=seed)
-
+__all__ = ['DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'series_name', 'load_trials', 'load_equivalence',
+           'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows', 'equivalence_report', 'plot_equivalence',
+           'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
 DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
@@ -154,7 +27,7 @@ GAP_CHAIN = [   # the paper's comparison reached from the trained network one ch
 def series_name(s):
     "A sweep's label: depth, data convention, validation split and epochs."
     depth = s["eq_depth"]
-    return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {s[f'nn{depth}_epochs']} epochs"
+    return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {s[epochs_setting(depth)]} epochs"
 
 def load_trials(directory):
     "Every `*/trial_*.json` result of a run directory (a sweep of studies)."
@@ -219,7 +92,6 @@ def load_theorem(directory, trials=None):
 
 def theorem_rows(results):
     "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1."
-    from ntk_study.summary import TABLE1
     rows = []
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
@@ -330,12 +202,11 @@ def paired_with_trained(theorem, trained, depth=1):
     """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and the same network
     at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as Table 1's) and the
     correlation across trials of the trained and predicted test RMSEs."""
-    from ntk_study.summary import TABLE1
     key, by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
     for r in trained:
         if key not in r.get("rmse", {}) or r["seed"] not in by_seed: continue
         t = by_seed[r["seed"]]
-        for k in PAIRED_SETTINGS + (f"nn{depth}_epochs",):
+        for k in PAIRED_SETTINGS + (epochs_setting(depth),):
             if r["settings"][k] != t["settings"][k]:
                 raise ValueError(f"seed {r['seed']}: the trained trial has {k} = {r['settings'][k]!r} but the theorem trial {t['settings'][k]!r}; "
                                  "pair runs made with the same settings")

@@ -4,25 +4,22 @@
 
 # %% ../nbs/04_experiment.ipynb #d6cb0a0a
 from __future__ import annotations
-import argparse, contextlib, fcntl, json, math, os, platform, signal, sys, tempfile, time, traceback
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import contextlib, json, os, platform, sys, tempfile, time
 from datetime import datetime, timezone
-from importlib.resources import files
 from pathlib import Path
 import numpy as np
 import scipy
 from . import __version__
 from .kernels import kernel_matrices, parse_kernel_name, PAPER_KERNELS, CONVENTIONS
-from .data import simulate, check_data_settings
+from .data import simulate, check_data_settings, n_test_rows
 from .regression import kernel_regression
+from .protocol import (PAPER_WIDTH, PAPER_EPOCHS, PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT,
+                                check_training_settings, epochs_setting, order_seed, rmse)
 NETWORK_METHODS = {"NN1": 1, "NN2": 2}   # trained networks (chapter 03b_training): name -> depth
 
 # %% auto #0
-__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'TASKS', 'KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS',
-           'EQ_DEPTH2_EPOCHS', 'check_trial_settings', 'write_json_atomic', 'result_path', 'library_versions',
-           'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial', 'equivalence_studies',
-           'notebook_path', 'parse_setting', 'plan_studies', 'check_run_directories', 'torch_device',
-           'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
+__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'TASKS', 'check_trial_settings', 'write_json_atomic', 'result_path',
+           'library_versions', 'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
 TRIAL_DEFAULTS = dict(
@@ -35,12 +32,12 @@ TRIAL_DEFAULTS = dict(
     kernel_convention="paper",      # convention of every kernel predictor
     methods=list(PAPER_KERNELS),    # predictors to fit and score
     ridge=0.0,                      # lambda of the kernel regressions (the paper: 0)
-    nn_width=10000,                 # hidden width of NN1 and NN2
-    nn1_epochs=3000,                # epochs of NN1
-    nn2_epochs=6000,                # epochs of NN2
-    lr=0.002,                       # SGD learning rate
-    batch_size=8,                   # SGD batch size
-    val_split=0.3,                  # Keras validation_split: the last 30% of the training rows are never trained on
+    nn_width=PAPER_WIDTH,           # hidden width of NN1 and NN2
+    nn1_epochs=PAPER_EPOCHS[1],     # epochs of NN1
+    nn2_epochs=PAPER_EPOCHS[2],     # epochs of NN2
+    lr=PAPER_LR,                    # SGD learning rate
+    batch_size=PAPER_BATCH_SIZE,    # SGD batch size
+    val_split=PAPER_VAL_SPLIT,      # Keras validation_split: the last 30% of the training rows are never trained on
     nn_dtype="float32",             # float32 as the paper, or float64
     task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem; 'theorem': the theorem's
                                     # prediction for NN1 and NN2 without training (both: chapter 06_equivalence)
@@ -49,11 +46,9 @@ TRIAL_DEFAULTS = dict(
     out_dir="",                     # where trial_NNNN.json goes ('' = a new temporary directory)
 )
 TASKS = ("table", "equivalence", "theorem")
-_NOT_SETTABLE = {"trial", "out_dir"}   # the batch runner sets these itself
 
 def _n_train(p):
     "Training rows of a trial with settings `p` (before the networks' held-out split)."
-    from ntk_study.data import n_test_rows
     return p["n_obs"] - n_test_rows(p["n_obs"], p["test_fraction"])
 
 def check_trial_settings(p):
@@ -73,8 +68,7 @@ def check_trial_settings(p):
     depths = {"table": [d for m, d in NETWORK_METHODS.items() if m in p["methods"]], "equivalence": [p["eq_depth"]],
               "theorem": list(NETWORK_METHODS.values())}[p["task"]]
     if depths:
-        from ntk_study.training import check_training_settings
-        for depth in depths: check_training_settings(depth, p["nn_width"], p[f"nn{depth}_epochs"], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
+        for depth in depths: check_training_settings(depth, p["nn_width"], p[epochs_setting(depth)], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
     if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0): raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
     if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0: raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
 
@@ -123,320 +117,83 @@ def run_kernel_methods(data, methods, convention="paper", ridge=0.0):
     t0 = time.perf_counter()
     K_tr = kernel_matrices(methods, data.X_train, convention=convention)
     K_te = kernel_matrices(methods, data.X_test, data.X_train, convention=convention)
-    t_kernels = time.perf_counter() - t0
-    rmse, seconds = {}, {"kernel_matrices": t_kernels}
+    scores, seconds = {}, {"kernel_matrices": time.perf_counter() - t0}
     for m in methods:
         t = time.perf_counter()
         pred = kernel_regression(K_tr[m], data.y_train, K_te[m], ridge=ridge, name=m)
-        rmse[m] = float(np.sqrt(np.mean((pred - data.y_test) ** 2)))
+        scores[m] = rmse(pred, data.y_test)
         seconds[m] = time.perf_counter() - t
-    return rmse, seconds
+    return scores, seconds
 
 def run_network_methods(data, methods, p, progress=None):
     "Test RMSE, seconds and training diagnostics of the trained networks NN1/NN2 (chapter 03b_training)."
-    import torch
+    import torch                                  # lazy: a kernel-only trial never imports torch
     from ntk_study.training import train
-    rmse, seconds, info = {}, {}, {}
+    scores, seconds, info = {}, {}, {}
     for m in methods:
         depth = NETWORK_METHODS[m]
-        r = train(data.X_train, data.y_train, data.X_test, depth=depth, width=p["nn_width"], epochs=p[f"nn{depth}_epochs"], lr=p["lr"],
-                  batch_size=p["batch_size"], val_split=p["val_split"], init_seed=p["seed"], order_seed=p["seed"] + 1_000_003,
-                  dtype=getattr(torch, p["nn_dtype"]), progress=progress)
-        rmse[m] = None if r.diverged else float(np.sqrt(np.mean((r.test_pred - data.y_test) ** 2)))
+        r = train(data.X_train, data.y_train, data.X_test, depth=depth, width=p["nn_width"], epochs=p[epochs_setting(depth)],
+                  lr=p["lr"], batch_size=p["batch_size"], val_split=p["val_split"], init_seed=p["seed"],
+                  order_seed=order_seed(p["seed"]), dtype=getattr(torch, p["nn_dtype"]), progress=progress)
+        scores[m] = None if r.diverged else rmse(r.test_pred, data.y_test)
         seconds[m] = r.seconds
         info[m] = dict(r.settings, diverged=r.diverged, epochs_run=r.epochs_run, final_train_loss=float(r.train_loss[-1]),
                        final_val_rmse=float(r.val_rmse[-1]) if len(r.val_rmse) else float("nan"),
                        weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change)
-    return rmse, seconds, info
+    return scores, seconds, info
+
+# %% ../nbs/04_experiment.ipynb #58be76f8
+_NOT_RECORDED = ("out_dir", "run_checks", "fail_trials", "progress")   # settings that do not change a result
+
+def _record(p, data_settings, scores, seconds, **extra):
+    "The result record of a trial with settings `p`."
+    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return dict(trial=p["trial"], seed=p["seed"], status="ok", settings={k: v for k, v in p.items() if k not in _NOT_RECORDED},
+                data=data_settings, rmse=scores, timings=dict(seconds, finished_at=finished), versions=library_versions(),
+                machine=machine_record(), **extra)
+
+def _equivalence_task(p, progress):
+    "One network against the theorem (chapter 03c_theorem)."
+    from ntk_study.theorem import equivalence_trial   # lazy: a kernel-only trial never imports torch
+    depth = p["eq_depth"]
+    eq = equivalence_trial(p["seed"], p["nn_width"], depth=depth, epochs=p[epochs_setting(depth)], lr=p["lr"],
+                           batch_size=p["batch_size"], val_split=p["val_split"], data_convention=p["data_convention"],
+                           n_obs=p["n_obs"], d_in=p["d_in"], test_fraction=p["test_fraction"], nn_dtype=p["nn_dtype"],
+                           progress=progress)
+    data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
+    return _record(p, data_settings, scores, seconds, equivalence=eq)
+
+def _theorem_task(p, t0):
+    "The theorem's prediction for NN1 and NN2 without training (chapter 03c_theorem)."
+    from ntk_study.theorem import theorem_trial
+    epochs = {d: p[epochs_setting(d)] for d in NETWORK_METHODS.values()}
+    th = theorem_trial(p["seed"], p["nn_width"], epochs=epochs, lr=p["lr"], batch_size=p["batch_size"],
+                       val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"], d_in=p["d_in"],
+                       test_fraction=p["test_fraction"])
+    return _record(p, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
+
+def _table_task(p, t0, progress):
+    "The methods of Table 1 on one data draw: kernel regressions and trained networks."
+    data = simulate(p["seed"], p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
+    t_data = time.perf_counter() - t0
+    kernels = [m for m in p["methods"] if m not in NETWORK_METHODS]
+    nets = [m for m in p["methods"] if m in NETWORK_METHODS]
+    scores, seconds = run_kernel_methods(data, kernels, p["kernel_convention"], p["ridge"]) if kernels else ({}, {})
+    networks = {}
+    if nets:
+        net_scores, net_seconds, networks = run_network_methods(data, nets, p, progress=progress)
+        scores.update(net_scores)
+        seconds.update(net_seconds)
+    seconds.update(simulate=t_data, total=time.perf_counter() - t0)
+    return _record(p, data.settings, scores, seconds, **({"networks": networks} if networks else {}))
 
 def run_trial(**settings):
     "Run one trial with `settings` (defaults: `TRIAL_DEFAULTS`) and return its result record (no file written)."
     p = {**TRIAL_DEFAULTS, **settings}
     check_trial_settings(p)
-    if p["trial"] in p["fail_trials"]: raise RuntimeError(f"trial {p['trial']} fails on purpose (fail_trials = {p['fail_trials']})")
+    if p["trial"] in p["fail_trials"]:
+        raise RuntimeError(f"trial {p['trial']} fails on purpose (fail_trials = {p['fail_trials']})")
     t0 = time.perf_counter()
-    def record(data_settings, rmse, seconds, **extra):   # the trial's result record
-        return dict(trial=p["trial"], seed=p["seed"], status="ok", settings={k: v for k, v in p.items() if k not in ("out_dir", "run_checks", "fail_trials", "progress")},
-                    data=data_settings, rmse=rmse, timings=dict(seconds, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds")),
-                    versions=library_versions(), machine=machine_record(), **extra)
-    if p["task"] == "equivalence":
-        from ntk_study.equivalence import equivalence_trial
-        depth = p["eq_depth"]
-        eq = equivalence_trial(p["seed"], p["nn_width"], depth=depth, epochs=p[f"nn{depth}_epochs"], lr=p["lr"], batch_size=p["batch_size"],
-                               val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"], d_in=p["d_in"],
-                               test_fraction=p["test_fraction"], nn_dtype=p["nn_dtype"],
-                               progress=settings.get("progress"))
-        data_settings, rmse = eq.pop("data"), eq.pop("rmse")
-        return record(data_settings, rmse, eq.pop("seconds"), equivalence=eq)
-    if p["task"] == "theorem":
-        from ntk_study.equivalence import theorem_trial
-        th = theorem_trial(p["seed"], p["nn_width"], epochs={d: p[f"nn{d}_epochs"] for d in NETWORK_METHODS.values()}, lr=p["lr"],
-                           batch_size=p["batch_size"], val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"],
-                           d_in=p["d_in"], test_fraction=p["test_fraction"])
-        return record(th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
-    data = simulate(p["seed"], p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
-    t_data = time.perf_counter() - t0
-    kernels = [m for m in p["methods"] if m not in NETWORK_METHODS]
-    rmse, seconds = run_kernel_methods(data, kernels, p["kernel_convention"], p["ridge"]) if kernels else ({}, {})
-    nets, networks = [m for m in p["methods"] if m in NETWORK_METHODS], {}
-    if nets:
-        r, s, networks = run_network_methods(data, nets, p, progress=settings.get("progress"))
-        rmse.update(r); seconds.update(s)
-    seconds.update(simulate=t_data, total=time.perf_counter() - t0)
-    return record(data.settings, rmse, seconds, **({"networks": networks} if networks else {}))
-
-# %% ../nbs/04_experiment.ipynb #cea90078
-KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
-PRESETS = {
-    "paper-kernels": dict(description="the paper's protocol, kernels only, 'paper' convention for data and kernels (reproduces Table 1's kernel rows)",
-                          studies={"paper-kernels": dict(n_trials=50, settings=dict(KERNEL_STUDY, data_convention="paper", kernel_convention="paper"))}),
-    "exact-kernels": dict(description="the same protocol in the 'exact' convention (the corrected kernel table)",
-                          studies={"exact-kernels": dict(n_trials=50, settings=dict(KERNEL_STUDY, data_convention="exact", kernel_convention="exact"))}),
-    "smoke": dict(description="a few small trials, for testing the machinery",
-                  studies={"smoke": dict(n_trials=4, settings=dict(n_obs=200, methods=["NTKB1", "GP1", "K1"]))}),
-}
-NETWORK_STUDY = dict(n_obs=1000, data_convention="paper", kernel_convention="paper")
-PRESETS["paper-nn1"] = dict(description="NN1 at the paper's scale (width 10000, 3000 epochs) beside NTKJ1 and NTKB1, 'paper' convention; about 35 s per trial on one core, 17-19 s on two, with the compiled training loop",
-                            studies={"paper-nn1": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NTKJ1", "NTKB1"]))})
-PRESETS["paper"] = dict(description="the full protocol: the nine kernels and NN1, NN2 at width 10000 (NN2 needs a GPU: about 7 hours per trial on a 2-core CPU)",
-                        studies={"paper": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NN2", *PAPER_KERNELS]))})
-QUICK_NETWORKS = dict(NETWORK_STUDY, methods=["NN1", "NN2", "NTKJ1", "NTKJ2", "NTKNN2", "NTKB1"], nn_width=500, nn1_epochs=300, nn2_epochs=300)
-PRESETS["quick"] = dict(description="make study's default: both kernel studies (50 trials each) and a reduced network study "
-                                    "(10 trials, NN1/NN2 at width 500 for 300 epochs instead of 10000 and 3000/6000)",
-                        studies={**PRESETS["paper-kernels"]["studies"], **PRESETS["exact-kernels"]["studies"],
-                                 "quick-networks": dict(n_trials=10, settings=QUICK_NETWORKS)})
-def equivalence_studies(depth, widths, n_trials, label, folder="", **settings):
-    "One study per width: the network of `depth` against the theorem (chapter 06_equivalence)."
-    return {f"{folder}d{depth}-{label}-w{w:05d}": dict(n_trials=n_trials(w) if callable(n_trials) else n_trials,
-                                               settings={**NETWORK_STUDY, **settings, "task": "equivalence", "eq_depth": depth, "nn_width": w})
-            for w in widths}
-EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
-PRESETS["equivalence"] = dict(
-    description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, against their linearisation "
-                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.5 h on 2 cores",
-    studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"),
-             **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
-             **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
-             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS),
-             "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem"))})
-PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", folder="equivalence/", data_convention="paper", nn1_epochs=300))
-PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
-
-def notebook_path(name):
-    """A notebook that papermill runs: `nbs/NAME` in a source checkout (the file you edit is the one that runs), else the copy
-    that the package build put in `ntk_study/notebooks/` (setup.py copies it from nbs/: one source)."""
-    package = Path(str(files("ntk_study")))
-    for candidate in (package.parent / "nbs" / name, package / "notebooks" / name):
-        if candidate.exists() and (candidate.parent.name == "notebooks" or (package.parent / "settings.ini").exists()):
-            return candidate
-    raise FileNotFoundError(f"notebook {name} is neither in a source checkout nor in the installed package ({package}); "
-                            "reinstall ntk-study (pip install .)")
-
-def parse_setting(key, value):
-    "Parse `--set key=value` text to the type of the setting's default; ValueError says what is expected."
-    if key not in TRIAL_DEFAULTS or key in _NOT_SETTABLE:
-        raise ValueError(f"unknown setting {key!r} in --set; settable: {sorted(set(TRIAL_DEFAULTS) - _NOT_SETTABLE)}")
-    default = TRIAL_DEFAULTS[key]
-    try:
-        if isinstance(default, list):
-            items = [v.strip() for v in value.split(",") if v.strip()]
-            return [int(v) for v in items] if key == "fail_trials" else items
-        if isinstance(default, bool): return {"true": True, "false": False}[value.lower()]
-        if isinstance(default, int): return int(value)
-        if isinstance(default, float): return float(value)
-        return value
-    except (ValueError, KeyError):
-        raise ValueError(f"--set {key}={value}: expected {'a comma-separated list' if isinstance(default, list) else type(default).__name__}, like {key}={default if not isinstance(default, list) else ','.join(map(str, default)) or '1,2'}") from None
-
-# %% ../nbs/04_experiment.ipynb #a23bb533
-def plan_studies(preset, n_trials=None, out=None, overrides=None):
-    "`[(study, directory, n_trials, settings)]` for a preset, every setting checked; ValueError on anything wrong."
-    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
-    if n_trials is not None and n_trials < 1: raise ValueError(f"--trials must be >= 1, got {n_trials}")
-    out = Path(out or Path("outputs") / preset)
-    studies = PRESETS[preset]["studies"]
-    plan = []
-    for name, st in studies.items():
-        settings = {**TRIAL_DEFAULTS, **st["settings"], **(overrides or {})}
-        check_trial_settings(settings)
-        plan.append((name, out if len(studies) == 1 else out / name, n_trials or st["n_trials"], settings))
-    check_run_directories(preset, out, plan)
-    return plan
-
-def _writable_ancestor(path):
-    "ValueError unless the nearest existing ancestor of `path` (or `path`) is a directory this process can write in."
-    existing = next(d for d in [path, *path.parents] if d.exists())
-    if not existing.is_dir(): raise ValueError(f"--out {path}: {existing} is a file, not a directory; choose another --out")
-    try:
-        with tempfile.TemporaryFile(dir=existing): pass   # a real write (os.access is always true for root); removed at once
-    except OSError as e: raise ValueError(f"--out {path}: cannot write in {existing} ({e.strerror}); choose another --out") from None
-
-def check_run_directories(preset, out, plan):
-    "ValueError if `out` cannot take this run: a file in the way, no write access, or another preset's or settings' run there."
-    _writable_ancestor(out)
-    own = {directory for _, directory, _, _ in plan}
-    for directory in sorted({out, *own}):
-        if not (directory / "run.json").exists(): continue
-        try: prev = json.loads((directory / "run.json").read_text())
-        except (OSError, ValueError): raise ValueError(f"--out: {directory / 'run.json'} is unreadable; choose another --out") from None
-        study = next((name for name, d, _, _ in plan if d == directory), None)
-        if (prev.get("preset"), prev.get("study")) != (preset, study):
-            raise ValueError(f"--out: {directory} holds a run of preset {prev.get('preset')!r} (study {prev.get('study')!r}), "
-                             f"not of {preset!r}; choose another --out")
-        settings = next(s for name, d, _, s in plan if d == directory)
-        other = sorted(k for k, v in prev.get("settings", {}).items() if k in settings and settings[k] != v)
-        if other:
-            raise ValueError(f"--out: {directory} holds a run of {preset!r} with other settings ({', '.join(other)}); "
-                             "choose another --out, or repeat that run's settings to resume it")
-
-@contextlib.contextmanager
-def _directory_lock(directory):
-    "Hold an exclusive lock on `directory` (released by the OS even if this process is killed)."
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError: raise RuntimeError(f"another ntk-study run is writing to {directory}; wait for it or use another --out") from None
-        yield
-
-def _log(directory, **entry):
-    with open(directory / "run_log.jsonl", "a") as f:
-        f.write(json.dumps({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}) + "\n")
-
-_QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]   # the kernels' start-up and shut-down chatter would bury the progress bar
-
-def _run_one(notebook, directory, trial, settings):
-    "Execute the trial notebook for one trial; returns (trial, error or None, seconds)."
-    import papermill as pm
-    t0 = time.perf_counter()
-    params = {**settings, "trial": trial, "seed": settings["seed"] + trial, "out_dir": str(directory.resolve()), "run_checks": False}
-    try:
-        # no cwd=: papermill would chdir the whole process, which other worker threads share
-        pm.execute_notebook(str(notebook), str(directory / f"trial_{trial:04d}.ipynb"), parameters=params,
-                            progress_bar=False, log_output=False, kernel_name="python3", request_save_on_cell_execute=False,
-                            extra_arguments=_QUIET_KERNEL)
-        if not result_path(directory, trial).exists(): raise RuntimeError("the notebook finished without writing its result file")
-        return trial, None, time.perf_counter() - t0
-    except Exception as e:
-        msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', e)}"
-        return trial, msg, time.perf_counter() - t0
-
-# %% ../nbs/04_experiment.ipynb #68b1b377
-def torch_device():
-    from ntk_study.networks import default_device
-    return default_device()
-
-def estimate_network_seconds(settings, probe_steps=(30, 3)):
-    "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
-    import torch
-    from ntk_study.training import FastNTKNetworks, keras_split
-    dtype = getattr(torch, settings["nn_dtype"]); dev = torch_device()
-    n_fit = keras_split(_n_train(settings), settings["val_split"])
-    if settings["task"] == "equivalence": nets = [(settings["eq_depth"], [False, True])]        # the network and its centred twin, together
-    else: nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in settings["methods"]]
-    total = 0.0
-    for depth, centred in nets:
-        fast = FastNTKNetworks(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
-        Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
-        yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
-        if fast.loop(settings["batch_size"]) == "compiled":     # the compiled NN1 epoch: time whole epochs
-            Xe, ye = Xb.repeat(1, 10, 1), yb.repeat(1, 10)
-            fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
-            t = time.perf_counter()
-            for _ in range(5): fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
-            per_step = (time.perf_counter() - t) / (5 * 10)
-        else:
-            steps = probe_steps[depth - 1] if settings["nn_width"] >= 4000 else 30
-            fast.sgd_step(Xb, yb, 0.0)
-            t = time.perf_counter()
-            for _ in range(steps): fast.sgd_step(Xb, yb, 0.0)
-            if dev.type == "cuda": torch.cuda.synchronize()
-            per_step = (time.perf_counter() - t) / steps
-        total += per_step * settings[f"nn{depth}_epochs"] * -(-n_fit // settings["batch_size"])
-    return total
-
-def run_summary(directory, quiet=False):
-    "Execute the summary notebook on a run directory (writes summary.md, summary.csv and figures there)."
-    import papermill as pm
-    directory = Path(directory)
-    if not any(directory.glob("trial_*.json")): raise ValueError(f"{directory} holds no trial_*.json result files")
-    notebook = notebook_path("05_summary.ipynb")
-    pm.execute_notebook(str(notebook), str(directory / "summary.ipynb"),
-                        parameters=dict(run_dir=str(directory.resolve()), run_checks=False), cwd=str(notebook.parent), progress_bar=False,
-                        kernel_name="python3", extra_arguments=_QUIET_KERNEL)
-    if not quiet: print((directory / "summary.md").read_text())
-
-def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False):
-    "Run every trial of a preset (resuming; the trials of all its studies share one pool of workers, longest first), then the summaries; returns the number of failed trials."
-    from tqdm.auto import tqdm
-    out = Path(out).resolve() if out else None
-    plan = plan_studies(preset, n_trials, out, overrides)
-    notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1:   # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores (kernels inherit this)
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"): os.environ[var] = "1"
-        import torch; torch.set_num_threads(1)   # the probes below run in this process
-    n_failed, queue = 0, []
-    with contextlib.ExitStack() as locks:
-        for name, directory, n, settings in plan:
-            locks.enter_context(_directory_lock(directory))
-            write_json_atomic(dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings), directory / "run.json")
-            todo = [i for i in range(n) if not result_path(directory, i).exists()]
-            per_trial = estimate_network_seconds(settings) if todo and (settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"])) else 0.0
-            est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
-            if not quiet or len(plan) < 8: print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
-            queue += [(per_trial, name, directory, i, settings) for i in todo]
-        queue.sort(key=lambda q: -q[0])   # longest first: the workers finish together
-        if queue and queue[0][0]: print(f"{len(queue)} trials, estimated {sum(q[0] for q in queue) / jobs / 3600:,.2f} h of training on {jobs} workers")
-        with ThreadPoolExecutor(jobs) as ex, tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None) as bar:
-            futures = {ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings) for _, name, directory, i, settings in queue}
-            for fut in as_completed(futures):
-                name, directory, settings = futures[fut]
-                trial, error, secs = fut.result()
-                _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok", error=error, seconds=round(secs, 2))
-                if error:
-                    n_failed += 1
-                    tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
-                bar.update()
-        for name, directory, n, settings in plan:
-            if settings["task"] == "table" and any(directory.glob("trial_*.json")): run_summary(directory, quiet=quiet)
-        eq_dirs = {directory.parent for name, directory, n, settings in plan if settings["task"] in ("equivalence", "theorem")}
-        for d in sorted(eq_dirs):
-            from ntk_study.equivalence import equivalence_report
-            equivalence_report(d, quiet=quiet)
-    if n_failed: print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
-    return n_failed
-
-
-# %% ../nbs/04_experiment.ipynb #5dd2a61f
-def main(argv=None):
-    "The `ntk-study` command."
-    ap = argparse.ArgumentParser(prog="ntk-study", description="Run the NTK study's trials and summaries.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run (or resume) every trial of a preset, then its summary")
-    r.add_argument("--preset", required=True, help="one of: " + ", ".join(f"{k} ({v['description']})" for k, v in PRESETS.items()))
-    r.add_argument("--trials", type=int, help="trials per study (default: the preset's)")
-    r.add_argument("--jobs", type=int, help="parallel workers (default: the number of cores)")
-    r.add_argument("--out", help="output directory (default: outputs/PRESET)")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a trial setting (repeatable)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar, no summary printout")
-    s = sub.add_parser("summary", help="rerun only the summary of a run directory (of an equivalence sweep: its report)")
-    s.add_argument("directory")
-    a = ap.parse_args(argv)
-    try:
-        if a.command == "summary":
-            d = Path(a.directory)
-            if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):   # a sweep of studies: the equivalence report
-                from ntk_study.equivalence import equivalence_report
-                equivalence_report(d)
-            else: run_summary(d)
-            return 0
-        if a.jobs is not None and a.jobs < 1: raise ValueError(f"--jobs must be >= 1, got {a.jobs}")
-        overrides = {}
-        for item in a.set:
-            if "=" not in item: raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
-            k, v = item.split("=", 1); overrides[k.strip()] = parse_setting(k.strip(), v.strip())
-        plan_studies(a.preset, a.trials, a.out, overrides)     # every check before any trial starts
-    except (ValueError, RuntimeError) as e:
-        ap.exit(2, f"ntk-study: error: {e}\n")
-    try: return 1 if run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet) else 0
-    except RuntimeError as e: ap.exit(2, f"ntk-study: error: {e}\n")
+    if p["task"] == "equivalence": return _equivalence_task(p, settings.get("progress"))
+    if p["task"] == "theorem": return _theorem_task(p, t0)
+    return _table_task(p, t0, settings.get("progress"))

@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv, json, math
 from pathlib import Path
 import numpy as np
+from .protocol import PAPER_NETWORKS, PAPER_WIDTH, epochs_setting
 
 # %% auto #0
-__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'PAPER_NETWORKS', 'reduced_networks', 'load_run',
-           'method_rmses', 'table1_se', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary',
-           'plot_summary']
+__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'reduced_networks', 'load_run', 'method_rmses', 'table1_se',
+           'summary_rows', 'layer_changes', 'compare_table1', 'write_summary', 'plot_summary']
 
 # %% ../nbs/05_summary.ipynb #cd92cf9a
 METHOD_ORDER = ["NN1", "NN2", "GP1", "GP2", "NTKA1", "NTKA2", "NTKJ1", "NTKJ2", "NTKB1", "NTKB2", "K1"]
@@ -22,11 +22,11 @@ TABLE1 = {  # the paper's Table 1 (50 trials): mean test RMSE and SE, as publish
 PAPER_PROTOCOL = dict(data_convention="paper", kernel_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33, ridge=0.0)
 LAYER_PAIRS = [("NN1", "NN2"), ("GP1", "GP2"), ("NTKJ1", "NTKJ2"), ("NTKB1", "NTKB2"), ("NTKA1", "NTKA2")]
 
-PAPER_NETWORKS = {"NN1": 3000, "NN2": 6000}   # epochs of the paper's networks, all at width 10000
-
 def reduced_networks(settings):
     "The trained networks whose settings are smaller than the paper's (width 10000, 3000 / 6000 epochs)."
-    return {m for m, ep in PAPER_NETWORKS.items() if not (settings.get("nn_width") == 10000 and settings.get(f"nn{m[-1]}_epochs") == ep)}
+    paper = {m for m, ep in PAPER_NETWORKS.items()
+             if settings.get("nn_width") == PAPER_WIDTH and settings.get(epochs_setting(int(m[-1]))) == ep}
+    return set(PAPER_NETWORKS) - paper
 
 def load_run(run_dir):
     "`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result), and run.json."
@@ -99,7 +99,7 @@ def write_summary(run_dir, figures=True):
     if nets:
         diverged = {m: sum(r["rmse"].get(m) is None for r in results) for m in nets}
         lines += ["", "Trained networks: " + "; ".join(
-            f"{m}: width {settings.get('nn_width')}, {settings.get(f'nn{m[-1]}_epochs')} epochs" + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "")
+            f"{m}: width {settings.get('nn_width')}, {settings.get(epochs_setting(int(m[-1])))} epochs" + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "")
             for m in nets) + f"; SGD lr {settings.get('lr')}, batch {settings.get('batch_size')}, val_split {settings.get('val_split')}, {settings.get('nn_dtype')}."]
         if reduced_networks(settings) & set(nets): lines += ["These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their rows are not compared with Table 1."]
         for m in nets:

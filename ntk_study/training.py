@@ -4,39 +4,24 @@
 
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
-import hashlib, math, os, shutil, sys, time, warnings
+import hashlib, os, shutil, sys, time, warnings
 from importlib.resources import files
 from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np
 import torch
 from .networks import make_network, layer_plan, default_device
+from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings
 
 # %% auto #0
-__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'keras_split', 'epoch_orders', 'check_training_settings',
-           'train_textbook', 'TrainResult', 'FastNTKNetworks', 'cpu_flags', 'compiled_kernels', 'layerwise_ntk',
-           'train']
+__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'epoch_orders', 'train_textbook', 'TrainResult', 'FastNTKNetworks',
+           'cpu_flags', 'compiled_kernels', 'layerwise_ntk', 'train']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
-def keras_split(n_rows, val_split):
-    "Rows kept for fitting under Keras' `validation_split`: the first floor(n_rows * (1.0 - val_split)), Keras' own float arithmetic."
-    return int(math.floor(n_rows * (1.0 - val_split)))
-
 def epoch_orders(n_fit, epochs, seed):
     "The row order of every epoch, `(epochs, n_fit)` int64, each a permutation drawn from a generator seeded with `seed`."
     g = torch.Generator().manual_seed(int(seed))
     return torch.stack([torch.randperm(n_fit, generator=g) for _ in range(epochs)])
-
-def check_training_settings(depth, width, epochs, lr, batch_size, val_split, n_rows):
-    "A ValueError that names the bad setting."
-    for name, v in (("depth", depth), ("width", width), ("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise ValueError(f"learning rate must be > 0, got {lr!r}")
-    if not (isinstance(val_split, (int, float)) and 0 <= val_split < 1): raise ValueError(f"val_split must be in [0, 1), got {val_split!r}")
-    n_fit = keras_split(n_rows, val_split)
-    if n_fit < 1: raise ValueError(f"val_split = {val_split} leaves no training rows out of {n_rows}")
-    if batch_size > n_fit: raise ValueError(f"batch_size = {batch_size} is larger than the {n_fit} training rows; use a smaller batch")
-    return n_fit
 
 # %% ../nbs/03b_training.ipynb #df14d382
 class _FixedOrder(torch.utils.data.Sampler):
@@ -47,7 +32,7 @@ class _FixedOrder(torch.utils.data.Sampler):
         e = self.epoch; self.epoch += 1
         return iter(self.orders[e].tolist())
 
-def train_textbook(X, y, *, depth, width, epochs, lr=0.002, batch_size=8, val_split=0.3, init_seed=0, order_seed=0,
+def train_textbook(X, y, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE, val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=0,
                    orders=None, dtype=torch.float32, device=None):
     "Reference: nn.Module + torch.optim.SGD + DataLoader. Returns the trained network and the per-epoch training losses."
     X = torch.as_tensor(np.asarray(X), dtype=dtype); y = torch.as_tensor(np.asarray(y), dtype=dtype)
@@ -251,7 +236,7 @@ def layerwise_ntk(fast, X):
 
 
 # %% ../nbs/03b_training.ipynb #224b13c6
-def train(X_train, y_train, X_test, *, depth, width, epochs, lr=0.002, batch_size=8, val_split=0.3, init_seed=0, order_seed=None,
+def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE, val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None,
           dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None, centred=False, compiled=None):
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
     Several trials at once: give X_train (T, n, d), y_train (T, n), X_test (T, m, d) and `init_seed`/`order_seed` as lists of T.

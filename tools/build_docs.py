@@ -6,7 +6,8 @@ from pathlib import Path
 root = Path(__file__).resolve().parents[1]
 proc, out, cache = root / "_proc", root / "_docs", root / ".cache"
 MATHJAX = "3.2.2"
-CHAPTERS = ["00_kernels", "01_networks", "02_data", "03a_regression", "03b_training", "04_experiment", "05_summary", "06_equivalence"]
+CHAPTERS = ["00_kernels", "01_networks", "02_data", "03_protocol", "03a_regression", "03b_training", "03c_theorem",
+            "04_experiment", "05_summary", "06_equivalence", "07_runner"]
 
 def directives(src):
     return {m.group(1) for l in src.splitlines() if (m := re.match(r"#\|\s*([\w-]+)", l))}
