@@ -6,12 +6,13 @@
 from __future__ import annotations
 import math, os, re
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 import numpy as np
 from scipy.spatial.distance import cdist
 
 # %% auto #0
 __all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'relu_expectations', 'kernel_names_help',
-           'parse_kernel_name', 'kernel_matrices', 'kernel_matrix']
+           'parse_kernel_name', 'NTKRule', 'kernel_matrices', 'kernel_matrix']
 
 # %% ../nbs/00_kernels.ipynb #9557970c
 TWO_PI = 2 * math.pi
@@ -102,6 +103,12 @@ def _check_hyper(hyper):
             raise ValueError(f"{k} must be a positive number, got {v!r}")
     return hp
 
+class NTKRule(NamedTuple):
+    "How an NTK family starts and grows: Theta_1 = tau_b0 + tau_w0 <x, y>; Theta_{l+1} = tau_b + tau_w H + rho Hd Theta_l."
+    chain: str       # the covariance chain it rides on ('std', 'nn' or 'arora')
+    first: tuple     # (tau_b0, tau_w0)
+    layers: list     # [(tau_b, tau_w, rho)], one per hidden layer
+
 def _coefficients(depth, d, hp):
     "Covariance chains `{chain: ((beta0, alpha0), [(beta_l, alpha_l)])}` and NTK recursions `{family: (chain, (tb0, tw0), [(tb, tw, rho)])}`."
     sb = _per_layer("bias_var", hp["bias_var"], depth + 1, allow_zero=True)
@@ -111,10 +118,10 @@ def _coefficients(depth, d, hp):
     chains = {"std": ((sb[0], sw[0] / d), [(sb[l], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
               "nn": ((1.0, 1.0 / d), [(1.0, 1.0)] * depth),
               "arora": ((0.0, 1.0), [(0.0, cs)] * depth)}
-    ntks = {"NTKB": ("std", (1.0, 1.0), [(1.0, c[l - 1], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
-            "NTKJ": ("std", (sb[0], sw[0] / d), [(1.0, 1.0, 1.0)] * depth),
-            "NTKNN": ("nn", (1.0, 1.0 / d), [(1.0, 1.0, 1.0)] * depth),
-            "NTKA": ("arora", (0.0, 1.0), [(0.0, cs, cs)] * depth)}
+    ntks = {"NTKB": NTKRule("std", (1.0, 1.0), [(1.0, c[l - 1], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
+            "NTKJ": NTKRule("std", (sb[0], sw[0] / d), [(1.0, 1.0, 1.0)] * depth),
+            "NTKNN": NTKRule("nn", (1.0, 1.0 / d), [(1.0, 1.0, 1.0)] * depth),
+            "NTKA": NTKRule("arora", (0.0, 1.0), [(0.0, cs, cs)] * depth)}
     return chains, ntks
 
 # %% ../nbs/00_kernels.ipynb #3e01a971
@@ -147,12 +154,12 @@ def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out
         S, kx, ky = beta + alpha * dot, beta + alpha * nx, beta + alpha * ny
         for name, fam, L in reqs:
             if fam in ntks:
-                tb, tw = ntks[fam][1]; np.multiply(dot, tw, out=out[name]); out[name] += tb
+                tb, tw = ntks[fam].first; np.multiply(dot, tw, out=out[name]); out[name] += tb
         for l in range(1, max(L for _, _, L in reqs) + 1):
             H, Hd = relu_expectations(S, kx[:, None], ky[None, :], convention)
             for name, fam, L in reqs:
                 if fam in ntks and L >= l:   # Theta <- tau_b + tau_w H + rho Hd Theta
-                    tb, tw, rho = ntks[fam][2][l - 1]
+                    tb, tw, rho = ntks[fam].layers[l - 1]
                     t = out[name]; t *= Hd
                     if rho != 1: t *= rho
                     t += tw * H if tw != 1 else H

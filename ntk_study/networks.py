@@ -5,6 +5,7 @@
 # %% ../nbs/01_networks.ipynb #f60a8d49
 from __future__ import annotations
 import math
+from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
@@ -12,7 +13,8 @@ from torch.func import functional_call, jacrev, vmap
 from .kernels import kernel_matrices, DEFAULT_HYPER, _per_layer
 
 # %% auto #0
-__all__ = ['NETWORK_KINDS', 'default_device', 'layer_plan', 'ReLUNetwork', 'make_network', 'empirical_ntk', 'empirical_nngp']
+__all__ = ['NETWORK_KINDS', 'default_device', 'Layer', 'layer_plan', 'ReLUNetwork', 'make_network', 'empirical_ntk',
+           'empirical_nngp']
 
 # %% ../nbs/01_networks.ipynb #5071f8f5
 NETWORK_KINDS = {
@@ -25,8 +27,17 @@ def default_device():
     "CUDA when present, otherwise the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
+class Layer(NamedTuple):
+    "One layer of a network: z = bias_scale * b + weight_scale * W h, with W ~ N(0, weight_var) and b ~ N(0, bias_var)."
+    fan_in: int
+    fan_out: int
+    weight_var: float
+    weight_scale: float
+    bias_var: float | None   # None: the layer has no bias
+    bias_scale: float
+
 def layer_plan(kind, depth, width, d_in, **hyper):
-    "Per layer `(fan_in, fan_out, weight_var, weight_scale, bias_var, bias_scale)`; bias_var None = no bias."
+    "A `Layer` for each layer of the network of `kind`, first to last."
     if kind not in NETWORK_KINDS: raise ValueError(f"unknown network kind {kind!r}; kinds: {', '.join(NETWORK_KINDS)}")
     for name, v in (("depth", depth), ("width", width), ("d_in", d_in)):
         if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
@@ -39,13 +50,14 @@ def layer_plan(kind, depth, width, d_in, **hyper):
         sb = _per_layer("bias_var", hp["bias_var"], depth + 1, allow_zero=True)
         sw = _per_layer("weight_var", hp["weight_var"], depth + 1, allow_zero=False)
         c = _per_layer("relu_c", hp["relu_c"], depth, allow_zero=False)
-        return [(d_in, width, sw[0] / d_in, 1.0, sb[0], 1.0)] + \
-               [(fan[l], fan[l + 1], sw[l], math.sqrt(c[l - 1] / width), sb[l], 1.0) for l in range(1, depth + 1)]
+        return [Layer(d_in, width, sw[0] / d_in, 1.0, sb[0], 1.0)] + \
+               [Layer(fan[l], fan[l + 1], sw[l], math.sqrt(c[l - 1] / width), sb[l], 1.0) for l in range(1, depth + 1)]
     if kind == "NTKNN":
-        return [(fan[l], fan[l + 1], 1.0, 1 / math.sqrt(fan[l]), 1.0, 1.0) for l in range(depth + 1)]
+        return [Layer(fan[l], fan[l + 1], 1.0, 1 / math.sqrt(fan[l]), 1.0, 1.0) for l in range(depth + 1)]
     cs = float(hp["c_sigma"])
     if not cs > 0: raise ValueError(f"c_sigma must be > 0, got {cs}")
-    return [(d_in, width, 1.0, 1.0, None, 0.0)] + [(fan[l], fan[l + 1], 1.0, math.sqrt(cs / width), None, 0.0) for l in range(1, depth + 1)]
+    return [Layer(d_in, width, 1.0, 1.0, None, 0.0)] + [Layer(fan[l], fan[l + 1], 1.0, math.sqrt(cs / width), None, 0.0)
+                                                       for l in range(1, depth + 1)]
 
 # %% ../nbs/01_networks.ipynb #089d4626
 class ReLUNetwork(nn.Module):

@@ -166,14 +166,14 @@ def torch_device():
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
     "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
     import torch
-    from ntk_study.training import FastNTKNetworks
+    from ntk_study.training import NetworkStack
     dtype = getattr(torch, settings["nn_dtype"]); dev = torch_device()
     n_fit = keras_split(_n_train(settings), settings["val_split"])
     if settings["task"] == "equivalence": nets = [(settings["eq_depth"], [False, True])]        # the network and its centred twin, together
     else: nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in settings["methods"]]
     total = 0.0
     for depth, centred in nets:
-        fast = FastNTKNetworks(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
+        fast = NetworkStack(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
         Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
         yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
         if fast.loop(settings["batch_size"]) == "compiled":     # the compiled NN1 epoch: time whole epochs

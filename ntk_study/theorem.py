@@ -13,7 +13,7 @@ from .regression import GradientFlowPredictor, kernel_regression, sgd_time
 from .networks import default_device
 from .protocol import (PAPER_WIDTH, PAPER_EPOCHS, PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT,
                                 check_training_settings, order_seed, rmse)
-from .training import FastNTKNetworks, layerwise_ntk, train, epoch_orders
+from .training import NetworkStack, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
 __all__ = ['PREDICTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_interpolant', 'equivalence_trial', 'theorem_trial']
@@ -72,7 +72,7 @@ def equivalence_trial(seed, width, depth=1, epochs=None, lr=PAPER_LR, batch_size
     orders = epoch_orders(n_fit, epochs, orders_seed)
     t0 = time.perf_counter()
     # initial function and empirical NTK (float64) on [fitted rows; test rows]
-    base = FastNTKNetworks(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
+    base = NetworkStack(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
     X_all = torch.as_tensor(np.vstack([Xf, d.X_test]))[None]
     with torch.no_grad(): f0 = base.forward(X_all)[0].numpy()
     Theta_hat = layerwise_ntk(base, X_all)[0].numpy()
@@ -121,7 +121,7 @@ def theorem_trial(seed, width=PAPER_WIDTH, depths=(1, 2), epochs=None, lr=PAPER_
     scores, times = {}, {}
     all_T = sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths})
     for depth in depths:
-        net = FastNTKNetworks(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
+        net = NetworkStack(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
         with torch.no_grad(): f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
         del net
         T = sgd_time(lr, batch_size, epochs[depth])
