@@ -17,6 +17,7 @@ __all__ = ['SimulatedData', 'n_test_rows', 'check_data_settings', 'simulate']
 @dataclass
 class SimulatedData:
     "One trial's data: train/test inputs and outputs, with the seed and every setting that produced them."
+
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
@@ -24,42 +25,68 @@ class SimulatedData:
     settings: dict = field(default_factory=dict)
 
     @property
-    def seed(self): return self.settings["seed"]
+    def seed(self):
+        return self.settings["seed"]
+
     def __repr__(self):
         return f"SimulatedData(train={self.X_train.shape}, test={self.X_test.shape}, settings={self.settings})"
 
+
 def n_test_rows(n_obs, test_fraction):
-    "Test-set size for `n_obs` rows: ceil(n_obs * test_fraction), as scikit-learn's train_test_split (330 of 1000 at 0.33)."
+    """Test-set size for `n_obs` rows: ceil(n_obs * test_fraction), as scikit-learn's train_test_split (330 of 1000 at
+    0.33)."""
     return math.ceil(round(n_obs * test_fraction, 9))
+
 
 def check_data_settings(n_obs, d_in, test_fraction, data_convention):
     "Raise a ValueError that says what is wrong with a data setting."
-    if not isinstance(n_obs, (int, np.integer)) or n_obs < 4: raise ValueError(f"n_obs must be an integer >= 4, got {n_obs!r}")
-    if not isinstance(d_in, (int, np.integer)) or d_in < 1: raise ValueError(f"d_in must be an integer >= 1, got {d_in!r}")
+    if not isinstance(n_obs, (int, np.integer)) or n_obs < 4:
+        raise ValueError(f"n_obs must be an integer >= 4, got {n_obs!r}")
+    if not isinstance(d_in, (int, np.integer)) or d_in < 1:
+        raise ValueError(f"d_in must be an integer >= 1, got {d_in!r}")
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}")
     n_test = n_test_rows(n_obs, test_fraction)
     if n_test < 1 or n_obs - n_test < 2:
-        raise ValueError(f"n_obs = {n_obs} is too small for test_fraction = {test_fraction}: {n_test} test and {n_obs - n_test} training rows; use more rows")
-    if data_convention not in CONVENTIONS: raise ValueError(f"unknown data_convention {data_convention!r}; use one of {CONVENTIONS}")
+        raise ValueError(
+            f"n_obs = {n_obs} is too small for test_fraction = {test_fraction}: {n_test} test and {n_obs - n_test} "
+            "training rows; use more rows"
+        )
+    if data_convention not in CONVENTIONS:
+        raise ValueError(f"unknown data_convention {data_convention!r}; use one of {CONVENTIONS}")
 
 # %% ../nbs/02_data.ipynb #a81bd5b8
 def simulate(seed, n_obs=1000, d_in=15, test_fraction=0.33, data_convention="paper", low=-5.0, high=7.0):
     "Simulate one trial's data as in the paper (spec section 5); every draw comes from `seed`."
     check_data_settings(n_obs, d_in, test_fraction, data_convention)
-    if not isinstance(seed, (int, np.integer)) or seed < 0: raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if not low < high: raise ValueError(f"need low < high for the Uniform(low, high) inputs, got {low}, {high}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if not low < high:
+        raise ValueError(f"need low < high for the Uniform(low, high) inputs, got {low}, {high}")
     rng = np.random.default_rng(seed)
     X = rng.uniform(low, high, (n_obs, d_in))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     K = kernel_matrix("NTKB1", X, convention=data_convention)
-    try: L = cholesky(K, lower=True)
+    try:
+        L = cholesky(K, lower=True)
     except LinAlgError:
-        raise ValueError(f"NTKB1 ({data_convention} convention) is not numerically positive definite on these {n_obs} inputs; "
-                         "this happens only with repeated rows; change the seed") from None
+        raise ValueError(
+            f"NTKB1 ({data_convention} convention) is not numerically positive definite on these {n_obs} inputs; "
+            "this happens only with repeated rows; change the seed"
+        ) from None
     y = L @ rng.standard_normal(n_obs)
     perm = rng.permutation(n_obs)
-    test, train = perm[:n_test_rows(n_obs, test_fraction)], perm[n_test_rows(n_obs, test_fraction):]
-    settings = dict(seed=int(seed), n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention,
-                    low=low, high=high, kernel="NTKB1", n_train=len(train), n_test=len(test))
+    test, train = perm[: n_test_rows(n_obs, test_fraction)], perm[n_test_rows(n_obs, test_fraction) :]
+    settings = dict(
+        seed=int(seed),
+        n_obs=n_obs,
+        d_in=d_in,
+        test_fraction=test_fraction,
+        data_convention=data_convention,
+        low=low,
+        high=high,
+        kernel="NTKB1",
+        n_train=len(train),
+        n_test=len(test),
+    )
     return SimulatedData(X[train], y[train], X[test], y[test], settings)

@@ -19,117 +19,202 @@ __all__ = ['DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'series
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
 DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
-GAP_CHAIN = [   # the paper's comparison reached from the trained network one change at a time: (predictor, what changed)
-    ("NN", "the trained network"), ("NTK f0,T", "finite width: the theorem's prediction for the same run"),
-    ("NTK 0,T", "initial function: f0 set to 0"), ("NTK 0,inf", "finite time: T = infinity"),
-    ("NTK 0,inf,all", "held-out rows: all training rows fitted"), ("paper NTKJ", "kernel: the paper's NTKJ (paper convention) for the exact NTK")]
+GAP_CHAIN = [  # the paper's comparison reached from the trained network one change at a time: (predictor, what changed)
+    ("NN", "the trained network"),
+    ("NTK f0,T", "finite width: the theorem's prediction for the same run"),
+    ("NTK 0,T", "initial function: f0 set to 0"),
+    ("NTK 0,inf", "finite time: T = infinity"),
+    ("NTK 0,inf,all", "held-out rows: all training rows fitted"),
+    ("paper NTKJ", "kernel: the paper's NTKJ (paper convention) for the exact NTK"),
+]
+
 
 def series_name(s):
     "A sweep's label: depth, data convention, validation split and epochs."
     depth = s["eq_depth"]
     return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {s[epochs_setting(depth)]} epochs"
 
+
 def load_trials(directory):
     "Every `*/trial_*.json` result of a run directory (a sweep of studies)."
     return [json.loads(f.read_text()) for f in sorted(Path(directory).glob("*/trial_*.json"))]
+
 
 def load_equivalence(directory, trials=None):
     "`{series: {width: [trial results]}}` of the equivalence trials (task=equivalence) of a run directory."
     out, order = {}, {}
     for r in trials if trials is not None else load_trials(directory):
-        if "equivalence" not in r: continue
-        s = r["settings"]; name = series_name(s)
-        order[name] = (s["eq_depth"], s["val_split"] != 0.3, s["data_convention"] != "paper")   # the paper's setting first
+        if "equivalence" not in r:
+            continue
+        s = r["settings"]
+        name = series_name(s)
+        order[name] = (
+            s["eq_depth"],
+            s["val_split"] != 0.3,
+            s["data_convention"] != "paper",
+        )  # the paper's setting first
         out.setdefault(name, {}).setdefault(s["nn_width"], []).append(r)
     return {k: dict(sorted(out[k].items())) for k in sorted(out, key=order.get)}
+
 
 def _mean_se(values):
     v = np.asarray(values, dtype=float)
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
 
+
 def equivalence_rows(series):
-    "Long-format rows `(width, quantity, n, mean, se)` of one series: test RMSEs, distances and lazy-training diagnostics (se: sample SD / sqrt(n))."
+    """Long-format rows `(width, quantity, n, mean, se)` of one series: test RMSEs, distances and lazy-training
+    diagnostics (se: sample SD / sqrt(n))."""
     rows = []
     for w, rs in series.items():
         q = {f"rmse {k}": [r["rmse"][k] for r in rs] for k in rs[0]["rmse"]}
         q.update({f"dist {k}": [r["equivalence"]["dist"][k] for r in rs] for k in DISTANCES})
-        q.update({f"dist_move {k}": [r["equivalence"]["dist_move"][k] for r in rs] for k in rs[0]["equivalence"]["dist_move"]})
+        q.update(
+            {
+                f"dist_move {k}": [r["equivalence"]["dist_move"][k] for r in rs]
+                for k in rs[0]["equivalence"]["dist_move"]
+            }
+        )
         for net in ("NN", "NNc"):
             lz = [r["equivalence"]["lazy"][net] for r in rs]
             q[f"lazy {net} ntk_change"] = [z["ntk_change"] for z in lz]
-            for l in range(len(lz[0]["weight_change"])): q[f"lazy {net} weight_change layer {l}"] = [z["weight_change"][l] for z in lz]
+            for l in range(len(lz[0]["weight_change"])):
+                q[f"lazy {net} weight_change layer {l}"] = [z["weight_change"][l] for z in lz]
         q["ntk_init_error"] = [r["equivalence"]["ntk_init_error"] for r in rs]
         q["seconds"] = [r["timings"]["total"] for r in rs]
         rows += [(w, k, len(v), *_mean_se(v)) for k, v in q.items()]
     return rows
 
+
 def width_slope(widths, values):
     "Least-squares slope of log(values) against log(width)."
     return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
 
-def _pm(m, se, digits=4): return f"{m:.{digits}f}" + (f" ± {se:.{digits}f}" if math.isfinite(se) else "")
-def _pct(m, se): return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
+
+def _pm(m, se, digits=4):
+    return f"{m:.{digits}f}" + (f" ± {se:.{digits}f}" if math.isfinite(se) else "")
+
+
+def _pct(m, se):
+    return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
+
 
 def _wall_hours(directory):
     "Wall-clock hours of the run from its logs (first start to last finish) and the summed trial hours."
     starts, ends, total = [], [], 0.0
     for log in Path(directory).glob("*/run_log.jsonl"):
         for line in log.read_text().splitlines():
-            try: e = json.loads(line)
-            except json.JSONDecodeError: continue
-            if e.get("status") != "ok": continue
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if e.get("status") != "ok":
+                continue
             end = datetime.fromisoformat(e["at"]).timestamp()
-            starts.append(end - e["seconds"]); ends.append(end); total += e["seconds"]
+            starts.append(end - e["seconds"])
+            ends.append(end)
+            total += e["seconds"]
     return ((max(ends) - min(starts)) / 3600, total / 3600) if ends else (float("nan"), float("nan"))
 
-TABLE_COLUMNS = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem"), ("rmse paper NTKJ", "paper's NTKJ"),
-                 ("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
-                 ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"), ("ntk_init_error", "NTK at init off")]
+
+TABLE_COLUMNS = [
+    ("rmse NN", "RMSE NN"),
+    ("rmse NNc", "NN centred"),
+    ("rmse NTK f0,T", "theorem"),
+    ("rmse paper NTKJ", "paper's NTKJ"),
+    ("dist |NN-lin|", "|NN-lin|"),
+    ("dist |NN-theory|", "|NN-theory|"),
+    ("dist |lin-theory|", "|lin-theory|"),
+    ("dist |NNc-theory|", "|NNc-theory|"),
+    ("lazy NN ntk_change", "NTK moved"),
+    ("ntk_init_error", "NTK at init off"),
+]
+
 
 def load_theorem(directory, trials=None):
     "Results of the theorem trials (task=theorem) of a run directory, by trial."
-    return sorted((r for r in (trials if trials is not None else load_trials(directory)) if "theorem" in r), key=lambda r: r["trial"])
+    return sorted(
+        (r for r in (trials if trials is not None else load_trials(directory)) if "theorem" in r),
+        key=lambda r: r["trial"],
+    )
+
 
 def theorem_rows(results):
     "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1."
     rows = []
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
-        ref = TABLE1.get(k.split()[0]) if k.endswith((" theorem", " paper")) else None   # the rows Table 1 has
+        ref = TABLE1.get(k.split()[0]) if k.endswith((" theorem", " paper")) else None  # the rows Table 1 has
         rows.append((k, len(v), float(v.mean()), table1_se(v), ref))
+
     def change(a, b, label, ref):
         v = np.array([r["rmse"][a] / r["rmse"][b] - 1 for r in results if a in r["rmse"] and b in r["rmse"]])
-        if len(v): rows.append((label, len(v), float(v.mean()), table1_se(v), ref))
-    change("NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan")))
+        if len(v):
+            rows.append((label, len(v), float(v.mean()), table1_se(v), ref))
+
+    change(
+        "NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan"))
+    )
     T1 = results[0]["theorem"]["T"]["NN1"]
     change(f"NN2 theorem, T={T1:g}", "NN1 theorem", f"NN2 / NN1 - 1 (theorem, both at T = {T1:g})", None)
-    change("NTKJ2 paper", "NTKJ1 paper", "NTKJ2 / NTKJ1 - 1", (TABLE1["NTKJ2"][0] / TABLE1["NTKJ1"][0] - 1, float("nan")))
+    change(
+        "NTKJ2 paper", "NTKJ1 paper", "NTKJ2 / NTKJ1 - 1", (TABLE1["NTKJ2"][0] / TABLE1["NTKJ1"][0] - 1, float("nan"))
+    )
     return rows
+
 
 def equivalence_report(directory, quiet=False, figures=True):
     "Tables (summary.md, summary.csv) and figures of an equivalence run directory; returns `{series: rows}`."
     directory = Path(directory)
     trials = load_trials(directory)
     data, theorem = load_equivalence(directory, trials), load_theorem(directory, trials)
-    if not data and not theorem: raise ValueError(f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or theorem)")
+    if not data and not theorem:
+        raise ValueError(
+            f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or "
+            "theorem)"
+        )
     wall, summed = _wall_hours(directory)
     allrows = {name: equivalence_rows(series) for name, series in data.items()}
-    md = ["## Equivalence: trained networks against the NTK theorem", "",
-          f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps; {summed:.2f} h of trial time, "
-          f"{wall:.2f} h wall-clock. Means ± standard errors (sample SD / sqrt(n)) over the trials of each width; distances are "
-          "||a - b|| / ||theorem|| on the 330 test rows (the centred network's against its own theorem, f0 = 0). "
-          "'NTK moved': relative change of the empirical NTK on 64 training rows during training; "
-          "'NTK at init off': ||empirical NTK at init - analytic NTK|| / ||analytic|| on the fitted rows. The predictors: "
-          + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items()) + ".", ""]
+    md = [
+        "## Equivalence: trained networks against the NTK theorem",
+        "",
+        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps; {summed:.2f} h of "
+        "trial time, "
+        f"{wall:.2f} h wall-clock. Means ± standard errors (sample SD / sqrt(n)) over the trials of each width; "
+        "distances are "
+        "||a - b|| / ||theorem|| on the 330 test rows (the centred network's against its own theorem, f0 = 0). "
+        "'NTK moved': relative change of the empirical NTK on 64 training rows during training; "
+        "'NTK at init off': ||empirical NTK at init - analytic NTK|| / ||analytic|| on the fitted rows. The "
+        "predictors: " + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items()) + ".",
+        "",
+    ]
     csv_rows = []
     if theorem:
         rows = theorem_rows(theorem)
         r0 = theorem[0]["theorem"]
-        md += ["### The theorem's prediction for the paper's networks (no training)", "",
-               f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:g} (NN1) and {r0['T']['NN2']:g} (NN2); "
-               "f0: the initial function of the network the trial would train. SE as Table 1 (SD with ddof 0 / sqrt(n)).", "",
-               _md_table(["predictor", "n", "mean test RMSE", "Table 1"], [[k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
-                       "" if ref is None else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%")] for k, n, m, se, ref in rows]), ""]
+        md += [
+            "### The theorem's prediction for the paper's networks (no training)",
+            "",
+            f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:g} (NN1) and "
+            f"{r0['T']['NN2']:g} (NN2); "
+            "f0: the initial function of the network the trial would train. SE as Table 1 (SD with ddof 0 / sqrt(n)).",
+            "",
+            _md_table(
+                ["predictor", "n", "mean test RMSE", "Table 1"],
+                [
+                    [
+                        k,
+                        str(n),
+                        _pm(m, se) if "/" not in k else _pct(m, se),
+                        ""
+                        if ref is None
+                        else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%"),
+                    ]
+                    for k, n, m, se, ref in rows
+                ],
+            ),
+            "",
+        ]
         csv_rows += [("theorem (no training)", r0["width"], k, n, m, se) for k, n, m, se, _ in rows]
     for name, rows in allrows.items():
         get = {(w, q): (n, m, se) for w, q, n, m, se in rows}
@@ -144,8 +229,13 @@ def equivalence_report(directory, quiet=False, figures=True):
             table.append(cells)
         md += [_md_table(["width", "n"] + [h for _, h in TABLE_COLUMNS], table), ""]
         if len(widths) >= 3:
-            md.append("Fitted slopes of log(distance) against log(width): " + ", ".join(
-                f"{k} {width_slope(widths, [get[(w, 'dist ' + k)][1] for w in widths]):+.2f}" for k in DISTANCES) + ".")
+            md.append(
+                "Fitted slopes of log(distance) against log(width): "
+                + ", ".join(
+                    f"{k} {width_slope(widths, [get[(w, 'dist ' + k)][1] for w in widths]):+.2f}" for k in DISTANCES
+                )
+                + "."
+            )
             md.append("")
         w = widths[-1]
         ref = get[(w, "rmse paper NTKJ")][1]
@@ -154,67 +244,131 @@ def equivalence_report(directory, quiet=False, figures=True):
             n, m, se = get[(w, f"rmse {k}")]
             step = "" if i == 0 else f"{m - get[(w, f'rmse {GAP_CHAIN[i - 1][0]}')][1]:+.4f}"
             chain.append([k, what, _pm(m, se), step, f"{m / ref:.2f}"])
-        md += [f"The paper's gap at width {w}, one change at a time (RMSE on the test rows; last column: ratio to the paper's kernel predictor):", "",
-               _md_table(["predictor", "change", "RMSE", "step", "x paper's"], chain), ""]
+        md += [
+            f"The paper's gap at width {w}, one change at a time (RMSE on the test rows; last column: ratio to the "
+            "paper's kernel predictor):",
+            "",
+            _md_table(["predictor", "change", "RMSE", "step", "x paper's"], chain),
+            "",
+        ]
         csv_rows += [(name, *r) for r in rows]
     (directory / "summary.md").write_text("\n".join(md))
     with open(directory / "summary.csv", "w", newline="") as f:
-        wr = csv.writer(f); wr.writerow(["series", "width", "quantity", "n", "mean", "se"]); wr.writerows(csv_rows)
-    if figures and data: plot_equivalence(directory, data, allrows)
-    if not quiet: print("\n".join(md))
+        wr = csv.writer(f)
+        wr.writerow(["series", "width", "quantity", "n", "mean", "se"])
+        wr.writerows(csv_rows)
+    if figures and data:
+        plot_equivalence(directory, data, allrows)
+    if not quiet:
+        print("\n".join(md))
     return allrows
+
 
 def plot_equivalence(directory, data, allrows):
     "distances.png, rmse.png and lazy.png: one panel per sweep."
-    import matplotlib; matplotlib.use("Agg", force=False)
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
     names = list(data)
+
     def panel(fname, draw, ylabel, log_y=True):
-        ncol = min(2, len(names)); nrow = -(-len(names) // ncol)
+        ncol = min(2, len(names))
+        nrow = -(-len(names) // ncol)
         fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 4.2 * nrow), squeeze=False)
-        for ax in axes.flat[len(names):]: ax.axis("off")
+        for ax in axes.flat[len(names) :]:
+            ax.axis("off")
         for ax, name in zip(axes.flat, names):
-            get = {(w, q): (m, se) for w, q, n, m, se in allrows[name]}; widths = list(data[name])
-            draw(ax, widths, get); ax.set_xscale("log", base=2)
-            if log_y: ax.set_yscale("log")
-            ax.set_title(name, fontsize=9); ax.set_xlabel("width"); ax.grid(alpha=0.3); ax.legend(fontsize=7)
-        for row in axes: row[0].set_ylabel(ylabel)
+            get = {(w, q): (m, se) for w, q, n, m, se in allrows[name]}
+            widths = list(data[name])
+            draw(ax, widths, get)
+            ax.set_xscale("log", base=2)
+            if log_y:
+                ax.set_yscale("log")
+            ax.set_title(name, fontsize=9)
+            ax.set_xlabel("width")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        for row in axes:
+            row[0].set_ylabel(ylabel)
         fig.tight_layout()
-        fig.savefig(directory / fname, dpi=100, metadata={"Software": None}); plt.close(fig)
+        fig.savefig(directory / fname, dpi=100, metadata={"Software": None})
+        plt.close(fig)
+
     def curve(ax, widths, get, q, label, slope=False, **kw):
-        m = np.array([get[(w, q)][0] for w in widths]); se = np.nan_to_num([get[(w, q)][1] for w in widths])
-        if slope and len(widths) >= 3: label += f" (slope {width_slope(widths, m):+.2f})"
+        m = np.array([get[(w, q)][0] for w in widths])
+        se = np.nan_to_num([get[(w, q)][1] for w in widths])
+        if slope and len(widths) >= 3:
+            label += f" (slope {width_slope(widths, m):+.2f})"
         ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
-    panel("distances.png", lambda ax, ws, g: [curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-")
-                                             for k in DISTANCES], "relative distance on the test rows")
-    panel("rmse.png", lambda ax, ws, g: [curve(ax, ws, g, f"rmse {k}", k) for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")],
-          "test RMSE")
+
+    panel(
+        "distances.png",
+        lambda ax, ws, g: [
+            curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-") for k in DISTANCES
+        ],
+        "relative distance on the test rows",
+    )
+    panel(
+        "rmse.png",
+        lambda ax, ws, g: [
+            curve(ax, ws, g, f"rmse {k}", k)
+            for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")
+        ],
+        "test RMSE",
+    )
+
     def lazy(ax, ws, g):
         layers = sorted({q for (_, q) in g if q.startswith("lazy NN weight_change")})
-        for q in layers: curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
+        for q in layers:
+            curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
         curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
         curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
+
     panel("lazy.png", lazy, "relative change / error")
 
-PAIRED_SETTINGS = ("data_convention", "n_obs", "d_in", "test_fraction", "nn_width", "lr", "batch_size", "val_split", "nn_dtype")
+
+PAIRED_SETTINGS = (
+    "data_convention",
+    "n_obs",
+    "d_in",
+    "test_fraction",
+    "nn_width",
+    "lr",
+    "batch_size",
+    "val_split",
+    "nn_dtype",
+)
+
 
 def paired_with_trained(theorem, trained, depth=1):
-    """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and the same network
-    at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as Table 1's) and the
+    """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and
+    the same network
+    at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as Table
+    1's) and the
     correlation across trials of the trained and predicted test RMSEs."""
     key, by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
     for r in trained:
-        if key not in r.get("rmse", {}) or r["seed"] not in by_seed: continue
+        if key not in r.get("rmse", {}) or r["seed"] not in by_seed:
+            continue
         t = by_seed[r["seed"]]
         for k in PAIRED_SETTINGS + (epochs_setting(depth),):
             if r["settings"][k] != t["settings"][k]:
-                raise ValueError(f"seed {r['seed']}: the trained trial has {k} = {r['settings'][k]!r} but the theorem trial {t['settings'][k]!r}; "
-                                 "pair runs made with the same settings")
+                raise ValueError(
+                    f"seed {r['seed']}: the trained trial has {k} = {r['settings'][k]!r} but the theorem trial "
+                    f"{t['settings'][k]!r}; "
+                    "pair runs made with the same settings"
+                )
         pairs.append((r["rmse"][key], t["rmse"][f"{key} theorem"]))
-    if len(pairs) < 2: raise ValueError(f"{len(pairs)} trained {key} trial(s) share a seed with the theorem trials; at least 2 are needed")
+    if len(pairs) < 2:
+        raise ValueError(
+            f"{len(pairs)} trained {key} trial(s) share a seed with the theorem trials; at least 2 are needed"
+        )
     nn, th = np.array(pairs).T
-    rows = [(f"{key} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(key)),
-            (f"{key} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(key)),
-            (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None)]
+    rows = [
+        (f"{key} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(key)),
+        (f"{key} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(key)),
+        (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None),
+    ]
     return rows, float(np.corrcoef(nn, th)[0, 1])
-

@@ -13,15 +13,26 @@ from . import __version__
 from .kernels import kernel_matrices, parse_kernel_name, PAPER_KERNELS, CONVENTIONS
 from .data import simulate, check_data_settings, n_test_rows
 from .regression import kernel_regression
-from .protocol import (PAPER_WIDTH, PAPER_EPOCHS, PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT,
-                                check_training_settings, epochs_setting, order_seed, rmse)
-NETWORK_METHODS = {"NN1": 1, "NN2": 2}   # trained networks (chapter 03b_training): name -> depth
+from ntk_study.protocol import (
+    PAPER_WIDTH,
+    PAPER_EPOCHS,
+    PAPER_LR,
+    PAPER_BATCH_SIZE,
+    PAPER_VAL_SPLIT,
+    check_training_settings,
+    epochs_setting,
+    order_seed,
+    rmse,
+)
+
+NETWORK_METHODS = {"NN1": 1, "NN2": 2}  # trained networks (chapter 03b_training): name -> depth
 
 # %% auto #0
 __all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'TASKS', 'check_trial_settings', 'write_json_atomic', 'result_path',
            'library_versions', 'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
+# fmt: off
 TRIAL_DEFAULTS = dict(
     trial=0,                        # trial index (names the result file)
     seed=0,                         # seed of every random draw of this trial
@@ -39,76 +50,120 @@ TRIAL_DEFAULTS = dict(
     batch_size=PAPER_BATCH_SIZE,    # SGD batch size
     val_split=PAPER_VAL_SPLIT,      # Keras validation_split: the last 30% of the training rows are never trained on
     nn_dtype="float32",             # float32 as the paper, or float64
-    task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem; 'theorem': the theorem's
-                                    # prediction for NN1 and NN2 without training (both: chapter 06_equivalence)
+    task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem;
+                                    # 'theorem': the theorem's prediction for NN1 and NN2 without training (03c_theorem)
     eq_depth=1,                     # depth of the network of an equivalence trial
     fail_trials=[],                 # testing aid: trial indices that raise on purpose
     out_dir="",                     # where trial_NNNN.json goes ('' = a new temporary directory)
 )
+# fmt: on
 TASKS = ("table", "equivalence", "theorem")
+
 
 def _n_train(p):
     "Training rows of a trial with settings `p` (before the networks' held-out split)."
     return p["n_obs"] - n_test_rows(p["n_obs"], p["test_fraction"])
 
+
 def check_trial_settings(p):
     "Raise a ValueError naming the first bad setting of a trial (all checks run before any work)."
     unknown = set(p) - set(TRIAL_DEFAULTS) - {"run_checks", "progress"}
-    if unknown: raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(TRIAL_DEFAULTS)}")
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(TRIAL_DEFAULTS)}")
     check_data_settings(p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
-    if p["kernel_convention"] not in CONVENTIONS: raise ValueError(f"unknown kernel_convention {p['kernel_convention']!r}; use one of {CONVENTIONS}")
-    if p["task"] not in TASKS: raise ValueError(f"task must be one of {TASKS}, got {p['task']!r}")
+    if p["kernel_convention"] not in CONVENTIONS:
+        raise ValueError(f"unknown kernel_convention {p['kernel_convention']!r}; use one of {CONVENTIONS}")
+    if p["task"] not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {p['task']!r}")
     if p["task"] == "equivalence" and p["eq_depth"] not in NETWORK_METHODS.values():
         raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {p['eq_depth']!r}")
-    if p["nn_dtype"] not in ("float32", "float64"): raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
-    if not p["methods"] and p["task"] == "table": raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
+    if p["nn_dtype"] not in ("float32", "float64"):
+        raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
+    if not p["methods"] and p["task"] == "table":
+        raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
     for m in p["methods"]:
-        if m not in NETWORK_METHODS: parse_kernel_name(m)
+        if m not in NETWORK_METHODS:
+            parse_kernel_name(m)
     # the depths of the networks this trial trains (or, for 'theorem', predicts)
-    depths = {"table": [d for m, d in NETWORK_METHODS.items() if m in p["methods"]], "equivalence": [p["eq_depth"]],
-              "theorem": list(NETWORK_METHODS.values())}[p["task"]]
+    depths = {
+        "table": [d for m, d in NETWORK_METHODS.items() if m in p["methods"]],
+        "equivalence": [p["eq_depth"]],
+        "theorem": list(NETWORK_METHODS.values()),
+    }[p["task"]]
     if depths:
-        for depth in depths: check_training_settings(depth, p["nn_width"], p[epochs_setting(depth)], p["lr"], p["batch_size"], p["val_split"], _n_train(p))
-    if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0): raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
-    if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0: raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
+        for depth in depths:
+            check_training_settings(
+                depth, p["nn_width"], p[epochs_setting(depth)], p["lr"], p["batch_size"], p["val_split"], _n_train(p)
+            )
+    if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0):
+        raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
+    if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
 
 # %% ../nbs/04_experiment.ipynb #88fd9855
 def write_json_atomic(obj, path):
-    "Write `obj` as JSON to `path` through a temporary file in the same directory and a rename: the file is whole or absent."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `obj` as JSON to `path` through a temporary file in the same directory and a rename: the file is whole or
+    absent."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f: json.dump(obj, f, indent=1, sort_keys=True); f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)   # mkstemp makes it private
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
-def result_path(out_dir, trial): return Path(out_dir) / f"trial_{trial:04d}.json"
+
+def result_path(out_dir, trial):
+    return Path(out_dir) / f"trial_{trial:04d}.json"
+
 
 def library_versions():
     "Versions that can change a result."
     v = dict(python=platform.python_version(), numpy=np.__version__, scipy=scipy.__version__, ntk_study=__version__)
-    if "torch" in sys.modules: v["torch"] = sys.modules["torch"].__version__
+    if "torch" in sys.modules:
+        v["torch"] = sys.modules["torch"].__version__
     return v
+
 
 def _cpu_model():
     "The CPU's model name (Linux /proc/cpuinfo), else what the platform module says."
-    try: text = Path("/proc/cpuinfo").read_text()
-    except OSError: return platform.processor() or platform.machine()
-    return next((l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("model name")), platform.machine())
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    return next(
+        (l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("model name")), platform.machine()
+    )
+
 
 def machine_record():
     "The CPU a result came from and the SIMD paths numpy, its BLAS and torch took on it (rounding can depend on them)."
-    try: from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
-    except ImportError: from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
-    rec = dict(cpu=_cpu_model(), machine=platform.machine(), numpy_simd_baseline=list(__cpu_baseline__),
-               numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)])
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    rec = dict(
+        cpu=_cpu_model(),
+        machine=platform.machine(),
+        numpy_simd_baseline=list(__cpu_baseline__),
+        numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)],
+    )
     from threadpoolctl import threadpool_info
-    rec["blas"] = [{k: lib.get(k) for k in ("internal_api", "version", "architecture")} for lib in threadpool_info()
-                   if lib.get("user_api") == "blas"]
-    if "torch" in sys.modules: rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+
+    rec["blas"] = [
+        {k: lib.get(k) for k in ("internal_api", "version", "architecture")}
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+    if "torch" in sys.modules:
+        rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
     return rec
 
 # %% ../nbs/04_experiment.ipynb #200f138c
@@ -125,52 +180,108 @@ def run_kernel_methods(data, methods, convention="paper", ridge=0.0):
         seconds[m] = time.perf_counter() - t
     return scores, seconds
 
+
 def run_network_methods(data, methods, p, progress=None):
     "Test RMSE, seconds and training diagnostics of the trained networks NN1/NN2 (chapter 03b_training)."
-    import torch                                  # lazy: a kernel-only trial never imports torch
+    import torch  # lazy: a kernel-only trial never imports torch
     from ntk_study.training import train
+
     scores, seconds, info = {}, {}, {}
     for m in methods:
         depth = NETWORK_METHODS[m]
-        r = train(data.X_train, data.y_train, data.X_test, depth=depth, width=p["nn_width"], epochs=p[epochs_setting(depth)],
-                  lr=p["lr"], batch_size=p["batch_size"], val_split=p["val_split"], init_seed=p["seed"],
-                  order_seed=order_seed(p["seed"]), dtype=getattr(torch, p["nn_dtype"]), progress=progress)
+        r = train(
+            data.X_train,
+            data.y_train,
+            data.X_test,
+            depth=depth,
+            width=p["nn_width"],
+            epochs=p[epochs_setting(depth)],
+            lr=p["lr"],
+            batch_size=p["batch_size"],
+            val_split=p["val_split"],
+            init_seed=p["seed"],
+            order_seed=order_seed(p["seed"]),
+            dtype=getattr(torch, p["nn_dtype"]),
+            progress=progress,
+        )
         scores[m] = None if r.diverged else rmse(r.test_pred, data.y_test)
         seconds[m] = r.seconds
-        info[m] = dict(r.settings, diverged=r.diverged, epochs_run=r.epochs_run, final_train_loss=float(r.train_loss[-1]),
-                       final_val_rmse=float(r.val_rmse[-1]) if len(r.val_rmse) else float("nan"),
-                       weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change)
+        info[m] = dict(
+            r.settings,
+            diverged=r.diverged,
+            epochs_run=r.epochs_run,
+            final_train_loss=float(r.train_loss[-1]),
+            final_val_rmse=float(r.val_rmse[-1]) if len(r.val_rmse) else float("nan"),
+            weight_change=r.weight_change,
+            bias_change=r.bias_change,
+            ntk_change=r.ntk_change,
+        )
     return scores, seconds, info
 
 # %% ../nbs/04_experiment.ipynb #58be76f8
-_NOT_RECORDED = ("out_dir", "run_checks", "fail_trials", "progress")   # settings that do not change a result
+_NOT_RECORDED = ("out_dir", "run_checks", "fail_trials", "progress")  # settings that do not change a result
+
 
 def _record(p, data_settings, scores, seconds, **extra):
     "The result record of a trial with settings `p`."
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return dict(trial=p["trial"], seed=p["seed"], status="ok", settings={k: v for k, v in p.items() if k not in _NOT_RECORDED},
-                data=data_settings, rmse=scores, timings=dict(seconds, finished_at=finished), versions=library_versions(),
-                machine=machine_record(), **extra)
+    return dict(
+        trial=p["trial"],
+        seed=p["seed"],
+        status="ok",
+        settings={k: v for k, v in p.items() if k not in _NOT_RECORDED},
+        data=data_settings,
+        rmse=scores,
+        timings=dict(seconds, finished_at=finished),
+        versions=library_versions(),
+        machine=machine_record(),
+        **extra,
+    )
+
 
 def _equivalence_task(p, progress):
     "One network against the theorem (chapter 03c_theorem)."
-    from ntk_study.theorem import equivalence_trial   # lazy: a kernel-only trial never imports torch
+    from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
+
     depth = p["eq_depth"]
-    eq = equivalence_trial(p["seed"], p["nn_width"], depth=depth, epochs=p[epochs_setting(depth)], lr=p["lr"],
-                           batch_size=p["batch_size"], val_split=p["val_split"], data_convention=p["data_convention"],
-                           n_obs=p["n_obs"], d_in=p["d_in"], test_fraction=p["test_fraction"], nn_dtype=p["nn_dtype"],
-                           progress=progress)
+    eq = equivalence_trial(
+        p["seed"],
+        p["nn_width"],
+        depth=depth,
+        epochs=p[epochs_setting(depth)],
+        lr=p["lr"],
+        batch_size=p["batch_size"],
+        val_split=p["val_split"],
+        data_convention=p["data_convention"],
+        n_obs=p["n_obs"],
+        d_in=p["d_in"],
+        test_fraction=p["test_fraction"],
+        nn_dtype=p["nn_dtype"],
+        progress=progress,
+    )
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(p, data_settings, scores, seconds, equivalence=eq)
+
 
 def _theorem_task(p, t0):
     "The theorem's prediction for NN1 and NN2 without training (chapter 03c_theorem)."
     from ntk_study.theorem import theorem_trial
+
     epochs = {d: p[epochs_setting(d)] for d in NETWORK_METHODS.values()}
-    th = theorem_trial(p["seed"], p["nn_width"], epochs=epochs, lr=p["lr"], batch_size=p["batch_size"],
-                       val_split=p["val_split"], data_convention=p["data_convention"], n_obs=p["n_obs"], d_in=p["d_in"],
-                       test_fraction=p["test_fraction"])
+    th = theorem_trial(
+        p["seed"],
+        p["nn_width"],
+        epochs=epochs,
+        lr=p["lr"],
+        batch_size=p["batch_size"],
+        val_split=p["val_split"],
+        data_convention=p["data_convention"],
+        n_obs=p["n_obs"],
+        d_in=p["d_in"],
+        test_fraction=p["test_fraction"],
+    )
     return _record(p, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
+
 
 def _table_task(p, t0, progress):
     "The methods of Table 1 on one data draw: kernel regressions and trained networks."
@@ -187,6 +298,7 @@ def _table_task(p, t0, progress):
     seconds.update(simulate=t_data, total=time.perf_counter() - t0)
     return _record(p, data.settings, scores, seconds, **({"networks": networks} if networks else {}))
 
+
 def run_trial(**settings):
     "Run one trial with `settings` (defaults: `TRIAL_DEFAULTS`) and return its result record (no file written)."
     p = {**TRIAL_DEFAULTS, **settings}
@@ -194,6 +306,8 @@ def run_trial(**settings):
     if p["trial"] in p["fail_trials"]:
         raise RuntimeError(f"trial {p['trial']} fails on purpose (fail_trials = {p['fail_trials']})")
     t0 = time.perf_counter()
-    if p["task"] == "equivalence": return _equivalence_task(p, settings.get("progress"))
-    if p["task"] == "theorem": return _theorem_task(p, t0)
+    if p["task"] == "equivalence":
+        return _equivalence_task(p, settings.get("progress"))
+    if p["task"] == "theorem":
+        return _theorem_task(p, t0)
     return _table_task(p, t0, settings.get("progress"))

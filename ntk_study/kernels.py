@@ -19,31 +19,48 @@ TWO_PI = 2 * math.pi
 CONVENTIONS = ("exact", "paper")
 _SNAP = 8 * np.finfo(np.float64).eps
 
+
 def relu_expectations(kxy, kx, ky, convention="exact"):
-    "`(J, Jd)`: E[relu(u) relu(v)] and E[1{u>0} 1{v>0}] for a centred Gaussian pair with Cov = k_xy, Var = k_x, k_y (arrays broadcast)."
+    """`(J, Jd)`: E[relu(u) relu(v)] and E[1{u>0} 1{v>0}] for a centred Gaussian pair with Cov = k_xy, Var = k_x, k_y
+    (arrays broadcast)."""
     kxy, kx, ky = (np.asarray(a, dtype=np.float64) for a in (kxy, kx, ky))
-    if convention == "paper": return _relu_expectations_paper(kxy, kx, ky)
-    if kxy.ndim == 0 and kx.ndim == 0 and ky.ndim == 0:   # scalars: the in-place steps below need arrays
+    if convention == "paper":
+        return _relu_expectations_paper(kxy, kx, ky)
+    if kxy.ndim == 0 and kx.ndim == 0 and ky.ndim == 0:  # scalars: the in-place steps below need arrays
         return tuple(r[0] for r in relu_expectations(kxy[None], kx[None], ky[None]))
     degenerate = min(kx.min(initial=np.inf), ky.min(initial=np.inf)) <= 0
     scale = np.sqrt(kx) * np.sqrt(ky)
-    with np.errstate(divide="ignore", invalid="ignore"): cos = kxy / scale
-    if degenerate: cos[~(scale > 0)] = 0.0
-    # a cosine within ~8 ulps of +-1 equals +-1 up to rounding: snapping it keeps arccos (infinite slope there) exact at x = +-y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = kxy / scale
+    if degenerate:
+        cos[~(scale > 0)] = 0.0
+    # a cosine within ~8 ulps of +-1 equals +-1 up to rounding: snapping it keeps arccos (infinite slope there) exact at
+    # x = +-y
     cos *= 1 + _SNAP
     np.clip(cos, -1.0, 1.0, out=cos)
-    pi_minus_delta = np.arccos(cos); np.subtract(math.pi, pi_minus_delta, out=pi_minus_delta)
-    sin = cos * cos; np.subtract(1.0, sin, out=sin); np.sqrt(sin, out=sin)
-    J = pi_minus_delta * cos; J += sin; J *= scale; J *= 1 / TWO_PI
-    Jd = pi_minus_delta; Jd *= 1 / TWO_PI
-    if degenerate: Jd[~(scale > 0)] = 0.0   # u = 0 almost surely: 1{u > 0} = 0
+    pi_minus_delta = np.arccos(cos)
+    np.subtract(math.pi, pi_minus_delta, out=pi_minus_delta)
+    sin = cos * cos
+    np.subtract(1.0, sin, out=sin)
+    np.sqrt(sin, out=sin)
+    J = pi_minus_delta * cos
+    J += sin
+    J *= scale
+    J *= 1 / TWO_PI
+    Jd = pi_minus_delta
+    Jd *= 1 / TWO_PI
+    if degenerate:
+        Jd[~(scale > 0)] = 0.0  # u = 0 almost surely: 1{u > 0} = 0
     return J, Jd
 
+
 def _relu_expectations_paper(kxy, kx, ky):
-    "The authors' code: cos = k_xy / (k_x k_y); delta = 0 where |cos| > 1, the raw cosine kept; same rounding order as theirs."
+    """The authors' code: cos = k_xy / (k_x k_y); delta = 0 where |cos| > 1, the raw cosine kept; same rounding order as
+    theirs."""
     prod = kx * ky
     scale = np.sqrt(prod)
-    with np.errstate(divide="ignore", invalid="ignore"): cos = np.where(prod > 0, kxy / prod, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = np.where(prod > 0, kxy / prod, 0.0)
     inside = np.abs(cos) <= 1
     cos_in = np.clip(cos, -1.0, 1.0)
     pi_minus_delta = np.where(inside, math.pi - np.arccos(cos_in), math.pi)
@@ -66,36 +83,55 @@ DEFAULT_HYPER = dict(bias_var=1.0, weight_var=1.0, relu_c=2.0, c_sigma=2.0, lapl
 _NAME = re.compile(r"^(GPNN|NTKNN|GPA|GP|NTKA|NTKJ|NTKB)(-?[0-9]+)$")
 _CHAIN_OF = {"GP": "std", "NTKB": "std", "NTKJ": "std", "GPNN": "nn", "NTKNN": "nn", "GPA": "arora", "NTKA": "arora"}
 
+
 def kernel_names_help():
     "One line listing the valid kernel names."
-    return ("valid names: " + " ".join(PAPER_KERNELS) + ", and any depth L >= 1 of the families "
-            + ", ".join(FAMILIES) + " (e.g. NTKB3, GP4, NTKNN2)")
+    return (
+        "valid names: "
+        + " ".join(PAPER_KERNELS)
+        + ", and any depth L >= 1 of the families "
+        + ", ".join(FAMILIES)
+        + " (e.g. NTKB3, GP4, NTKNN2)"
+    )
+
 
 def parse_kernel_name(name):
     "`(family, depth)` of a kernel name such as `'NTKB2'`; `('K1', 1)` for the Laplacian."
-    if name == "K1": return "K1", 1
+    if name == "K1":
+        return "K1", 1
     m = _NAME.match(name) if isinstance(name, str) else None
-    if m is None: raise ValueError(f"unknown kernel name {name!r}; {kernel_names_help()}")
+    if m is None:
+        raise ValueError(f"unknown kernel name {name!r}; {kernel_names_help()}")
     depth = int(m.group(2))
-    if depth < 1: raise ValueError(f"kernel {name!r}: depth must be >= 1 (one hidden layer or more), got {depth}")
+    if depth < 1:
+        raise ValueError(f"kernel {name!r}: depth must be >= 1 (one hidden layer or more), got {depth}")
     return m.group(1), depth
 
 # %% ../nbs/00_kernels.ipynb #621ffadc
 def _per_layer(name, value, n, allow_zero):
     "`value` (number or sequence) as `n` per-layer floats, validated."
     vals = np.atleast_1d(np.asarray(value, dtype=np.float64))
-    if vals.ndim != 1 or vals.size == 0: raise ValueError(f"{name} must be a number or a 1-D sequence of numbers, got {value!r}")
-    if vals.size == 1: vals = np.repeat(vals, n)
-    elif vals.size < n: raise ValueError(f"{name} has {vals.size} entries but depth {n - 1 if name != 'relu_c' else n} needs {n} (one per layer); pass one number to use it for every layer")
+    if vals.ndim != 1 or vals.size == 0:
+        raise ValueError(f"{name} must be a number or a 1-D sequence of numbers, got {value!r}")
+    if vals.size == 1:
+        vals = np.repeat(vals, n)
+    elif vals.size < n:
+        raise ValueError(
+            f"{name} has {vals.size} entries but depth {n - 1 if name != 'relu_c' else n} needs {n} (one per layer); "
+            "pass one number to use it for every layer"
+        )
     vals = vals[:n]
-    if not np.isfinite(vals).all(): raise ValueError(f"{name} must be finite, got {value!r}")
+    if not np.isfinite(vals).all():
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if (vals < 0).any() or (not allow_zero and (vals == 0).any()):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} in every layer, got {value!r}")
     return vals
 
+
 def _check_hyper(hyper):
     unknown = set(hyper) - set(DEFAULT_HYPER)
-    if unknown: raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)}; valid: {sorted(DEFAULT_HYPER)}")
+    if unknown:
+        raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)}; valid: {sorted(DEFAULT_HYPER)}")
     hp = {**DEFAULT_HYPER, **hyper}
     for k in ("c_sigma", "laplace_a", "laplace_b"):
         v = hp[k]
@@ -103,37 +139,55 @@ def _check_hyper(hyper):
             raise ValueError(f"{k} must be a positive number, got {v!r}")
     return hp
 
+
 class NTKRule(NamedTuple):
-    "How an NTK family starts and grows: Theta_1 = tau_b0 + tau_w0 <x, y>; Theta_{l+1} = tau_b + tau_w H + rho Hd Theta_l."
-    chain: str       # the covariance chain it rides on ('std', 'nn' or 'arora')
-    first: tuple     # (tau_b0, tau_w0)
-    layers: list     # [(tau_b, tau_w, rho)], one per hidden layer
+    """How an NTK family starts and grows: Theta_1 = tau_b0 + tau_w0 <x, y>; Theta_{l+1} = tau_b + tau_w H + rho Hd
+    Theta_l."""
+
+    chain: str  # the covariance chain it rides on ('std', 'nn' or 'arora')
+    first: tuple  # (tau_b0, tau_w0)
+    layers: list  # [(tau_b, tau_w, rho)], one per hidden layer
+
 
 def _coefficients(depth, d, hp):
-    "Covariance chains `{chain: ((beta0, alpha0), [(beta_l, alpha_l)])}` and NTK recursions `{family: (chain, (tb0, tw0), [(tb, tw, rho)])}`."
+    """Covariance chains `{chain: ((beta0, alpha0), [(beta_l, alpha_l)])}` and NTK recursions `{family: (chain, (tb0,
+    tw0), [(tb, tw, rho)])}`."""
     sb = _per_layer("bias_var", hp["bias_var"], depth + 1, allow_zero=True)
     sw = _per_layer("weight_var", hp["weight_var"], depth + 1, allow_zero=False)
     c = _per_layer("relu_c", hp["relu_c"], depth, allow_zero=False)
     cs = float(hp["c_sigma"])
-    chains = {"std": ((sb[0], sw[0] / d), [(sb[l], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
-              "nn": ((1.0, 1.0 / d), [(1.0, 1.0)] * depth),
-              "arora": ((0.0, 1.0), [(0.0, cs)] * depth)}
-    ntks = {"NTKB": NTKRule("std", (1.0, 1.0), [(1.0, c[l - 1], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
-            "NTKJ": NTKRule("std", (sb[0], sw[0] / d), [(1.0, 1.0, 1.0)] * depth),
-            "NTKNN": NTKRule("nn", (1.0, 1.0 / d), [(1.0, 1.0, 1.0)] * depth),
-            "NTKA": NTKRule("arora", (0.0, 1.0), [(0.0, cs, cs)] * depth)}
+    chains = {
+        "std": ((sb[0], sw[0] / d), [(sb[l], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
+        "nn": ((1.0, 1.0 / d), [(1.0, 1.0)] * depth),
+        "arora": ((0.0, 1.0), [(0.0, cs)] * depth),
+    }
+    ntks = {
+        "NTKB": NTKRule("std", (1.0, 1.0), [(1.0, c[l - 1], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
+        "NTKJ": NTKRule("std", (sb[0], sw[0] / d), [(1.0, 1.0, 1.0)] * depth),
+        "NTKNN": NTKRule("nn", (1.0, 1.0 / d), [(1.0, 1.0, 1.0)] * depth),
+        "NTKA": NTKRule("arora", (0.0, 1.0), [(0.0, cs, cs)] * depth),
+    }
     return chains, ntks
 
 # %% ../nbs/00_kernels.ipynb #3e01a971
 def _as_inputs(X, what):
     "`X` as a finite 2-D float64 numpy array (numpy arrays, lists and torch tensors accepted)."
-    if hasattr(X, "detach"): X = X.detach().cpu().numpy()
-    try: X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as e: raise ValueError(f"{what} must be a 2-D array of numbers (n_points x d): {e}") from None
-    if X.ndim != 2: raise ValueError(f"{what} must be 2-D (n_points x d), got shape {X.shape}; reshape a single point with x[None, :]")
-    if X.shape[0] == 0 or X.shape[1] == 0: raise ValueError(f"{what} is empty (shape {X.shape})")
-    if not np.isfinite(X).all(): raise ValueError(f"{what} contains NaN or inf (first at row {np.argwhere(~np.isfinite(X))[0][0]})")
+    if hasattr(X, "detach"):
+        X = X.detach().cpu().numpy()
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be a 2-D array of numbers (n_points x d): {e}") from None
+    if X.ndim != 2:
+        raise ValueError(
+            f"{what} must be 2-D (n_points x d), got shape {X.shape}; reshape a single point with x[None, :]"
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{what} is empty (shape {X.shape})")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{what} contains NaN or inf (first at row {np.argwhere(~np.isfinite(X))[0][0]})")
     return X
+
 
 def _sq_norms(X):
     # row by row with np.dot, as the authors' per-entry code: with the same BLAS kernel the diagonal rounds as
@@ -147,60 +201,97 @@ def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out
     by_chain = {}
     for name, fam, L in requests:
         if fam == "K1":
-            K = out[name]; K[...] = cdist(X, Y); K *= -1 / hp["laplace_b"]; np.exp(K, out=K); K *= hp["laplace_a"]
-        else: by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
+            K = out[name]
+            K[...] = cdist(X, Y)
+            K *= -1 / hp["laplace_b"]
+            np.exp(K, out=K)
+            K *= hp["laplace_a"]
+        else:
+            by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
     for chain, reqs in by_chain.items():
         (beta, alpha), layers = chains[chain]
         S, kx, ky = beta + alpha * dot, beta + alpha * nx, beta + alpha * ny
         for name, fam, L in reqs:
             if fam in ntks:
-                tb, tw = ntks[fam].first; np.multiply(dot, tw, out=out[name]); out[name] += tb
+                tb, tw = ntks[fam].first
+                np.multiply(dot, tw, out=out[name])
+                out[name] += tb
         for l in range(1, max(L for _, _, L in reqs) + 1):
             H, Hd = relu_expectations(S, kx[:, None], ky[None, :], convention)
             for name, fam, L in reqs:
-                if fam in ntks and L >= l:   # Theta <- tau_b + tau_w H + rho Hd Theta
+                if fam in ntks and L >= l:  # Theta <- tau_b + tau_w H + rho Hd Theta
                     tb, tw, rho = ntks[fam].layers[l - 1]
-                    t = out[name]; t *= Hd
-                    if rho != 1: t *= rho
+                    t = out[name]
+                    t *= Hd
+                    if rho != 1:
+                        t *= rho
                     t += tw * H if tw != 1 else H
                     t += tb
             beta, alpha = layers[l - 1]
-            S = H; S *= alpha; S += beta          # Sigma_{l+1} = beta + alpha H
+            S = H
+            S *= alpha
+            S += beta  # Sigma_{l+1} = beta + alpha H
             kx, ky = beta + alpha * kx / 2, beta + alpha * ky / 2
             for name, fam, L in reqs:
-                if fam not in ntks and L == l: out[name][...] = S
+                if fam not in ntks and L == l:
+                    out[name][...] = S
 
 # %% ../nbs/00_kernels.ipynb #abb4922f
 def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_threads=None, **hyper):
-    "Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads: `n_threads`, else $NTK_STUDY_THREADS, else all cores."
-    if isinstance(names, str): names = [names]
+    """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads:
+    `n_threads`, else $NTK_STUDY_THREADS, else all cores."""
+    if isinstance(names, str):
+        names = [names]
     names = list(dict.fromkeys(names))
-    if not names: raise ValueError(f"no kernel names given; {kernel_names_help()}")
-    if convention not in CONVENTIONS: raise ValueError(f"unknown convention {convention!r}; use 'exact' (the mathematics, default) or 'paper' (the authors' code)")
+    if not names:
+        raise ValueError(f"no kernel names given; {kernel_names_help()}")
+    if convention not in CONVENTIONS:
+        raise ValueError(
+            f"unknown convention {convention!r}; use 'exact' (the mathematics, default) or 'paper' (the authors' code)"
+        )
     requests = [(name, *parse_kernel_name(name)) for name in names]
     hp = _check_hyper(hyper)
     X = _as_inputs(X, "X")
     symmetric = Y is None
     Y = X if symmetric else _as_inputs(Y, "Y")
-    if X.shape[1] != Y.shape[1]: raise ValueError(f"X has {X.shape[1]} columns but Y has {Y.shape[1]}: both must be points in the same R^d")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} columns but Y has {Y.shape[1]}: both must be points in the same R^d")
     chains, ntks = _coefficients(max(L for _, _, L in requests), X.shape[1], hp)
-    nx = _sq_norms(X); ny = nx if symmetric else _sq_norms(Y)
+    nx = _sq_norms(X)
+    ny = nx if symmetric else _sq_norms(Y)
     dot = X @ Y.T
-    if symmetric:   # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
-        dot += dot.T; dot *= 0.5
+    if symmetric:  # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
+        dot += dot.T
+        dot *= 0.5
         np.fill_diagonal(dot, nx)
     out = {name: np.empty((len(X), len(Y))) for name in names}
     starts = list(range(0, len(X), block_rows))
+
     def block(s):
         rows = slice(s, s + block_rows)
-        _kernel_block(requests, X[rows], Y, dot[rows], nx[rows], ny, chains, ntks, convention, hp,
-                      {name: K[rows] for name, K in out.items()})
+        _kernel_block(
+            requests,
+            X[rows],
+            Y,
+            dot[rows],
+            nx[rows],
+            ny,
+            chains,
+            ntks,
+            convention,
+            hp,
+            {name: K[rows] for name, K in out.items()},
+        )
+
     n_threads = n_threads or min(int(os.environ.get("NTK_STUDY_THREADS", 0)) or os.cpu_count() or 1, len(starts))
     if n_threads > 1 and len(X) * len(Y) >= 100_000:
-        with ThreadPoolExecutor(n_threads) as ex: list(ex.map(block, starts))
+        with ThreadPoolExecutor(n_threads) as ex:
+            list(ex.map(block, starts))
     else:
-        for s in starts: block(s)
+        for s in starts:
+            block(s)
     return out
+
 
 def kernel_matrix(name, X, Y=None, *, convention="exact", **hyper):
     "The kernel matrix `K(X, Y)` (float64 numpy) of `name` (see `kernel_names_help()`); `Y=None` means `Y = X`."

@@ -18,69 +18,104 @@ __all__ = ['NETWORK_KINDS', 'default_device', 'Layer', 'layer_plan', 'ReLUNetwor
 
 # %% ../nbs/01_networks.ipynb #5071f8f5
 NETWORK_KINDS = {
-    "NTKB": dict(nngp="GP", ntk="NTKB", about="the paper's derivation: standard parameterisation, hidden layers scaled by sqrt(c_l / n)"),
-    "NTKNN": dict(nngp="GPNN", ntk="NTKNN", about="the network the paper trains: NTK parameterisation, every weight and bias N(0, 1)"),
-    "NTKA": dict(nngp="GPA", ntk="NTKA", about="Arora et al. 2019: no biases, hidden and output layers scaled by sqrt(c_sigma / n)"),
+    "NTKB": dict(
+        nngp="GP",
+        ntk="NTKB",
+        about="the paper's derivation: standard parameterisation, hidden layers scaled by sqrt(c_l / n)",
+    ),
+    "NTKNN": dict(
+        nngp="GPNN",
+        ntk="NTKNN",
+        about="the network the paper trains: NTK parameterisation, every weight and bias N(0, 1)",
+    ),
+    "NTKA": dict(
+        nngp="GPA",
+        ntk="NTKA",
+        about="Arora et al. 2019: no biases, hidden and output layers scaled by sqrt(c_sigma / n)",
+    ),
 }
+
 
 def default_device():
     "CUDA when present, otherwise the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
+
 class Layer(NamedTuple):
     "One layer of a network: z = bias_scale * b + weight_scale * W h, with W ~ N(0, weight_var) and b ~ N(0, bias_var)."
+
     fan_in: int
     fan_out: int
     weight_var: float
     weight_scale: float
-    bias_var: float | None   # None: the layer has no bias
+    bias_var: float | None  # None: the layer has no bias
     bias_scale: float
+
 
 def layer_plan(kind, depth, width, d_in, **hyper):
     "A `Layer` for each layer of the network of `kind`, first to last."
-    if kind not in NETWORK_KINDS: raise ValueError(f"unknown network kind {kind!r}; kinds: {', '.join(NETWORK_KINDS)}")
+    if kind not in NETWORK_KINDS:
+        raise ValueError(f"unknown network kind {kind!r}; kinds: {', '.join(NETWORK_KINDS)}")
     for name, v in (("depth", depth), ("width", width), ("d_in", d_in)):
-        if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     unknown = set(hyper) - {"bias_var", "weight_var", "relu_c", "c_sigma"}
-    if unknown: raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)} for a network; valid: bias_var, weight_var, relu_c (NTKB), c_sigma (NTKA)")
-    if kind == "NTKNN" and hyper: raise ValueError("the NTKNN network has all variances 1 and no constants c: pass no hyper-parameters")
+    if unknown:
+        raise ValueError(
+            f"unknown hyper-parameter(s) {sorted(unknown)} for a network; valid: bias_var, weight_var, relu_c (NTKB), "
+            "c_sigma (NTKA)"
+        )
+    if kind == "NTKNN" and hyper:
+        raise ValueError("the NTKNN network has all variances 1 and no constants c: pass no hyper-parameters")
     hp = {**DEFAULT_HYPER, **hyper}
     fan = [d_in] + [width] * depth + [1]
     if kind == "NTKB":
         sb = _per_layer("bias_var", hp["bias_var"], depth + 1, allow_zero=True)
         sw = _per_layer("weight_var", hp["weight_var"], depth + 1, allow_zero=False)
         c = _per_layer("relu_c", hp["relu_c"], depth, allow_zero=False)
-        return [Layer(d_in, width, sw[0] / d_in, 1.0, sb[0], 1.0)] + \
-               [Layer(fan[l], fan[l + 1], sw[l], math.sqrt(c[l - 1] / width), sb[l], 1.0) for l in range(1, depth + 1)]
+        return [Layer(d_in, width, sw[0] / d_in, 1.0, sb[0], 1.0)] + [
+            Layer(fan[l], fan[l + 1], sw[l], math.sqrt(c[l - 1] / width), sb[l], 1.0) for l in range(1, depth + 1)
+        ]
     if kind == "NTKNN":
         return [Layer(fan[l], fan[l + 1], 1.0, 1 / math.sqrt(fan[l]), 1.0, 1.0) for l in range(depth + 1)]
     cs = float(hp["c_sigma"])
-    if not cs > 0: raise ValueError(f"c_sigma must be > 0, got {cs}")
-    return [Layer(d_in, width, 1.0, 1.0, None, 0.0)] + [Layer(fan[l], fan[l + 1], 1.0, math.sqrt(cs / width), None, 0.0)
-                                                       for l in range(1, depth + 1)]
+    if not cs > 0:
+        raise ValueError(f"c_sigma must be > 0, got {cs}")
+    return [Layer(d_in, width, 1.0, 1.0, None, 0.0)] + [
+        Layer(fan[l], fan[l + 1], 1.0, math.sqrt(cs / width), None, 0.0) for l in range(1, depth + 1)
+    ]
 
 # %% ../nbs/01_networks.ipynb #089d4626
 class ReLUNetwork(nn.Module):
     "A fully connected ReLU network with scalar output: layer l computes bias_scale * b_l + weight_scale * W_l h_l."
+
     def __init__(self, kind, depth, width, d_in, *, seed, dtype=torch.float32, device=None, **hyper):
         super().__init__()
         self.kind, self.depth, self.width, self.d_in, self.hyper, self.seed = kind, depth, width, d_in, hyper, seed
         self.plan = layer_plan(kind, depth, width, d_in, **hyper)
         device = torch.device(device) if device is not None else default_device()
         gen = torch.Generator().manual_seed(int(seed))
-        def draw(shape, var): return nn.Parameter((torch.randn(shape, generator=gen, dtype=torch.float64) * math.sqrt(var)).to(dtype=dtype, device=device))
+
+        def draw(shape, var):
+            return nn.Parameter(
+                (torch.randn(shape, generator=gen, dtype=torch.float64) * math.sqrt(var)).to(dtype=dtype, device=device)
+            )
+
         self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
         for fi, fo, wv, _, bv, _ in self.plan:
             self.weights.append(draw((fo, fi), wv))
-            if bv is not None: self.biases.append(draw((fo,), bv))
+            if bv is not None:
+                self.biases.append(draw((fo,), bv))
 
     def forward(self, x):
         "Outputs for inputs `x` of shape (n, d_in): shape (n,)."
-        if x.shape[-1] != self.d_in: raise ValueError(f"inputs have {x.shape[-1]} features but the network takes d_in = {self.d_in}")
+        if x.shape[-1] != self.d_in:
+            raise ValueError(f"inputs have {x.shape[-1]} features but the network takes d_in = {self.d_in}")
         h = x
         for l, (W, (_, _, _, ws, bv, bs)) in enumerate(zip(self.weights, self.plan)):
             h = ws * (h @ W.T) + (bs * self.biases[l] if bv is not None else 0.0)
-            if l < self.depth: h = torch.relu(h)
+            if l < self.depth:
+                h = torch.relu(h)
         return h[..., 0]
 
     def kernel_names(self):
@@ -91,8 +126,11 @@ class ReLUNetwork(nn.Module):
     def analytic_kernels(self, X, Y=None, convention="exact"):
         "This network's analytic NNGP and NTK on `X` (and `Y`), numpy float64."
         names = self.kernel_names()
-        Ks = kernel_matrices(list(names.values()), X, Y, convention=convention, **({} if self.kind == "NTKNN" else self.hyper))
+        Ks = kernel_matrices(
+            list(names.values()), X, Y, convention=convention, **({} if self.kind == "NTKNN" else self.hyper)
+        )
         return {role: Ks[name] for role, name in names.items()}
+
 
 def make_network(kind, depth, width, d_in, *, seed, dtype=torch.float32, device=None, **hyper):
     "A seeded `ReLUNetwork` of `kind` (`NTKB`, `NTKNN`, `NTKA`): see `NETWORK_KINDS`."
@@ -101,37 +139,51 @@ def make_network(kind, depth, width, d_in, *, seed, dtype=torch.float32, device=
 # %% ../nbs/01_networks.ipynb #d7d12b3c
 def _jacobian_fn(model):
     params = {k: v.detach() for k, v in model.named_parameters()}
-    def f(p, x): return functional_call(model, p, (x.unsqueeze(0),))[0]
+
+    def f(p, x):
+        return functional_call(model, p, (x.unsqueeze(0),))[0]
+
     jac = vmap(jacrev(f), in_dims=(None, 0))
     return lambda rows: torch.cat([j.reshape(len(rows), -1) for j in jac(params, rows).values()], dim=1)
+
 
 def _as_model_input(model, X):
     p = next(model.parameters())
     X = torch.as_tensor(X.detach() if hasattr(X, "detach") else np.asarray(X), dtype=p.dtype, device=p.device)
-    if X.ndim != 2 or X.shape[1] != model.d_in: raise ValueError(f"inputs must have shape (n, {model.d_in}), got {tuple(X.shape)}")
+    if X.ndim != 2 or X.shape[1] != model.d_in:
+        raise ValueError(f"inputs must have shape (n, {model.d_in}), got {tuple(X.shape)}")
     return X
+
 
 def empirical_ntk(model, X, Y=None, *, max_bytes=2**30):
     "The empirical NTK `sum_p df(x)/dp df(y)/dp` over all parameters, by chunked Jacobian contraction (numpy float64)."
-    X = _as_model_input(model, X); Yt = X if Y is None else _as_model_input(model, Y)
-    P = sum(p.numel() for p in model.parameters()); item = X.element_size()
+    X = _as_model_input(model, X)
+    Yt = X if Y is None else _as_model_input(model, Y)
+    P = sum(p.numel() for p in model.parameters())
+    item = X.element_size()
     chunk = max(1, int(max_bytes // (2 * P * item)))
     jac = _jacobian_fn(model)
     with torch.no_grad():
         out = torch.empty(len(X), len(Yt), dtype=X.dtype, device=X.device)
-        JY = torch.cat([jac(Yt[j:j + chunk]) for j in range(0, len(Yt), chunk)]) if len(Yt) <= chunk else None
+        JY = torch.cat([jac(Yt[j : j + chunk]) for j in range(0, len(Yt), chunk)]) if len(Yt) <= chunk else None
         for i in range(0, len(X), chunk):
-            Ji = jac(X[i:i + chunk]) if (Y is not None or JY is None) else JY[i:i + chunk]
-            if JY is not None: out[i:i + chunk] = Ji @ JY.T
+            Ji = jac(X[i : i + chunk]) if (Y is not None or JY is None) else JY[i : i + chunk]
+            if JY is not None:
+                out[i : i + chunk] = Ji @ JY.T
             else:
-                for j in range(0, len(Yt), chunk): out[i:i + chunk, j:j + chunk] = Ji @ jac(Yt[j:j + chunk]).T
+                for j in range(0, len(Yt), chunk):
+                    out[i : i + chunk, j : j + chunk] = Ji @ jac(Yt[j : j + chunk]).T
     return out.double().cpu().numpy()
 
 # %% ../nbs/01_networks.ipynb #47268fa8
-def empirical_nngp(kind, depth, width, X, *, n_draws, seed, batch=256, estimator="readout", dtype=torch.float64, device=None, **hyper):
+def empirical_nngp(
+    kind, depth, width, X, *, n_draws, seed, batch=256, estimator="readout", dtype=torch.float64, device=None, **hyper
+):
     "Mean and standard error of the output covariance over `n_draws` random networks (numpy float64)."
-    if estimator not in ("output", "readout"): raise ValueError(f"estimator must be 'output' or 'readout', got {estimator!r}")
-    if n_draws < 2: raise ValueError(f"n_draws must be >= 2, got {n_draws}")
+    if estimator not in ("output", "readout"):
+        raise ValueError(f"estimator must be 'output' or 'readout', got {estimator!r}")
+    if n_draws < 2:
+        raise ValueError(f"n_draws must be >= 2, got {n_draws}")
     plan = layer_plan(kind, depth, width, np.shape(X)[1], **hyper)
     device = torch.device(device) if device is not None else default_device()
     X = torch.as_tensor(np.asarray(X.detach().cpu() if hasattr(X, "detach") else X), dtype=dtype, device=device)
@@ -144,12 +196,20 @@ def empirical_nngp(kind, depth, width, X, *, n_draws, seed, batch=256, estimator
             if l == depth and estimator == "readout":
                 s = ws**2 * wv * (h @ h.transpose(1, 2)) + (bs**2 * bv if bv is not None else 0.0)
                 break
-            W = (torch.randn((B, fo, fi), generator=gen, dtype=torch.float64) * math.sqrt(wv)).to(dtype=dtype, device=device)
+            W = (torch.randn((B, fo, fi), generator=gen, dtype=torch.float64) * math.sqrt(wv)).to(
+                dtype=dtype, device=device
+            )
             z = ws * (h @ W.transpose(1, 2))
-            if bv is not None: z = z + bs * (torch.randn((B, 1, fo), generator=gen, dtype=torch.float64) * math.sqrt(bv)).to(dtype=dtype, device=device)
+            if bv is not None:
+                z = z + bs * (torch.randn((B, 1, fo), generator=gen, dtype=torch.float64) * math.sqrt(bv)).to(
+                    dtype=dtype, device=device
+                )
             h = torch.relu(z) if l < depth else z
-        if estimator == "output": s = h[..., 0, None] * h[..., 0].unsqueeze(-2)   # h is the output (B, n, 1)
-        total = total + s.sum(0); total_sq = total_sq + (s * s).sum(0); done += B
+        if estimator == "output":
+            s = h[..., 0, None] * h[..., 0].unsqueeze(-2)  # h is the output (B, n, 1)
+        total = total + s.sum(0)
+        total_sq = total_sq + (s * s).sum(0)
+        done += B
     mean = total / n_draws
     se = torch.sqrt(torch.clamp(total_sq / n_draws - mean**2, min=0) / n_draws)
     return mean.double().cpu().numpy(), se.double().cpu().numpy()

@@ -13,31 +13,37 @@ __all__ = ['PAPER_WIDTH', 'PAPER_EPOCHS', 'PAPER_LR', 'PAPER_BATCH_SIZE', 'PAPER
            'check_training_settings', 'rmse']
 
 # %% ../nbs/03_protocol.ipynb #63618af0
-PAPER_WIDTH = 10000                 # hidden width of NN1 and NN2
-PAPER_EPOCHS = {1: 3000, 2: 6000}   # depth -> epochs (NN1, NN2)
-PAPER_LR = 0.002                    # SGD learning rate
-PAPER_BATCH_SIZE = 8                # SGD batch size
-PAPER_VAL_SPLIT = 0.3               # Keras validation_split: the last 30% of the training rows are never trained on
-ORDER_SEED_OFFSET = 1_000_003       # a trial's epoch orders are drawn from seed + this; its initial weights from seed
+PAPER_WIDTH = 10000  # hidden width of NN1 and NN2
+PAPER_EPOCHS = {1: 3000, 2: 6000}  # depth -> epochs (NN1, NN2)
+PAPER_LR = 0.002  # SGD learning rate
+PAPER_BATCH_SIZE = 8  # SGD batch size
+PAPER_VAL_SPLIT = 0.3  # Keras validation_split: the last 30% of the training rows are never trained on
+ORDER_SEED_OFFSET = 1_000_003  # a trial's epoch orders are drawn from seed + this; its initial weights from seed
+
 
 def network_name(depth):
     "The paper's name of the trained network of `depth` hidden layers: 'NN1', 'NN2'."
     return f"NN{depth}"
 
+
 def epochs_setting(depth):
     "The name of the trial setting that holds the epochs of the network of `depth`: 'nn1_epochs', 'nn2_epochs'."
     return f"nn{depth}_epochs"
+
 
 def order_seed(seed):
     "The seed of a trial's epoch orders."
     return seed + ORDER_SEED_OFFSET
 
-PAPER_NETWORKS = {network_name(depth): epochs for depth, epochs in PAPER_EPOCHS.items()}   # 'NN1' -> 3000, 'NN2' -> 6000
+
+PAPER_NETWORKS = {network_name(depth): epochs for depth, epochs in PAPER_EPOCHS.items()}  # 'NN1' -> 3000, 'NN2' -> 6000
 
 # %% ../nbs/03_protocol.ipynb #ba2239aa
 def keras_split(n_rows, val_split):
-    "Rows kept for fitting under Keras' `validation_split`: the first floor(n_rows * (1.0 - val_split)), in Keras' float arithmetic."
+    """Rows kept for fitting under Keras' `validation_split`: the first floor(n_rows * (1.0 - val_split)), in Keras'
+    float arithmetic."""
     return int(math.floor(n_rows * (1.0 - val_split)))
+
 
 def batch_sizes(n_fit, batch_size):
     "The sizes of one epoch's batches: full batches, then the short last one if `batch_size` does not divide `n_fit`."
@@ -47,13 +53,15 @@ def batch_sizes(n_fit, batch_size):
 def check_training_settings(depth, width, epochs, lr, batch_size, val_split, n_rows):
     "The number of fitted rows; a ValueError that names the bad setting."
     for name, v in (("depth", depth), ("width", width), ("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"learning rate must be > 0, got {lr!r}")
     if not (isinstance(val_split, (int, float)) and 0 <= val_split < 1):
         raise ValueError(f"val_split must be in [0, 1), got {val_split!r}")
     n_fit = keras_split(n_rows, val_split)
-    if n_fit < 1: raise ValueError(f"val_split = {val_split} leaves no training rows out of {n_rows}")
+    if n_fit < 1:
+        raise ValueError(f"val_split = {val_split} leaves no training rows out of {n_rows}")
     if batch_size > n_fit:
         raise ValueError(f"batch_size = {batch_size} is larger than the {n_fit} training rows; use a smaller batch")
     return n_fit

@@ -15,36 +15,51 @@ __all__ = ['SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 
 class SingularKernelError(ValueError):
     "The kernel matrix is numerically singular for the requested ridge."
 
+
 def _as_matrix(A, what):
     A = np.asarray(A.detach().cpu().numpy() if hasattr(A, "detach") else A, dtype=np.float64)
-    if A.ndim != 2: raise ValueError(f"{what} must be a 2-D matrix, got shape {A.shape}")
-    if not np.isfinite(A).all(): raise ValueError(f"{what} contains NaN or inf")
+    if A.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D matrix, got shape {A.shape}")
+    if not np.isfinite(A).all():
+        raise ValueError(f"{what} contains NaN or inf")
     return A
+
 
 def fit_kernel_regression(K_train, y_train, ridge=0.0, name="kernel"):
     "Cholesky factor of `K_train + ridge I` and the weights `alpha` that solve it for `y_train`."
     K = _as_matrix(K_train, f"{name}: K_train")
     y = np.asarray(y_train, dtype=np.float64)
     n = K.shape[0]
-    if K.shape != (n, n): raise ValueError(f"{name}: K_train must be square, got shape {K.shape}")
-    if y.shape[0] != n: raise ValueError(f"{name}: y_train has {y.shape[0]} rows but K_train is {n} x {n}")
-    if not (np.isfinite(ridge) and ridge >= 0): raise ValueError(f"{name}: ridge must be >= 0, got {ridge}")
+    if K.shape != (n, n):
+        raise ValueError(f"{name}: K_train must be square, got shape {K.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"{name}: y_train has {y.shape[0]} rows but K_train is {n} x {n}")
+    if not (np.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"{name}: ridge must be >= 0, got {ridge}")
     A = K + ridge * np.eye(n) if ridge else K
     hint = "add a small ridge (lambda > 0) or remove repeated rows" if ridge == 0 else "increase the ridge"
-    try: factor = cho_factor(A, lower=True, check_finite=False)
+    try:
+        factor = cho_factor(A, lower=True, check_finite=False)
     except LinAlgError:
-        raise SingularKernelError(f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is not numerically positive definite, so it cannot be solved; {hint}") from None
-    rcond, info = dpocon(factor[0], np.abs(A).sum(0).max(), uplo='L')
+        raise SingularKernelError(
+            f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is not numerically positive definite, so it "
+            f"cannot be solved; {hint}"
+        ) from None
+    rcond, info = dpocon(factor[0], np.abs(A).sum(0).max(), uplo="L")
     if info != 0 or rcond < n * np.finfo(np.float64).eps:
-        raise SingularKernelError(f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is numerically singular "
-                                  f"(reciprocal condition number {rcond:.1e} < n * eps); {hint}")
+        raise SingularKernelError(
+            f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is numerically singular "
+            f"(reciprocal condition number {rcond:.1e} < n * eps); {hint}"
+        )
     return factor, cho_solve(factor, y, check_finite=False)
+
 
 def kernel_regression(K_train, y_train, K_test_train, ridge=0.0, name="kernel"):
     "Predictions `K(x*, X) (K(X, X) + ridge I)^{-1} y` at the test points (Cholesky solve, no inverse)."
     _, alpha = fit_kernel_regression(K_train, y_train, ridge, name)
     Kt = _as_matrix(K_test_train, f"{name}: K_test_train")
-    if Kt.shape[1] != len(alpha): raise ValueError(f"{name}: K_test_train has {Kt.shape[1]} columns but there are {len(alpha)} training rows")
+    if Kt.shape[1] != len(alpha):
+        raise ValueError(f"{name}: K_test_train has {Kt.shape[1]} columns but there are {len(alpha)} training rows")
     return Kt @ alpha
 
 # %% ../nbs/03a_regression.ipynb #182c15af
@@ -52,20 +67,25 @@ def sgd_time(learning_rate, batch_size, epochs):
     "Gradient-flow time of `epochs` epochs of SGD on a batch-mean squared loss: T = 2 * lr * epochs / batch_size."
     return 2.0 * learning_rate * epochs / batch_size
 
+
 class GradientFlowPredictor:
     "f_T = f0 + Theta(x,X) Theta^{-1} (I - exp(-T Theta)) (y - f0(X)) for any times T, from one eigendecomposition."
+
     def __init__(self, Theta_train, y_train, Theta_test_train, f0_train=None, f0_test=None, name="NTK"):
         Th = _as_matrix(Theta_train, f"{name}: Theta_train")
         self.Theta_test = _as_matrix(Theta_test_train, f"{name}: Theta_test_train")
         n = len(Th)
         if Th.shape != (n, n) or self.Theta_test.shape[1] != n:
-            raise ValueError(f"{name}: need Theta_train n x n and Theta_test_train m x n, got {Th.shape} and {self.Theta_test.shape}")
+            raise ValueError(
+                f"{name}: need Theta_train n x n and Theta_test_train m x n, got {Th.shape} and {self.Theta_test.shape}"
+            )
         self.f0_train = np.zeros(n) if f0_train is None else np.asarray(f0_train, dtype=np.float64)
         self.f0_test = np.zeros(len(self.Theta_test)) if f0_test is None else np.asarray(f0_test, dtype=np.float64)
         lam, V = eigh(Th, check_finite=False)
-        if lam[0] < -1e-8 * max(lam[-1], 0): raise ValueError(f"{name}: Theta_train is not positive semi-definite (eigenvalue {lam[0]:.2e})")
+        if lam[0] < -1e-8 * max(lam[-1], 0):
+            raise ValueError(f"{name}: Theta_train is not positive semi-definite (eigenvalue {lam[0]:.2e})")
         self.lam, self.V = np.maximum(lam, 0.0), V
-        self.residual = V.T @ (np.asarray(y_train, dtype=np.float64) - self.f0_train)   # (y - f0) in the eigenbasis
+        self.residual = V.T @ (np.asarray(y_train, dtype=np.float64) - self.f0_train)  # (y - f0) in the eigenbasis
         self.TV = self.Theta_test @ V
 
     def _phi(self, T):
@@ -79,7 +99,8 @@ class GradientFlowPredictor:
     def predict(self, T):
         "Test predictions at time `T` (a number, `np.inf`, or a sequence of times: one row per time)."
         Ts = np.atleast_1d(np.asarray(T, dtype=np.float64))
-        if (Ts < 0).any() or np.isnan(Ts).any(): raise ValueError(f"times must be >= 0, got {T}")
+        if (Ts < 0).any() or np.isnan(Ts).any():
+            raise ValueError(f"times must be >= 0, got {T}")
         out = np.stack([self.f0_test + self.TV @ (self._phi(t) * self.residual) for t in Ts])
         return out[0] if np.ndim(T) == 0 else out
 

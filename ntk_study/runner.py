@@ -11,8 +11,14 @@ from importlib.resources import files
 from pathlib import Path
 from .kernels import PAPER_KERNELS
 from .protocol import epochs_setting, keras_split
-from .experiment import (TRIAL_DEFAULTS, NETWORK_METHODS, check_trial_settings, write_json_atomic, result_path,
-                                  _n_train)
+from ntk_study.experiment import (
+    TRIAL_DEFAULTS,
+    NETWORK_METHODS,
+    check_trial_settings,
+    write_json_atomic,
+    result_path,
+    _n_train,
+)
 from .equivalence import equivalence_report
 
 # %% auto #0
@@ -23,51 +29,110 @@ __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'EQ_DEP
 # %% ../nbs/07_runner.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
 PRESETS = {
-    "paper-kernels": dict(description="the paper's protocol, kernels only, 'paper' convention for data and kernels (reproduces Table 1's kernel rows)",
-                          studies={"paper-kernels": dict(n_trials=50, settings=dict(KERNEL_STUDY, data_convention="paper", kernel_convention="paper"))}),
-    "exact-kernels": dict(description="the same protocol in the 'exact' convention (the corrected kernel table)",
-                          studies={"exact-kernels": dict(n_trials=50, settings=dict(KERNEL_STUDY, data_convention="exact", kernel_convention="exact"))}),
-    "smoke": dict(description="a few small trials, for testing the machinery",
-                  studies={"smoke": dict(n_trials=4, settings=dict(n_obs=200, methods=["NTKB1", "GP1", "K1"]))}),
+    "paper-kernels": dict(
+        description="the paper's protocol, kernels only, 'paper' convention for data and kernels (reproduces Table "
+        "1's kernel rows)",
+        studies={
+            "paper-kernels": dict(
+                n_trials=50, settings=dict(KERNEL_STUDY, data_convention="paper", kernel_convention="paper")
+            )
+        },
+    ),
+    "exact-kernels": dict(
+        description="the same protocol in the 'exact' convention (the corrected kernel table)",
+        studies={
+            "exact-kernels": dict(
+                n_trials=50, settings=dict(KERNEL_STUDY, data_convention="exact", kernel_convention="exact")
+            )
+        },
+    ),
+    "smoke": dict(
+        description="a few small trials, for testing the machinery",
+        studies={"smoke": dict(n_trials=4, settings=dict(n_obs=200, methods=["NTKB1", "GP1", "K1"]))},
+    ),
 }
 NETWORK_STUDY = dict(n_obs=1000, data_convention="paper", kernel_convention="paper")
-PRESETS["paper-nn1"] = dict(description="NN1 at the paper's scale (width 10000, 3000 epochs) beside NTKJ1 and NTKB1, 'paper' convention; about 35 s per trial on one core, 17-19 s on two, with the compiled training loop",
-                            studies={"paper-nn1": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NTKJ1", "NTKB1"]))})
-PRESETS["paper"] = dict(description="the full protocol: the nine kernels and NN1, NN2 at width 10000 (NN2 needs a GPU: about 7 hours per trial on a 2-core CPU)",
-                        studies={"paper": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NN2", *PAPER_KERNELS]))})
-QUICK_NETWORKS = dict(NETWORK_STUDY, methods=["NN1", "NN2", "NTKJ1", "NTKJ2", "NTKNN2", "NTKB1"], nn_width=500, nn1_epochs=300, nn2_epochs=300)
-PRESETS["quick"] = dict(description="make study's default: both kernel studies (50 trials each) and a reduced network study "
-                                    "(10 trials, NN1/NN2 at width 500 for 300 epochs instead of 10000 and 3000/6000)",
-                        studies={**PRESETS["paper-kernels"]["studies"], **PRESETS["exact-kernels"]["studies"],
-                                 "quick-networks": dict(n_trials=10, settings=QUICK_NETWORKS)})
+PRESETS["paper-nn1"] = dict(
+    description="NN1 at the paper's scale (width 10000, 3000 epochs) beside NTKJ1 and NTKB1, 'paper' convention; "
+    "about 35 s per trial on one core, 17-19 s on two, with the compiled training loop",
+    studies={"paper-nn1": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NTKJ1", "NTKB1"]))},
+)
+PRESETS["paper"] = dict(
+    description="the full protocol: the nine kernels and NN1, NN2 at width 10000 (NN2 needs a GPU: about 7 hours per "
+    "trial on a 2-core CPU)",
+    studies={"paper": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NN2", *PAPER_KERNELS]))},
+)
+QUICK_NETWORKS = dict(
+    NETWORK_STUDY,
+    methods=["NN1", "NN2", "NTKJ1", "NTKJ2", "NTKNN2", "NTKB1"],
+    nn_width=500,
+    nn1_epochs=300,
+    nn2_epochs=300,
+)
+PRESETS["quick"] = dict(
+    description="make study's default: both kernel studies (50 trials each) and a reduced network study "
+    "(10 trials, NN1/NN2 at width 500 for 300 epochs instead of 10000 and 3000/6000)",
+    studies={
+        **PRESETS["paper-kernels"]["studies"],
+        **PRESETS["exact-kernels"]["studies"],
+        "quick-networks": dict(n_trials=10, settings=QUICK_NETWORKS),
+    },
+)
+
+
 def equivalence_studies(depth, widths, n_trials, label, folder="", **settings):
     "One study per width: the network of `depth` against the theorem (chapter 06_equivalence)."
-    return {f"{folder}d{depth}-{label}-w{w:05d}": dict(n_trials=n_trials(w) if callable(n_trials) else n_trials,
-                                               settings={**NETWORK_STUDY, **settings, "task": "equivalence", "eq_depth": depth, "nn_width": w})
-            for w in widths}
-EQ_DEPTH2_EPOCHS = 1000   # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
+    return {
+        f"{folder}d{depth}-{label}-w{w:05d}": dict(
+            n_trials=n_trials(w) if callable(n_trials) else n_trials,
+            settings={**NETWORK_STUDY, **settings, "task": "equivalence", "eq_depth": depth, "nn_width": w},
+        )
+        for w in widths
+    }
+
+
+EQ_DEPTH2_EPOCHS = 1000  # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
 PRESETS["equivalence"] = dict(
-    description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, against their linearisation "
-                "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.5 h on 2 cores",
-    studies={**equivalence_studies(1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"),
-             **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
-             **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
-             **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS),
-             "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem"))})
-PRESETS["quick"]["studies"].update(equivalence_studies(1, [32, 256, 2048], 2, "quick", folder="equivalence/", data_convention="paper", nn1_epochs=300))
-PRESETS["quick"]["description"] += "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
+    description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, "
+    "against their linearisation "
+    "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; "
+    "and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.5 h on 2 cores",
+    studies={
+        **equivalence_studies(
+            1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"
+        ),
+        **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
+        **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
+        **equivalence_studies(
+            2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS
+        ),
+        "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem")),
+    },
+)
+PRESETS["quick"]["studies"].update(
+    equivalence_studies(1, [32, 256, 2048], 2, "quick", folder="equivalence/", data_convention="paper", nn1_epochs=300)
+)
+PRESETS["quick"]["description"] += (
+    "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
+)
+
 
 def notebook_path(name):
-    """A notebook that papermill runs: `nbs/NAME` in a source checkout (the file you edit is the one that runs), else the copy
+    """A notebook that papermill runs: `nbs/NAME` in a source checkout (the file you edit is the one that runs), else
+    the copy
     that the package build put in `ntk_study/notebooks/` (setup.py copies it from nbs/: one source)."""
     package = Path(str(files("ntk_study")))
     for candidate in (package.parent / "nbs" / name, package / "notebooks" / name):
         if candidate.exists() and (candidate.parent.name == "notebooks" or (package.parent / "settings.ini").exists()):
             return candidate
-    raise FileNotFoundError(f"notebook {name} is neither in a source checkout nor in the installed package ({package}); "
-                            "reinstall ntk-study (pip install .)")
+    raise FileNotFoundError(
+        f"notebook {name} is neither in a source checkout nor in the installed package ({package}); "
+        "reinstall ntk-study (pip install .)"
+    )
 
-_NOT_SETTABLE = {"trial", "out_dir"}   # the batch runner sets these itself
+
+_NOT_SETTABLE = {"trial", "out_dir"}  # the batch runner sets these itself
+
 
 def parse_setting(key, value):
     "Parse `--set key=value` text to the type of the setting's default; ValueError says what is expected."
@@ -78,18 +143,27 @@ def parse_setting(key, value):
         if isinstance(default, list):
             items = [v.strip() for v in value.split(",") if v.strip()]
             return [int(v) for v in items] if key == "fail_trials" else items
-        if isinstance(default, bool): return {"true": True, "false": False}[value.lower()]
-        if isinstance(default, int): return int(value)
-        if isinstance(default, float): return float(value)
+        if isinstance(default, bool):
+            return {"true": True, "false": False}[value.lower()]
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
         return value
     except (ValueError, KeyError):
-        raise ValueError(f"--set {key}={value}: expected {'a comma-separated list' if isinstance(default, list) else type(default).__name__}, like {key}={default if not isinstance(default, list) else ','.join(map(str, default)) or '1,2'}") from None
+        raise ValueError(
+            f"--set {key}={value}: expected "
+            f"{'a comma-separated list' if isinstance(default, list) else type(default).__name__}, like "
+            f"{key}={default if not isinstance(default, list) else ','.join(map(str, default)) or '1,2'}"
+        ) from None
 
 # %% ../nbs/07_runner.ipynb #a23bb533
 def plan_studies(preset, n_trials=None, out=None, overrides=None):
     "`[(study, directory, n_trials, settings)]` for a preset, every setting checked; ValueError on anything wrong."
-    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
-    if n_trials is not None and n_trials < 1: raise ValueError(f"--trials must be >= 1, got {n_trials}")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    if n_trials is not None and n_trials < 1:
+        raise ValueError(f"--trials must be >= 1, got {n_trials}")
     out = Path(out or Path("outputs") / preset)
     studies = PRESETS[preset]["studies"]
     plan = []
@@ -100,58 +174,96 @@ def plan_studies(preset, n_trials=None, out=None, overrides=None):
     check_run_directories(preset, out, plan)
     return plan
 
+
 def _writable_ancestor(path):
     "ValueError unless the nearest existing ancestor of `path` (or `path`) is a directory this process can write in."
     existing = next(d for d in [path, *path.parents] if d.exists())
-    if not existing.is_dir(): raise ValueError(f"--out {path}: {existing} is a file, not a directory; choose another --out")
+    if not existing.is_dir():
+        raise ValueError(f"--out {path}: {existing} is a file, not a directory; choose another --out")
     try:
-        with tempfile.TemporaryFile(dir=existing): pass   # a real write (os.access is always true for root); removed at once
-    except OSError as e: raise ValueError(f"--out {path}: cannot write in {existing} ({e.strerror}); choose another --out") from None
+        with tempfile.TemporaryFile(dir=existing):
+            pass  # a real write (os.access is always true for root); removed at once
+    except OSError as e:
+        raise ValueError(f"--out {path}: cannot write in {existing} ({e.strerror}); choose another --out") from None
+
 
 def check_run_directories(preset, out, plan):
-    "ValueError if `out` cannot take this run: a file in the way, no write access, or another preset's or settings' run there."
+    """ValueError if `out` cannot take this run: a file in the way, no write access, or another preset's or settings'
+    run there."""
     _writable_ancestor(out)
     own = {directory for _, directory, _, _ in plan}
     for directory in sorted({out, *own}):
-        if not (directory / "run.json").exists(): continue
-        try: prev = json.loads((directory / "run.json").read_text())
-        except (OSError, ValueError): raise ValueError(f"--out: {directory / 'run.json'} is unreadable; choose another --out") from None
+        if not (directory / "run.json").exists():
+            continue
+        try:
+            prev = json.loads((directory / "run.json").read_text())
+        except (OSError, ValueError):
+            raise ValueError(f"--out: {directory / 'run.json'} is unreadable; choose another --out") from None
         study = next((name for name, d, _, _ in plan if d == directory), None)
         if (prev.get("preset"), prev.get("study")) != (preset, study):
-            raise ValueError(f"--out: {directory} holds a run of preset {prev.get('preset')!r} (study {prev.get('study')!r}), "
-                             f"not of {preset!r}; choose another --out")
+            raise ValueError(
+                f"--out: {directory} holds a run of preset {prev.get('preset')!r} (study {prev.get('study')!r}), "
+                f"not of {preset!r}; choose another --out"
+            )
         settings = next(s for name, d, _, s in plan if d == directory)
         other = sorted(k for k, v in prev.get("settings", {}).items() if k in settings and settings[k] != v)
         if other:
-            raise ValueError(f"--out: {directory} holds a run of {preset!r} with other settings ({', '.join(other)}); "
-                             "choose another --out, or repeat that run's settings to resume it")
+            raise ValueError(
+                f"--out: {directory} holds a run of {preset!r} with other settings ({', '.join(other)}); "
+                "choose another --out, or repeat that run's settings to resume it"
+            )
+
 
 @contextlib.contextmanager
 def _directory_lock(directory):
     "Hold an exclusive lock on `directory` (released by the OS even if this process is killed)."
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError: raise RuntimeError(f"another ntk-study run is writing to {directory}; wait for it or use another --out") from None
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"another ntk-study run is writing to {directory}; wait for it or use another --out"
+            ) from None
         yield
+
 
 def _log(directory, **entry):
     with open(directory / "run_log.jsonl", "a") as f:
         f.write(json.dumps({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}) + "\n")
 
-_QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]   # the kernels' start-up and shut-down chatter would bury the progress bar
+
+_QUIET_KERNEL = [
+    "--IPKernelApp.log_level=CRITICAL"
+]  # the kernels' start-up and shut-down chatter would bury the progress bar
+
 
 def _run_one(notebook, directory, trial, settings):
     "Execute the trial notebook for one trial; returns (trial, error or None, seconds)."
     import papermill as pm
+
     t0 = time.perf_counter()
-    params = {**settings, "trial": trial, "seed": settings["seed"] + trial, "out_dir": str(directory.resolve()), "run_checks": False}
+    params = {
+        **settings,
+        "trial": trial,
+        "seed": settings["seed"] + trial,
+        "out_dir": str(directory.resolve()),
+        "run_checks": False,
+    }
     try:
         # no cwd=: papermill would chdir the whole process, which other worker threads share
-        pm.execute_notebook(str(notebook), str(directory / f"trial_{trial:04d}.ipynb"), parameters=params,
-                            progress_bar=False, log_output=False, kernel_name="python3", request_save_on_cell_execute=False,
-                            extra_arguments=_QUIET_KERNEL)
-        if not result_path(directory, trial).exists(): raise RuntimeError("the notebook finished without writing its result file")
+        pm.execute_notebook(
+            str(notebook),
+            str(directory / f"trial_{trial:04d}.ipynb"),
+            parameters=params,
+            progress_bar=False,
+            log_output=False,
+            kernel_name="python3",
+            request_save_on_cell_execute=False,
+            extra_arguments=_QUIET_KERNEL,
+        )
+        if not result_path(directory, trial).exists():
+            raise RuntimeError("the notebook finished without writing its result file")
         return trial, None, time.perf_counter() - t0
     except Exception as e:
         msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', e)}"
@@ -160,89 +272,147 @@ def _run_one(notebook, directory, trial, settings):
 # %% ../nbs/07_runner.ipynb #68b1b377
 def torch_device():
     "The device the networks train on here (CUDA when present)."
-    from ntk_study.networks import default_device   # lazy, as torch is: a kernel-only run never imports it
+    from ntk_study.networks import default_device  # lazy, as torch is: a kernel-only run never imports it
+
     return default_device()
+
 
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
     "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
     import torch
     from ntk_study.training import NetworkStack
-    dtype = getattr(torch, settings["nn_dtype"]); dev = torch_device()
+
+    dtype = getattr(torch, settings["nn_dtype"])
+    dev = torch_device()
     n_fit = keras_split(_n_train(settings), settings["val_split"])
-    if settings["task"] == "equivalence": nets = [(settings["eq_depth"], [False, True])]        # the network and its centred twin, together
-    else: nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in settings["methods"]]
+    if settings["task"] == "equivalence":
+        nets = [(settings["eq_depth"], [False, True])]  # the network and its centred twin, together
+    else:
+        nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in settings["methods"]]
     total = 0.0
     for depth, centred in nets:
-        fast = NetworkStack(depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred)
+        fast = NetworkStack(
+            depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred
+        )
         Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
         yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
-        if fast.loop(settings["batch_size"]) == "compiled":     # the compiled NN1 epoch: time whole epochs
+        if fast.loop(settings["batch_size"]) == "compiled":  # the compiled NN1 epoch: time whole epochs
             Xe, ye = Xb.repeat(1, 10, 1), yb.repeat(1, 10)
             fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
             t = time.perf_counter()
-            for _ in range(5): fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
+            for _ in range(5):
+                fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
             per_step = (time.perf_counter() - t) / (5 * 10)
         else:
             steps = probe_steps[depth - 1] if settings["nn_width"] >= 4000 else 30
             fast.sgd_step(Xb, yb, 0.0)
             t = time.perf_counter()
-            for _ in range(steps): fast.sgd_step(Xb, yb, 0.0)
-            if dev.type == "cuda": torch.cuda.synchronize()
+            for _ in range(steps):
+                fast.sgd_step(Xb, yb, 0.0)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
             per_step = (time.perf_counter() - t) / steps
         total += per_step * settings[epochs_setting(depth)] * -(-n_fit // settings["batch_size"])
     return total
 
+
 def run_summary(directory, quiet=False):
     "Execute the summary notebook on a run directory (writes summary.md, summary.csv and figures there)."
     import papermill as pm
+
     directory = Path(directory)
-    if not any(directory.glob("trial_*.json")): raise ValueError(f"{directory} holds no trial_*.json result files")
+    if not any(directory.glob("trial_*.json")):
+        raise ValueError(f"{directory} holds no trial_*.json result files")
     notebook = notebook_path("05_summary.ipynb")
-    pm.execute_notebook(str(notebook), str(directory / "summary.ipynb"),
-                        parameters=dict(run_dir=str(directory.resolve()), run_checks=False), cwd=str(notebook.parent), progress_bar=False,
-                        kernel_name="python3", extra_arguments=_QUIET_KERNEL)
-    if not quiet: print((directory / "summary.md").read_text())
+    pm.execute_notebook(
+        str(notebook),
+        str(directory / "summary.ipynb"),
+        parameters=dict(run_dir=str(directory.resolve()), run_checks=False),
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        kernel_name="python3",
+        extra_arguments=_QUIET_KERNEL,
+    )
+    if not quiet:
+        print((directory / "summary.md").read_text())
+
 
 def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False):
-    "Run every trial of a preset (resuming; the trials of all its studies share one pool of workers, longest first), then the summaries; returns the number of failed trials."
+    """Run every trial of a preset (resuming; the trials of all its studies share one pool of workers, longest first),
+    then the summaries; returns the number of failed trials."""
     from tqdm.auto import tqdm
+
     out = Path(out).resolve() if out else None
     plan = plan_studies(preset, n_trials, out, overrides)
     notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1:   # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores (kernels inherit this)
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"): os.environ[var] = "1"
-        import torch; torch.set_num_threads(1)   # the probes below run in this process
+    if (
+        jobs > 1
+    ):  # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores (kernels inherit this)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"):
+            os.environ[var] = "1"
+        import torch
+
+        torch.set_num_threads(1)  # the probes below run in this process
     n_failed, queue = 0, []
     with contextlib.ExitStack() as locks:
         for name, directory, n, settings in plan:
             locks.enter_context(_directory_lock(directory))
-            write_json_atomic(dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings), directory / "run.json")
+            write_json_atomic(
+                dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings),
+                directory / "run.json",
+            )
             todo = [i for i in range(n) if not result_path(directory, i).exists()]
-            per_trial = estimate_network_seconds(settings) if todo and (settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"])) else 0.0
+            per_trial = (
+                estimate_network_seconds(settings)
+                if todo
+                and (settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"]))
+                else 0.0
+            )
             est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
-            if not quiet or len(plan) < 8: print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
+            if not quiet or len(plan) < 8:
+                print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
             queue += [(per_trial, name, directory, i, settings) for i in todo]
-        queue.sort(key=lambda q: -q[0])   # longest first: the workers finish together
-        if queue and queue[0][0]: print(f"{len(queue)} trials, estimated {sum(q[0] for q in queue) / jobs / 3600:,.2f} h of training on {jobs} workers")
-        with ThreadPoolExecutor(jobs) as ex, tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None) as bar:
-            futures = {ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings) for _, name, directory, i, settings in queue}
+        queue.sort(key=lambda q: -q[0])  # longest first: the workers finish together
+        if queue and queue[0][0]:
+            print(
+                f"{len(queue)} trials, estimated {sum(q[0] for q in queue) / jobs / 3600:,.2f} h of training on "
+                f"{jobs} workers"
+            )
+        with (
+            ThreadPoolExecutor(jobs) as ex,
+            tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None) as bar,
+        ):
+            futures = {
+                ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings)
+                for _, name, directory, i, settings in queue
+            }
             for fut in as_completed(futures):
                 name, directory, settings = futures[fut]
                 trial, error, secs = fut.result()
-                _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok", error=error, seconds=round(secs, 2))
+                _log(
+                    directory,
+                    trial=trial,
+                    seed=settings["seed"] + trial,
+                    status="failed" if error else "ok",
+                    error=error,
+                    seconds=round(secs, 2),
+                )
                 if error:
                     n_failed += 1
                     tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
                 bar.update()
         for name, directory, n, settings in plan:
-            if settings["task"] == "table" and any(directory.glob("trial_*.json")): run_summary(directory, quiet=quiet)
-        eq_dirs = {directory.parent for name, directory, n, settings in plan if settings["task"] in ("equivalence", "theorem")}
+            if settings["task"] == "table" and any(directory.glob("trial_*.json")):
+                run_summary(directory, quiet=quiet)
+        eq_dirs = {
+            directory.parent for name, directory, n, settings in plan if settings["task"] in ("equivalence", "theorem")
+        }
         for d in sorted(eq_dirs):
             equivalence_report(d, quiet=quiet)
-    if n_failed: print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
+    if n_failed:
+        print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
     return n_failed
-
 
 # %% ../nbs/07_runner.ipynb #5dd2a61f
 def main(argv=None):
@@ -250,29 +420,43 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="ntk-study", description="Run the NTK study's trials and summaries.")
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run (or resume) every trial of a preset, then its summary")
-    r.add_argument("--preset", required=True, help="one of: " + ", ".join(f"{k} ({v['description']})" for k, v in PRESETS.items()))
+    r.add_argument(
+        "--preset", required=True, help="one of: " + ", ".join(f"{k} ({v['description']})" for k, v in PRESETS.items())
+    )
     r.add_argument("--trials", type=int, help="trials per study (default: the preset's)")
     r.add_argument("--jobs", type=int, help="parallel workers (default: the number of cores)")
     r.add_argument("--out", help="output directory (default: outputs/PRESET)")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a trial setting (repeatable)")
+    r.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a trial setting (repeatable)"
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bar, no summary printout")
-    s = sub.add_parser("summary", help="rerun only the summary of a run directory (of an equivalence sweep: its report)")
+    s = sub.add_parser(
+        "summary", help="rerun only the summary of a run directory (of an equivalence sweep: its report)"
+    )
     s.add_argument("directory")
     a = ap.parse_args(argv)
     try:
         if a.command == "summary":
             d = Path(a.directory)
-            if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):   # a sweep of studies: the equivalence report
+            if not any(d.glob("trial_*.json")) and any(
+                d.glob("*/trial_*.json")
+            ):  # a sweep of studies: the equivalence report
                 equivalence_report(d)
-            else: run_summary(d)
+            else:
+                run_summary(d)
             return 0
-        if a.jobs is not None and a.jobs < 1: raise ValueError(f"--jobs must be >= 1, got {a.jobs}")
+        if a.jobs is not None and a.jobs < 1:
+            raise ValueError(f"--jobs must be >= 1, got {a.jobs}")
         overrides = {}
         for item in a.set:
-            if "=" not in item: raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
-            k, v = item.split("=", 1); overrides[k.strip()] = parse_setting(k.strip(), v.strip())
-        plan_studies(a.preset, a.trials, a.out, overrides)     # every check before any trial starts
+            if "=" not in item:
+                raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
+            k, v = item.split("=", 1)
+            overrides[k.strip()] = parse_setting(k.strip(), v.strip())
+        plan_studies(a.preset, a.trials, a.out, overrides)  # every check before any trial starts
     except (ValueError, RuntimeError) as e:
         ap.exit(2, f"ntk-study: error: {e}\n")
-    try: return 1 if run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet) else 0
-    except RuntimeError as e: ap.exit(2, f"ntk-study: error: {e}\n")
+    try:
+        return 1 if run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet) else 0
+    except RuntimeError as e:
+        ap.exit(2, f"ntk-study: error: {e}\n")

@@ -16,122 +16,239 @@ __all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'reduced_n
 # %% ../nbs/05_summary.ipynb #cd92cf9a
 METHOD_ORDER = ["NN1", "NN2", "GP1", "GP2", "NTKA1", "NTKA2", "NTKJ1", "NTKJ2", "NTKB1", "NTKB2", "K1"]
 TABLE1 = {  # the paper's Table 1 (50 trials): mean test RMSE and SE, as published
-    "NN1": (0.207151, 0.0022229), "NN2": (0.191916, 0.00202076), "GP1": (0.0634271, 0.000419303), "GP2": (0.0635353, 0.000420746),
-    "NTKA1": (0.0808606, 0.000538324), "NTKA2": (0.0836348, 0.000625299), "NTKJ1": (0.063008, 0.000412339), "NTKJ2": (0.062946, 0.000412801),
-    "NTKB1": (0.0629396, 0.000413537), "NTKB2": (0.0629477, 0.000413594), "K1": (0.103857, 0.000862339)}
-PAPER_PROTOCOL = dict(data_convention="paper", kernel_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33, ridge=0.0)
+    "NN1": (0.207151, 0.0022229),
+    "NN2": (0.191916, 0.00202076),
+    "GP1": (0.0634271, 0.000419303),
+    "GP2": (0.0635353, 0.000420746),
+    "NTKA1": (0.0808606, 0.000538324),
+    "NTKA2": (0.0836348, 0.000625299),
+    "NTKJ1": (0.063008, 0.000412339),
+    "NTKJ2": (0.062946, 0.000412801),
+    "NTKB1": (0.0629396, 0.000413537),
+    "NTKB2": (0.0629477, 0.000413594),
+    "K1": (0.103857, 0.000862339),
+}
+PAPER_PROTOCOL = dict(
+    data_convention="paper", kernel_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33, ridge=0.0
+)
 LAYER_PAIRS = [("NN1", "NN2"), ("GP1", "GP2"), ("NTKJ1", "NTKJ2"), ("NTKB1", "NTKB2"), ("NTKA1", "NTKA2")]
+
 
 def reduced_networks(settings):
     "The trained networks whose settings are smaller than the paper's (width 10000, 3000 / 6000 epochs)."
-    paper = {m for m, ep in PAPER_NETWORKS.items()
-             if settings.get("nn_width") == PAPER_WIDTH and settings.get(epochs_setting(int(m[-1]))) == ep}
+    paper = {
+        m
+        for m, ep in PAPER_NETWORKS.items()
+        if settings.get("nn_width") == PAPER_WIDTH and settings.get(epochs_setting(int(m[-1]))) == ep
+    }
     return set(PAPER_NETWORKS) - paper
 
+
 def load_run(run_dir):
-    "`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result), and run.json."
+    """`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result),
+    and run.json."""
     run_dir = Path(run_dir)
     results = sorted((json.loads(f.read_text()) for f in run_dir.glob("trial_*.json")), key=lambda r: r["trial"])
     last = {}
     log = run_dir / "run_log.jsonl"
     if log.exists():
         for line in log.read_text().splitlines():
-            try: e = json.loads(line)
-            except json.JSONDecodeError: continue       # a line cut short by a killed run
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a killed run
             last[e["trial"]] = e
     done = {r["trial"] for r in results}
     failed = sorted((e for t, e in last.items() if e["status"] == "failed" and t not in done), key=lambda e: e["trial"])
     info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
     return results, failed, info
 
+
 def method_rmses(results):
     "`{method: array of test RMSEs over trials}`, methods in the paper's order."
     by = {}
     for r in results:
         for m, v in r["rmse"].items():
-            if v is not None: by.setdefault(m, []).append(v)     # None: a network run that diverged
+            if v is not None:
+                by.setdefault(m, []).append(v)  # None: a network run that diverged
     order = [m for m in METHOD_ORDER if m in by] + sorted(set(by) - set(METHOD_ORDER))
     return {m: np.array(by[m]) for m in order}
+
 
 def table1_se(v):
     "Standard error as the paper's Table 1 gives it: std(ddof=0) / sqrt(n)."
     return float(np.std(v) / math.sqrt(len(v)))
 
+
 def summary_rows(rmses):
     "Rows `(method, n_trials, mean, se)` with se as the paper's (`table1_se`)."
     return [(m, len(v), float(v.mean()), table1_se(v)) for m, v in rmses.items()]
+
 
 def layer_changes(rows):
     "Percentage change of the mean RMSE from one to two hidden layers, for each pair present."
     mean = {m: mu for m, _, mu, _ in rows}
     return [(a, b, 100 * (mean[b] - mean[a]) / mean[a]) for a, b in LAYER_PAIRS if a in mean and b in mean]
 
+
 def compare_table1(rows):
     "Rows `(method, ours, paper, difference / paper's SE, difference / combined SE)` for the methods in Table 1."
-    return [(m, mu, TABLE1[m][0], (mu - TABLE1[m][0]) / TABLE1[m][1], (mu - TABLE1[m][0]) / math.hypot(se, TABLE1[m][1]))
-            for m, n, mu, se in rows if m in TABLE1]
+    return [
+        (m, mu, TABLE1[m][0], (mu - TABLE1[m][0]) / TABLE1[m][1], (mu - TABLE1[m][0]) / math.hypot(se, TABLE1[m][1]))
+        for m, n, mu, se in rows
+        if m in TABLE1
+    ]
 
 # %% ../nbs/05_summary.ipynb #ac26a52b
 def _md_table(header, rows):
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+    return "\n".join(
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    )
+
 
 def write_summary(run_dir, figures=True):
     "Write summary.md, summary.csv and (optionally) the two figures into `run_dir`; returns the markdown."
     run_dir = Path(run_dir)
     results, failed, info = load_run(run_dir)
-    if not results: raise ValueError(f"{run_dir} holds no trial results (trial_*.json)")
+    if not results:
+        raise ValueError(f"{run_dir} holds no trial results (trial_*.json)")
     rows = summary_rows(method_rmses(results))
     settings = results[0]["settings"]
     paper_protocol = all(settings.get(k) == v for k, v in PAPER_PROTOCOL.items())
     n_planned = info.get("n_trials", len(results))
-    lines = [f"## Summary of {info.get('study', run_dir.name)}", "",
-             f"Trials: {len(results)} finished, {len(failed)} failed" + (f" (failed: {', '.join(str(e['trial']) for e in failed)})" if failed else "")
-             + f", of {n_planned} planned. Data convention: {settings.get('data_convention')}; kernel convention: {settings.get('kernel_convention')}; "
-             f"n_obs = {settings.get('n_obs')}, d = {settings.get('d_in')}, test fraction = {settings.get('test_fraction')}, base seed {info.get('base_seed', '?')}.", ""]
+    lines = [
+        f"## Summary of {info.get('study', run_dir.name)}",
+        "",
+        f"Trials: {len(results)} finished, {len(failed)} failed"
+        + (f" (failed: {', '.join(str(e['trial']) for e in failed)})" if failed else "")
+        + f", of {n_planned} planned. Data convention: {settings.get('data_convention')}; kernel convention: "
+        f"{settings.get('kernel_convention')}; "
+        f"n_obs = {settings.get('n_obs')}, d = {settings.get('d_in')}, test fraction = "
+        f"{settings.get('test_fraction')}, base seed {info.get('base_seed', '?')}.",
+        "",
+    ]
     if paper_protocol:
-        cmp = {m: c for m, *c in compare_table1(rows) if m not in reduced_networks(settings)}   # a reduced network is not Table 1's network
-        lines += [_md_table(["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE", "diff / SE(Table 1)", "diff / combined SE"],
-                            [(m, n, f"{mu:.6g}", f"{se:.3g}") + ((f"{cmp[m][1]:.6g}", f"{TABLE1[m][1]:.3g}", f"{cmp[m][2]:+.2f}", f"{cmp[m][3]:+.2f}") if m in cmp else ("",) * 4)
-                             for m, n, mu, se in rows])]
+        cmp = {
+            m: c for m, *c in compare_table1(rows) if m not in reduced_networks(settings)
+        }  # a reduced network is not Table 1's network
+        lines += [
+            _md_table(
+                [
+                    "method",
+                    "n_trials",
+                    "mean RMSE",
+                    "SE",
+                    "Table 1 mean",
+                    "Table 1 SE",
+                    "diff / SE(Table 1)",
+                    "diff / combined SE",
+                ],
+                [
+                    (m, n, f"{mu:.6g}", f"{se:.3g}")
+                    + (
+                        (f"{cmp[m][1]:.6g}", f"{TABLE1[m][1]:.3g}", f"{cmp[m][2]:+.2f}", f"{cmp[m][3]:+.2f}")
+                        if m in cmp
+                        else ("",) * 4
+                    )
+                    for m, n, mu, se in rows
+                ],
+            )
+        ]
     else:
-        lines += [_md_table(["method", "n_trials", "mean RMSE", "SE"], [(m, n, f"{mu:.6g}", f"{se:.3g}") for m, n, mu, se in rows])]
+        lines += [
+            _md_table(
+                ["method", "n_trials", "mean RMSE", "SE"], [(m, n, f"{mu:.6g}", f"{se:.3g}") for m, n, mu, se in rows]
+            )
+        ]
     nets = sorted({m for r in results for m in r.get("networks", {})})
     if nets:
         diverged = {m: sum(r["rmse"].get(m) is None for r in results) for m in nets}
-        lines += ["", "Trained networks: " + "; ".join(
-            f"{m}: width {settings.get('nn_width')}, {settings.get(epochs_setting(int(m[-1])))} epochs" + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "")
-            for m in nets) + f"; SGD lr {settings.get('lr')}, batch {settings.get('batch_size')}, val_split {settings.get('val_split')}, {settings.get('nn_dtype')}."]
-        if reduced_networks(settings) & set(nets): lines += ["These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their rows are not compared with Table 1."]
+        lines += [
+            "",
+            "Trained networks: "
+            + "; ".join(
+                f"{m}: width {settings.get('nn_width')}, {settings.get(epochs_setting(int(m[-1])))} epochs"
+                + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "")
+                for m in nets
+            )
+            + f"; SGD lr {settings.get('lr')}, batch {settings.get('batch_size')}, val_split "
+            f"{settings.get('val_split')}, {settings.get('nn_dtype')}.",
+        ]
+        if reduced_networks(settings) & set(nets):
+            lines += [
+                "These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their "
+                "rows are not compared with Table 1."
+            ]
         for m in nets:
             wc = np.array([r["networks"][m]["weight_change"] for r in results if m in r.get("networks", {})])
             nc = np.array([r["networks"][m]["ntk_change"] for r in results if m in r.get("networks", {})])
-            lines += [f"Lazy training, {m}: mean relative weight change per layer " + ", ".join(f"{v:.4f}" for v in wc.mean(0))
-                      + f"; mean relative change of the empirical NTK on {results[0]['networks'][m].get('ntk_rows')} training rows {np.nanmean(nc):.4f}."]
+            lines += [
+                f"Lazy training, {m}: mean relative weight change per layer "
+                + ", ".join(f"{v:.4f}" for v in wc.mean(0))
+                + f"; mean relative change of the empirical NTK on {results[0]['networks'][m].get('ntk_rows')} "
+                f"training rows {np.nanmean(nc):.4f}."
+            ]
     ch = layer_changes(rows)
-    if ch: lines += ["", "Change of the mean RMSE from one to two hidden layers: " + "; ".join(f"{a} -> {b}: {pct:+.2f}%" for a, b, pct in ch) + "."]
-    if paper_protocol: lines += ["", "diff = ours - Table 1; combined SE = sqrt(SE_ours^2 + SE_Table1^2), the standard error of the difference of two independent means."]
+    if ch:
+        lines += [
+            "",
+            "Change of the mean RMSE from one to two hidden layers: "
+            + "; ".join(f"{a} -> {b}: {pct:+.2f}%" for a, b, pct in ch)
+            + ".",
+        ]
+    if paper_protocol:
+        lines += [
+            "",
+            "diff = ours - Table 1; combined SE = sqrt(SE_ours^2 + SE_Table1^2), the standard error of the difference "
+            "of two independent means.",
+        ]
     text = "\n".join(lines) + "\n"
     (run_dir / "summary.md").write_text(text)
     with open(run_dir / "summary.csv", "w", newline="") as f:
-        w = csv.writer(f); w.writerow(["method", "n_trials", "mean_rmse", "se"]); w.writerows(rows)
-    if figures: plot_summary(run_dir, method_rmses(results), rows, reference=TABLE1 if paper_protocol else None)
+        w = csv.writer(f)
+        w.writerow(["method", "n_trials", "mean_rmse", "se"])
+        w.writerows(rows)
+    if figures:
+        plot_summary(run_dir, method_rmses(results), rows, reference=TABLE1 if paper_protocol else None)
     return text
 
+
 def plot_summary(run_dir, rmses, rows, reference=None):
-    "The paper's two figures: test RMSE per method over trials (boxplot) and the mean with its SE (beside `reference` means, if given)."
-    import matplotlib; matplotlib.use("Agg")
+    """The paper's two figures: test RMSE per method over trials (boxplot) and the mean with its SE (beside `reference`
+    means, if given)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     names = list(rmses)
     fig, ax = plt.subplots(figsize=(1 + 0.8 * len(names), 4))
-    ax.boxplot([rmses[m] for m in names]); ax.set_xticks(range(1, len(names) + 1), names, rotation=45)
-    ax.set_ylabel("test RMSE"); ax.set_title(f"Test RMSE over {max(len(v) for v in rmses.values())} trials"); fig.tight_layout()
-    fig.savefig(Path(run_dir) / "rmse_boxplot.png", dpi=110, metadata={"Software": None}); plt.close(fig)
+    ax.boxplot([rmses[m] for m in names])
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=45)
+    ax.set_ylabel("test RMSE")
+    ax.set_title(f"Test RMSE over {max(len(v) for v in rmses.values())} trials")
+    fig.tight_layout()
+    fig.savefig(Path(run_dir) / "rmse_boxplot.png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
     fig, ax = plt.subplots(figsize=(1 + 0.8 * len(names), 4))
-    ax.errorbar(range(len(rows)), [r[2] for r in rows], yerr=[r[3] for r in rows], fmt="o", capsize=4, label="this study")
+    ax.errorbar(
+        range(len(rows)), [r[2] for r in rows], yerr=[r[3] for r in rows], fmt="o", capsize=4, label="this study"
+    )
     if reference:
         ref = [(i, *reference[r[0]]) for i, r in enumerate(rows) if r[0] in reference]
-        ax.errorbar([i + 0.2 for i, _, _ in ref], [m for _, m, _ in ref], yerr=[s for *_, s in ref], fmt="x", capsize=4, label="paper, Table 1")
+        ax.errorbar(
+            [i + 0.2 for i, _, _ in ref],
+            [m for _, m, _ in ref],
+            yerr=[s for *_, s in ref],
+            fmt="x",
+            capsize=4,
+            label="paper, Table 1",
+        )
         ax.legend()
-    ax.set_xticks(range(len(rows)), [r[0] for r in rows], rotation=45); ax.set_ylabel("mean test RMSE (+- SE)")
-    ax.set_title("Mean test RMSE per method"); fig.tight_layout()
-    fig.savefig(Path(run_dir) / "mean_rmse.png", dpi=110, metadata={"Software": None}); plt.close(fig)
+    ax.set_xticks(range(len(rows)), [r[0] for r in rows], rotation=45)
+    ax.set_ylabel("mean test RMSE (+- SE)")
+    ax.set_title("Mean test RMSE per method")
+    fig.tight_layout()
+    fig.savefig(Path(run_dir) / "mean_rmse.png", dpi=110, metadata={"Software": None})
+    plt.close(fig)

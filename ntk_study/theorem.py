@@ -11,8 +11,16 @@ from .data import simulate
 from .kernels import kernel_matrix
 from .regression import GradientFlowPredictor, kernel_regression, sgd_time
 from .networks import default_device
-from .protocol import (PAPER_WIDTH, PAPER_EPOCHS, PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT,
-                                check_training_settings, order_seed, rmse)
+from ntk_study.protocol import (
+    PAPER_WIDTH,
+    PAPER_EPOCHS,
+    PAPER_LR,
+    PAPER_BATCH_SIZE,
+    PAPER_VAL_SPLIT,
+    check_training_settings,
+    order_seed,
+    rmse,
+)
 from .training import NetworkStack, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
@@ -20,20 +28,29 @@ __all__ = ['PREDICTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_inter
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
-    """Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in function space).
-    Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows, (n,) or (n, k) for k starts at once; y_fit: targets of the fit rows."""
-    Th = np.asarray(Theta, dtype=np.float64); f = np.array(f0, dtype=np.float64)
-    y = np.asarray(y_fit, dtype=np.float64); n_fit = len(y)
-    if f.ndim == 2: y = y[:, None]
-    if not np.allclose(Th[:, :n_fit], Th[:n_fit].T): raise ValueError("Theta must be symmetric (an NTK on [fit rows; other rows] against itself)")
+    """Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in
+    function space).
+    Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows, (n,) or (n, k)
+    for k starts at once; y_fit: targets of the fit rows."""
+    Th = np.asarray(Theta, dtype=np.float64)
+    f = np.array(f0, dtype=np.float64)
+    y = np.asarray(y_fit, dtype=np.float64)
+    n_fit = len(y)
+    if f.ndim == 2:
+        y = y[:, None]
+    if not np.allclose(Th[:, :n_fit], Th[:n_fit].T):
+        raise ValueError("Theta must be symmetric (an NTK on [fit rows; other rows] against itself)")
     for order in orders:
         order = np.asarray(order)
         for s in range(0, n_fit, batch_size):
-            idx = order[s:s + batch_size]
-            f -= (lr * 2.0 / len(idx)) * (Th[idx].T @ (f[idx] - y[idx]))      # rows of the symmetric Theta: a contiguous gather
+            idx = order[s : s + batch_size]
+            f -= (lr * 2.0 / len(idx)) * (
+                Th[idx].T @ (f[idx] - y[idx])
+            )  # rows of the symmetric Theta: a contiguous gather
     return f
 
-PREDICTORS = {   # name -> what it is (test-row predictions of one trial)
+
+PREDICTORS = {  # name -> what it is (test-row predictions of one trial)
     "NN": "the trained network (paper protocol)",
     "NNc": "the centred network (two copies, f0 = 0, same NTK), trained the same way",
     "lin-SGD": "the network linearised at initialisation, the same SGD steps",
@@ -46,24 +63,53 @@ PREDICTORS = {   # name -> what it is (test-row predictions of one trial)
     "paper NTKJ": "the paper's kernel (NTKJ, paper convention), T = infinity, all training rows",
 }
 
-def _rel(a, b, ref): return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
+
+def _rel(a, b, ref):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
+
 
 def theorem_predictors(d, n_fit, depth, f0):
-    """The theorem for a network of `depth` fitted on the first `n_fit` training rows of data `d`, analytic NTK (exact convention):
-    `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted rows; test rows]."""
+    """The theorem for a network of `depth` fitted on the first `n_fit` training rows of data `d`, analytic NTK (exact
+    convention):
+    `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted rows;
+    test rows]."""
     name = f"NTKNN{depth}"
     Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
     K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
-    return K, GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name), GradientFlowPredictor(K, yf, Kt, name=name)
+    return (
+        K,
+        GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name),
+        GradientFlowPredictor(K, yf, Kt, name=name),
+    )
+
 
 def all_rows_interpolant(d, kname, convention):
     "T = infinity, f0 = 0 on all training rows of data `d` (the paper's comparison), test predictions."
-    return kernel_regression(kernel_matrix(kname, d.X_train, convention=convention), d.y_train,
-                             kernel_matrix(kname, d.X_test, d.X_train, convention=convention), name=kname)
+    return kernel_regression(
+        kernel_matrix(kname, d.X_train, convention=convention),
+        d.y_train,
+        kernel_matrix(kname, d.X_test, d.X_train, convention=convention),
+        name=kname,
+    )
 
-def equivalence_trial(seed, width, depth=1, epochs=None, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE, val_split=PAPER_VAL_SPLIT, data_convention="paper", n_obs=1000, d_in=15, test_fraction=0.33,
-                      nn_dtype="float32", progress=False):
-    "Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one data draw, one initialisation)."
+
+def equivalence_trial(
+    seed,
+    width,
+    depth=1,
+    epochs=None,
+    lr=PAPER_LR,
+    batch_size=PAPER_BATCH_SIZE,
+    val_split=PAPER_VAL_SPLIT,
+    data_convention="paper",
+    n_obs=1000,
+    d_in=15,
+    test_fraction=0.33,
+    nn_dtype="float32",
+    progress=False,
+):
+    """Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one
+    data draw, one initialisation)."""
     epochs = epochs or PAPER_EPOCHS[depth]
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
@@ -74,65 +120,141 @@ def equivalence_trial(seed, width, depth=1, epochs=None, lr=PAPER_LR, batch_size
     # initial function and empirical NTK (float64) on [fitted rows; test rows]
     base = NetworkStack(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
     X_all = torch.as_tensor(np.vstack([Xf, d.X_test]))[None]
-    with torch.no_grad(): f0 = base.forward(X_all)[0].numpy()
+    with torch.no_grad():
+        f0 = base.forward(X_all)[0].numpy()
     Theta_hat = layerwise_ntk(base, X_all)[0].numpy()
     del base
     # the network and its centred version, trained together on the same rows in the same order
-    nets = train(np.stack([d.X_train] * 2), np.stack([d.y_train] * 2), np.stack([d.X_test] * 2), depth=depth, width=width, epochs=epochs,
-                 lr=lr, batch_size=batch_size, val_split=val_split, init_seed=[init_seed] * 2, order_seed=[orders_seed] * 2,
-                 orders=torch.stack([orders] * 2), centred=[False, True], dtype=getattr(torch, nn_dtype), device=default_device(),
-                 progress=progress, history_every=10**9)
+    nets = train(
+        np.stack([d.X_train] * 2),
+        np.stack([d.y_train] * 2),
+        np.stack([d.X_test] * 2),
+        depth=depth,
+        width=width,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        val_split=val_split,
+        init_seed=[init_seed] * 2,
+        order_seed=[orders_seed] * 2,
+        orders=torch.stack([orders] * 2),
+        centred=[False, True],
+        dtype=getattr(torch, nn_dtype),
+        device=default_device(),
+        progress=progress,
+        history_every=10**9,
+    )
     t_train = time.perf_counter() - t0
     T = sgd_time(lr, batch_size, epochs)
     test = slice(n_fit, None)
     lin = linearised_sgd(Theta_hat, np.stack([f0, np.zeros_like(f0)], 1), yf, orders, lr, batch_size)[test]
     K, theory, zero = theorem_predictors(d, n_fit, depth, f0)
-    preds = {"NN": nets[0].test_pred, "NNc": nets[1].test_pred, "lin-SGD": lin[:, 0], "lin-SGDc": lin[:, 1],
-             "lin-flow": GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]).predict(T),
-             "NTK f0,T": theory.predict(T), "NTK 0,T": zero.predict(T), "NTK 0,inf": zero.predict(np.inf),
-             "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"), "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper")}
+    preds = {
+        "NN": nets[0].test_pred,
+        "NNc": nets[1].test_pred,
+        "lin-SGD": lin[:, 0],
+        "lin-SGDc": lin[:, 1],
+        "lin-flow": GradientFlowPredictor(
+            Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]
+        ).predict(T),
+        "NTK f0,T": theory.predict(T),
+        "NTK 0,T": zero.predict(T),
+        "NTK 0,inf": zero.predict(np.inf),
+        "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"),
+        "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper"),
+    }
     scores = {k: rmse(v, d.y_test) for k, v in preds.items()}
     th, th0, f0t = preds["NTK f0,T"], preds["NTK 0,T"], f0[test]
-    dist = {"|NN-lin|": _rel(preds["NN"], preds["lin-SGD"], th), "|NN-theory|": _rel(preds["NN"], th, th), "|lin-theory|": _rel(preds["lin-SGD"], th, th),
-            "|NNc-linc|": _rel(preds["NNc"], preds["lin-SGDc"], th0), "|NNc-theory|": _rel(preds["NNc"], th0, th0),
-            "|linc-theory|": _rel(preds["lin-SGDc"], th0, th0)}
-    # the same distances for the base network measured against how far the theorem moves it from f0 (a stricter yardstick)
-    dist_move = {k: _rel(preds["NN"] if "NN" in k else preds["lin-SGD"], preds["lin-SGD"] if k == "|NN-lin|" else th, th - f0t)
-                 for k in ("|NN-lin|", "|NN-theory|", "|lin-theory|")}
-    lazy = {k: dict(weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change, diverged=r.diverged,
-                    final_train_loss=float(r.train_loss[-1]), loop=r.settings["loop"]) for k, r in zip(("NN", "NNc"), nets)}
+    dist = {
+        "|NN-lin|": _rel(preds["NN"], preds["lin-SGD"], th),
+        "|NN-theory|": _rel(preds["NN"], th, th),
+        "|lin-theory|": _rel(preds["lin-SGD"], th, th),
+        "|NNc-linc|": _rel(preds["NNc"], preds["lin-SGDc"], th0),
+        "|NNc-theory|": _rel(preds["NNc"], th0, th0),
+        "|linc-theory|": _rel(preds["lin-SGDc"], th0, th0),
+    }
+    # the same distances for the base network measured against how far the theorem moves it from f0 (a stricter
+    # yardstick)
+    dist_move = {
+        k: _rel(preds["NN"] if "NN" in k else preds["lin-SGD"], preds["lin-SGD"] if k == "|NN-lin|" else th, th - f0t)
+        for k in ("|NN-lin|", "|NN-theory|", "|lin-theory|")
+    }
+    lazy = {
+        k: dict(
+            weight_change=r.weight_change,
+            bias_change=r.bias_change,
+            ntk_change=r.ntk_change,
+            diverged=r.diverged,
+            final_train_loss=float(r.train_loss[-1]),
+            loop=r.settings["loop"],
+        )
+        for k, r in zip(("NN", "NNc"), nets)
+    }
     ntk_init_error = _rel(Theta_hat[:n_fit, :n_fit], K, K)
-    return dict(data=d.settings, seed=seed, width=width, depth=depth, epochs=epochs, T=T, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
-                data_convention=data_convention, nn_dtype=nn_dtype, init_seed=init_seed, order_seed=orders_seed,
-                rmse=scores, dist=dist, dist_move=dist_move, lazy=lazy, ntk_init_error=ntk_init_error,
-                seconds=dict(train=t_train, total=time.perf_counter() - t0),
-                preds={k: [float(f"{x:.8g}") for x in v] for k, v in dict(preds, f0=f0t).items()})
-
+    return dict(
+        data=d.settings,
+        seed=seed,
+        width=width,
+        depth=depth,
+        epochs=epochs,
+        T=T,
+        lr=lr,
+        batch_size=batch_size,
+        val_split=val_split,
+        n_fit=n_fit,
+        data_convention=data_convention,
+        nn_dtype=nn_dtype,
+        init_seed=init_seed,
+        order_seed=orders_seed,
+        rmse=scores,
+        dist=dist,
+        dist_move=dist_move,
+        lazy=lazy,
+        ntk_init_error=ntk_init_error,
+        seconds=dict(train=t_train, total=time.perf_counter() - t0),
+        preds={k: [float(f"{x:.8g}") for x in v] for k, v in dict(preds, f0=f0t).items()},
+    )
 
 # %% ../nbs/03c_theorem.ipynb #e7a0c002
-def theorem_trial(seed, width=PAPER_WIDTH, depths=(1, 2), epochs=None, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE, val_split=PAPER_VAL_SPLIT, data_convention="paper",
-                  n_obs=1000, d_in=15, test_fraction=0.33):
-    """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for time T on the
-    fitted rows, with the analytic NTK and the initial function of the network the trial would train (same seed, float32 as trained)."""
+def theorem_trial(
+    seed,
+    width=PAPER_WIDTH,
+    depths=(1, 2),
+    epochs=None,
+    lr=PAPER_LR,
+    batch_size=PAPER_BATCH_SIZE,
+    val_split=PAPER_VAL_SPLIT,
+    data_convention="paper",
+    n_obs=1000,
+    d_in=15,
+    test_fraction=0.33,
+):
+    """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for
+    time T on the
+    fitted rows, with the analytic NTK and the initial function of the network the trial would train (same seed,
+    float32 as trained)."""
     epochs = {**PAPER_EPOCHS, **(epochs or {})}
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
-    n_fit = check_training_settings(max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train))
+    n_fit = check_training_settings(
+        max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train)
+    )
     X_all = torch.as_tensor(np.vstack([d.X_train[:n_fit], d.X_test]), dtype=torch.float32)[None]
     scores, times = {}, {}
     all_T = sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths})
     for depth in depths:
         net = NetworkStack(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
-        with torch.no_grad(): f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
+        with torch.no_grad():
+            f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
         del net
         T = sgd_time(lr, batch_size, epochs[depth])
         _, theory, zero = theorem_predictors(d, n_fit, depth, f0)
-        at_T = dict(zip(all_T, theory.predict(all_T)))                 # every depth's T: depth and training time separated
+        at_T = dict(zip(all_T, theory.predict(all_T)))  # every depth's T: depth and training time separated
         scores[f"NN{depth} theorem"] = rmse(at_T[T], d.y_test)
         scores[f"NN{depth} theorem, f0=0"] = rmse(zero.predict(T), d.y_test)
         scores[f"NN{depth} untrained"] = rmse(f0[n_fit:], d.y_test)
         scores[f"NTKJ{depth} paper"] = rmse(all_rows_interpolant(d, f"NTKJ{depth}", "paper"), d.y_test)
         times[f"NN{depth}"] = T
         for other in all_T:
-            if other != T: scores[f"NN{depth} theorem, T={other:g}"] = rmse(at_T[other], d.y_test)
+            if other != T:
+                scores[f"NN{depth} theorem, T={other:g}"] = rmse(at_T[other], d.y_test)
     return dict(data=d.settings, rmse=scores, T=times, n_fit=n_fit, width=width, seed=seed)
-

@@ -19,29 +19,57 @@ __all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'epoch_orders', 'train
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def epoch_orders(n_fit, epochs, seed):
-    "The row order of every epoch, `(epochs, n_fit)` int64, each a permutation drawn from a generator seeded with `seed`."
+    """The row order of every epoch, `(epochs, n_fit)` int64, each a permutation drawn from a generator seeded with
+    `seed`."""
     g = torch.Generator().manual_seed(int(seed))
     return torch.stack([torch.randperm(n_fit, generator=g) for _ in range(epochs)])
 
 # %% ../nbs/03b_training.ipynb #df14d382
 class _FixedOrder(torch.utils.data.Sampler):
     "Yields the rows of `orders[e]` in epoch e."
-    def __init__(self, orders): self.orders, self.epoch = orders, 0
-    def __len__(self): return self.orders.shape[1]
+
+    def __init__(self, orders):
+        self.orders, self.epoch = orders, 0
+
+    def __len__(self):
+        return self.orders.shape[1]
+
     def __iter__(self):
-        e = self.epoch; self.epoch += 1
+        e = self.epoch
+        self.epoch += 1
         return iter(self.orders[e].tolist())
 
-def train_textbook(X, y, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE, val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=0,
-                   orders=None, dtype=torch.float32, device=None):
-    "Reference: nn.Module + torch.optim.SGD + DataLoader. Returns the trained network and the per-epoch training losses."
-    X = torch.as_tensor(np.asarray(X), dtype=dtype); y = torch.as_tensor(np.asarray(y), dtype=dtype)
+
+def train_textbook(
+    X,
+    y,
+    *,
+    depth,
+    width,
+    epochs,
+    lr=PAPER_LR,
+    batch_size=PAPER_BATCH_SIZE,
+    val_split=PAPER_VAL_SPLIT,
+    init_seed=0,
+    order_seed=0,
+    orders=None,
+    dtype=torch.float32,
+    device=None,
+):
+    """Reference: nn.Module + torch.optim.SGD + DataLoader. Returns the trained network and the per-epoch training
+    losses."""
+    X = torch.as_tensor(np.asarray(X), dtype=dtype)
+    y = torch.as_tensor(np.asarray(y), dtype=dtype)
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(X))
     net = make_network("NTKNN", depth, width, X.shape[1], seed=init_seed, dtype=dtype, device=device)
     dev = next(net.parameters()).device
     ds = torch.utils.data.TensorDataset(X[:n_fit], y[:n_fit])
-    if orders is None: loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(order_seed))
-    else: loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, sampler=_FixedOrder(orders))
+    if orders is None:
+        loader = torch.utils.data.DataLoader(
+            ds, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(order_seed)
+        )
+    else:
+        loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, sampler=_FixedOrder(orders))
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.0, weight_decay=0.0)
     losses = []
     for _ in range(epochs):
@@ -49,7 +77,8 @@ def train_textbook(X, y, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_
         for xb, yb in loader:
             opt.zero_grad()
             loss = torch.mean((net(xb.to(dev)) - yb.to(dev)) ** 2)
-            loss.backward(); opt.step()
+            loss.backward()
+            opt.step()
             total += loss.item() * len(xb)
         losses.append(total / n_fit)
     return net, losses
@@ -58,10 +87,11 @@ def train_textbook(X, y, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_
 @dataclass
 class TrainResult:
     "What `train` returns for each trial: predictions, history and lazy-training diagnostics."
+
     test_pred: np.ndarray
-    train_loss: np.ndarray            # mean batch loss of every epoch (as Keras reports it)
-    val_rmse: np.ndarray              # held-out RMSE every `history_every` epochs (empty when val_split = 0)
-    weight_change: list               # ||W_T - W_0|| / ||W_0|| of every layer
+    train_loss: np.ndarray  # mean batch loss of every epoch (as Keras reports it)
+    val_rmse: np.ndarray  # held-out RMSE every `history_every` epochs (empty when val_split = 0)
+    weight_change: list  # ||W_T - W_0|| / ||W_0|| of every layer
     bias_change: list
     ntk_change: float = float("nan")  # ||Theta_T - Theta_0|| / ||Theta_0|| on `ntk_rows` training rows
     diverged: bool = False
@@ -74,10 +104,14 @@ def _rows8(x):
     "x (B <= 8, n) padded with zero rows to (8, n), contiguous: the compiled hidden-layer kernels work on 8 rows."
     return x.contiguous() if x.shape[0] == 8 else torch.cat([x, x.new_zeros(8 - x.shape[0], x.shape[1])])
 
+
 class NetworkStack:
-    """A stack of n_nets NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T / sqrt(fan_in), trained by explicit SGD.
-    `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
-    COMPILED_ROWS = 8   # the compiled loops take batches of at most this many rows
+    """A stack of n_nets NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T /
+    sqrt(fan_in), trained by explicit SGD.
+    `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two
+    identical copies, so f_0 = 0 exactly."""
+
+    COMPILED_ROWS = 8  # the compiled loops take batches of at most this many rows
 
     def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False, compiled=None):
         self.depth, self.width, self.d_in = depth, width, d_in
@@ -86,48 +120,72 @@ class NetworkStack:
         self.plan = layer_plan("NTKNN", depth, width, d_in)
         self.n_nets = len(init_seeds)
         self.centred = centred = [bool(centred)] * self.n_nets if np.ndim(centred) == 0 else [bool(c) for c in centred]
-        if len(centred) != self.n_nets: raise ValueError(f"centred has {len(centred)} entries for {self.n_nets} networks")
+        if len(centred) != self.n_nets:
+            raise ValueError(f"centred has {len(centred)} entries for {self.n_nets} networks")
         # members: the plain networks that are actually trained; network t is the sum of coef * member over its members
         owner = [t for t, c in enumerate(centred) for _ in range(2 if c else 1)]
-        coef = [s for c in centred for s in ((2 ** -0.5, -(2 ** -0.5)) if c else (1.0,))]
+        coef = [s for c in centred for s in ((2**-0.5, -(2**-0.5)) if c else (1.0,))]
         self.plain = not any(centred)
         self.owner = torch.tensor(owner, device=self.device)
         self.coef = torch.tensor(coef, dtype=dtype, device=self.device)
-        nets = [make_network("NTKNN", depth, width, d_in, seed=init_seeds[t], dtype=dtype, device=self.device) for t in owner]
+        nets = [
+            make_network("NTKNN", depth, width, d_in, seed=init_seeds[t], dtype=dtype, device=self.device)
+            for t in owner
+        ]
         with torch.no_grad():
-            self.E = [torch.stack([n.weights[l].T * self.plan[l].weight_scale for n in nets]).contiguous() for l in range(depth + 1)]
+            self.E = [
+                torch.stack([n.weights[l].T * self.plan[l].weight_scale for n in nets]).contiguous()
+                for l in range(depth + 1)
+            ]
             self.b = [torch.stack([n.biases[l] for n in nets]).contiguous() for l in range(depth + 1)]
-        # the compiled loops (below) where they apply: the whole NN1 epoch, or NN2's hidden-layer products; compiled=False: never, True: required
+        # the compiled loops (below) where they apply: the whole NN1 epoch, or NN2's hidden-layer products;
+        # compiled=False: never, True: required
         cpu32 = compiled is not False and dtype == torch.float32 and self.device.type == "cpu"
         served = cpu32 and ((depth == 1 and d_in == 15) or (depth >= 2 and width % 8 == 0))
-        self.loops = compiled_kernels() if served else None          # the compiled module, or None
-        self.compiled_epoch = self.loops is not None and depth == 1    # the whole NN1 epoch
-        self.compiled_hidden = self.loops is not None and depth >= 2   # NN2's hidden-layer products
+        self.loops = compiled_kernels() if served else None  # the compiled module, or None
+        self.compiled_epoch = self.loops is not None and depth == 1  # the whole NN1 epoch
+        self.compiled_hidden = self.loops is not None and depth >= 2  # NN2's hidden-layer products
         if compiled is True and self.loops is None:
-            raise ValueError("the compiled loops serve float32 on the CPU: depth 1 with 15 inputs (the whole epoch), or hidden layers whose width "
-                             "is a multiple of 8 (NN2); they need a C++ compiler and AVX2")
+            raise ValueError(
+                "the compiled loops serve float32 on the CPU: depth 1 with 15 inputs (the whole epoch), or hidden "
+                "layers whose width "
+                "is a multiple of 8 (NN2); they need a C++ compiler and AVX2"
+            )
 
     def loop(self, batch_size):
-        "Which loop trains with batches of `batch_size` rows: 'compiled' (the whole NN1 epoch), 'compiled hidden layers' (NN2) or 'torch'."
-        if batch_size > self.COMPILED_ROWS: return "torch"
+        """Which loop trains with batches of `batch_size` rows: 'compiled' (the whole NN1 epoch), 'compiled hidden
+        layers' (NN2) or 'torch'."""
+        if batch_size > self.COMPILED_ROWS:
+            return "torch"
         return "compiled" if self.compiled_epoch else "compiled hidden layers" if self.compiled_hidden else "torch"
 
     def combine(self, per_member, power=1):
         "Sum coef^power * x over the members of each network: (members, ...) -> (n_nets, ...)."
-        if self.plain: return per_member
-        c = (self.coef ** power).reshape(-1, *([1] * (per_member.dim() - 1)))
-        return torch.zeros(self.n_nets, *per_member.shape[1:], dtype=per_member.dtype, device=per_member.device).index_add_(0, self.owner, c * per_member)
+        if self.plain:
+            return per_member
+        c = (self.coef**power).reshape(-1, *([1] * (per_member.dim() - 1)))
+        return torch.zeros(
+            self.n_nets, *per_member.shape[1:], dtype=per_member.dtype, device=per_member.device
+        ).index_add_(0, self.owner, c * per_member)
 
     def forward(self, X, keep=False):
-        "Outputs (n_nets, m) for inputs X (n_nets, m, d); with keep=True also every member's pre-activations and activations."
+        """Outputs (n_nets, m) for inputs X (n_nets, m, d); with keep=True also every member's pre-activations and
+        activations."""
         h = X if self.plain else X[self.owner]
         zs, hs = [], [h]
         for l in range(self.depth + 1):
-            if self.compiled_hidden and 0 < l < self.depth and h.shape[1] <= self.COMPILED_ROWS:   # a training batch through a wide hidden layer
-                z = self.b[l].unsqueeze(1) + torch.stack([self.loops.hidden_forward(_rows8(h[t]), self.E[l][t])[:h.shape[1]] for t in range(len(h))])
-            else: z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
+            if (
+                self.compiled_hidden and 0 < l < self.depth and h.shape[1] <= self.COMPILED_ROWS
+            ):  # a training batch through a wide hidden layer
+                z = self.b[l].unsqueeze(1) + torch.stack(
+                    [self.loops.hidden_forward(_rows8(h[t]), self.E[l][t])[: h.shape[1]] for t in range(len(h))]
+                )
+            else:
+                z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
             if l < self.depth:
-                zs.append(z); h = torch.relu(z); hs.append(h)
+                zs.append(z)
+                h = torch.relu(z)
+                hs.append(h)
         f = self.combine(z[..., 0])
         return (f, zs, hs) if keep else f
 
@@ -136,128 +194,214 @@ class NetworkStack:
         "One SGD step on the batch-mean squared error; returns the batch losses (n_nets,)."
         f, zs, hs = self.forward(Xb, keep=True)
         r = f - yb
-        g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)                      # dL/df, (n_nets, B, 1)
-        if not self.plain: g = self.coef[:, None, None] * g[self.owner]   # each member's share
+        g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)  # dL/df, (n_nets, B, 1)
+        if not self.plain:
+            g = self.coef[:, None, None] * g[self.owner]  # each member's share
         for l in range(self.depth, -1, -1):
             fused = self.compiled_hidden and 0 < l < self.depth and g.shape[1] <= self.COMPILED_ROWS
-            if fused:   # compiled: the backward product and the update in one pass over E_l
-                back = torch.stack([self.loops.hidden_backward_update(_rows8(hs[l][t]), _rows8(g[t]), self.E[l][t], lr * self.plan[l].weight_scale ** 2)[:g.shape[1]]
-                                    for t in range(len(g))])
-            elif l:     # a hidden-to-hidden layer as (E_l g^T)^T: the same numbers, but BLAS streams E_l in its stored order (2x faster for NN2)
-                back = torch.bmm(g, self.E[l].transpose(1, 2)) if self.E[l].shape[2] == 1 else torch.bmm(self.E[l], g.transpose(1, 2)).transpose(1, 2)
-            if not fused: self.E[l].baddbmm_(hs[l].transpose(1, 2), g, alpha=-lr * self.plan[l].weight_scale ** 2)
+            if fused:  # compiled: the backward product and the update in one pass over E_l
+                back = torch.stack(
+                    [
+                        self.loops.hidden_backward_update(
+                            _rows8(hs[l][t]), _rows8(g[t]), self.E[l][t], lr * self.plan[l].weight_scale ** 2
+                        )[: g.shape[1]]
+                        for t in range(len(g))
+                    ]
+                )
+            # a hidden-to-hidden layer as (E_l g^T)^T: the same numbers, but BLAS streams E_l in its stored order (2x
+            # faster for NN2)
+            elif l:
+                back = (
+                    torch.bmm(g, self.E[l].transpose(1, 2))
+                    if self.E[l].shape[2] == 1
+                    else torch.bmm(self.E[l], g.transpose(1, 2)).transpose(1, 2)
+                )
+            if not fused:
+                self.E[l].baddbmm_(hs[l].transpose(1, 2), g, alpha=-lr * self.plan[l].weight_scale ** 2)
             self.b[l].sub_(g.sum(1), alpha=lr)
             g = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0) if l else None
         return (r * r).mean(1)
 
     @torch.no_grad()
     def sgd_epoch(self, Xe, ye, lr, batch_size):
-        "SGD over rows already in the epoch's order, Xe (n_nets, n, d), ye (n_nets, n); returns each network's mean batch loss (n_nets,), as Keras reports it."
+        """SGD over rows already in the epoch's order, Xe (n_nets, n, d), ye (n_nets, n); returns each network's mean
+        batch loss (n_nets,), as Keras reports it."""
         n = Xe.shape[1]
         if self.loop(batch_size) == "compiled":
-            return self.loops.nn1_epoch(self.E[0], self.b[0], self.E[1].view(len(self.owner), -1), self.b[1], Xe.contiguous(), ye.contiguous(),
-                                           self.owner, self.coef, batch_size, lr, self.plan[0].weight_scale ** 2, self.plan[1].weight_scale ** 2).to(self.dtype)
+            return self.loops.nn1_epoch(
+                self.E[0],
+                self.b[0],
+                self.E[1].view(len(self.owner), -1),
+                self.b[1],
+                Xe.contiguous(),
+                ye.contiguous(),
+                self.owner,
+                self.coef,
+                batch_size,
+                lr,
+                self.plan[0].weight_scale ** 2,
+                self.plan[1].weight_scale ** 2,
+            ).to(self.dtype)
         total = torch.zeros(self.n_nets, dtype=self.dtype, device=self.device)
-        for s in range(0, n, batch_size): total += self.sgd_step(Xe[:, s:s + batch_size], ye[:, s:s + batch_size], lr) * min(batch_size, n - s)
+        for s in range(0, n, batch_size):
+            total += self.sgd_step(Xe[:, s : s + batch_size], ye[:, s : s + batch_size], lr) * min(batch_size, n - s)
         return total / n
 
     def to_network(self, member):
-        "Member network `member` (network t when nothing is centred) as a `ReLUNetwork` (for the empirical NTK and checks)."
+        """Member network `member` (network t when nothing is centred) as a `ReLUNetwork` (for the empirical NTK and
+        checks)."""
         net = make_network("NTKNN", self.depth, self.width, self.d_in, seed=0, dtype=self.dtype, device=self.device)
         with torch.no_grad():
             for l in range(self.depth + 1):
-                net.weights[l].copy_(self.E[l][member].T / self.plan[l].weight_scale); net.biases[l].copy_(self.b[l][member])
+                net.weights[l].copy_(self.E[l][member].T / self.plan[l].weight_scale)
+                net.biases[l].copy_(self.b[l][member])
         return net
 
-
 # %% ../nbs/03b_training.ipynb #fb51ec08
-CSRC = Path(str(files("ntk_study") / "csrc"))   # the C++ sources, shipped with the package
-COMPILED_SOURCES = ("module.cpp", "nn1_epoch.cpp", "hidden_layer.cpp")   # and simd.h, which both loops include
-COMPILED_TARGET = ("avx2", "fma")   # what the loops are compiled for (-mavx2 -mfma), whatever the CPU that builds them
+CSRC = Path(str(files("ntk_study") / "csrc"))  # the C++ sources, shipped with the package
+COMPILED_SOURCES = ("module.cpp", "nn1_epoch.cpp", "hidden_layer.cpp")  # and simd.h, which both loops include
+COMPILED_TARGET = ("avx2", "fma")  # what the loops are compiled for (-mavx2 -mfma), whatever the CPU that builds them
 _COMPILED = {}
+
 
 def cpu_flags():
     "The CPU's feature flags from /proc/cpuinfo, as a set; None where the system does not say (not Linux)."
-    try: text = Path("/proc/cpuinfo").read_text()
-    except OSError: return None
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
     line = next((l for l in text.splitlines() if l.startswith("flags")), None)
     return set(line.split(":", 1)[1].split()) if line else None
+
 
 def _compiled_loops_unavailable():
     "Why the compiled loops cannot run here (a sentence), or None."
     flags = cpu_flags()
     missing = [f for f in COMPILED_TARGET if flags is not None and f not in flags]
-    if missing: return f"this CPU lacks {' and '.join(f.upper() for f in missing)}"
+    if missing:
+        return f"this CPU lacks {' and '.join(f.upper() for f in missing)}"
     if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
-        return f"torch runs without AVX2 here (capability {torch.backends.cpu.get_cpu_capability()}, ATEN_CPU_CAPABILITY)"
+        return (
+            f"torch runs without AVX2 here (capability {torch.backends.cpu.get_cpu_capability()}, ATEN_CPU_CAPABILITY)"
+        )
     return None
 
 # %% ../nbs/03b_training.ipynb #e6f3dd6e
 def compiled_kernels(verbose=False):
-    """The compiled loops (the NN1 epoch, the hidden-layer products of NN2) as a module, built on first use (about a minute)
+    """The compiled loops (the NN1 epoch, the hidden-layer products of NN2) as a module, built on first use (about a
+    minute)
     into torch's extension cache under a name keyed by the instruction sets they target, so that no CPU loads a build it
     cannot run. None, with one warning, where they cannot run or be built; None when NTK_STUDY_COMPILED=0."""
-    if "mod" in _COMPILED: return _COMPILED["mod"]
+    if "mod" in _COMPILED:
+        return _COMPILED["mod"]
     _COMPILED["mod"] = None
-    if os.environ.get("NTK_STUDY_COMPILED", "1") == "0": return None
+    if os.environ.get("NTK_STUDY_COMPILED", "1") == "0":
+        return None
     why = _compiled_loops_unavailable()
     if why:
         warnings.warn(f"{why}, which the compiled training loops need; the torch loop is used instead (slower)")
         return None
     try:
         from torch.utils.cpp_extension import load, _get_build_directory
-        if shutil.which("ninja") is None:   # pip's ninja (a requirement) lives beside this Python, not always on PATH
+
+        if shutil.which("ninja") is None:  # pip's ninja (a requirement) lives beside this Python, not always on PATH
             import ninja
+
             os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
         name = "ntk_study_loops_" + "_".join(COMPILED_TARGET)
         # one build per copy of the sources: two installs sharing torch's cache would otherwise rebuild in turn
         build = Path(_get_build_directory(name, False)) / hashlib.sha1(str(CSRC).encode()).hexdigest()[:12]
         build.mkdir(parents=True, exist_ok=True)
         if not any(build.glob("*.so")):
-            print("ntk_study: compiling the training loops (once per machine, about a minute)", file=sys.stderr, flush=True)
+            print(
+                "ntk_study: compiling the training loops (once per machine, about a minute)",
+                file=sys.stderr,
+                flush=True,
+            )
         flags = ["-O3", *(f"-m{f}" for f in COMPILED_TARGET), "-funroll-loops", "-fopenmp"]
-        _COMPILED["mod"] = load(name, sources=[str(CSRC / f) for f in COMPILED_SOURCES], extra_cflags=flags,
-                                extra_ldflags=["-fopenmp"], build_directory=str(build), verbose=verbose)
+        _COMPILED["mod"] = load(
+            name,
+            sources=[str(CSRC / f) for f in COMPILED_SOURCES],
+            extra_cflags=flags,
+            extra_ldflags=["-fopenmp"],
+            build_directory=str(build),
+            verbose=verbose,
+        )
     except Exception as e:
-        warnings.warn(f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); "
-                      "the torch loop is used instead")
+        warnings.warn(
+            f"the compiled training loops could not be built ({type(e).__name__}: {str(e)[:300]}); "
+            "the torch loop is used instead"
+        )
     return _COMPILED["mod"]
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
 @torch.no_grad()
 def layerwise_ntk(fast, X):
-    "Empirical NTK (n_nets, m, m) of every network on inputs X (n_nets, m, d), from the backward vectors of each layer (a centred pair: the mean of its two members')."
+    """Empirical NTK (n_nets, m, m) of every network on inputs X (n_nets, m, d), from the backward vectors of each layer
+    (a centred pair: the mean of its two members')."""
     f, zs, hs = fast.forward(X, keep=True)
     g = torch.ones(hs[0].shape[0], hs[0].shape[1], 1, dtype=X.dtype, device=X.device)
     ntk = torch.zeros(hs[0].shape[0], X.shape[1], X.shape[1], dtype=X.dtype, device=X.device)
     for l in range(fast.depth, -1, -1):
         sw2 = fast.plan[l].weight_scale ** 2
         ntk += (g @ g.transpose(1, 2)) * (1.0 + sw2 * hs[l] @ hs[l].transpose(1, 2))
-        if l: g = torch.ops.aten.threshold_backward(torch.bmm(g, fast.E[l].transpose(1, 2)), zs[l - 1], 0.0)
+        if l:
+            g = torch.ops.aten.threshold_backward(torch.bmm(g, fast.E[l].transpose(1, 2)), zs[l - 1], 0.0)
     return fast.combine(ntk, power=2)
 
-
 # %% ../nbs/03b_training.ipynb #224b13c6
-def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE, val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None,
-          dtype=torch.float32, device=None, history_every=1, ntk_rows=64, progress=None, orders=None, centred=False, compiled=None):
+def train(
+    X_train,
+    y_train,
+    X_test,
+    *,
+    depth,
+    width,
+    epochs,
+    lr=PAPER_LR,
+    batch_size=PAPER_BATCH_SIZE,
+    val_split=PAPER_VAL_SPLIT,
+    init_seed=0,
+    order_seed=None,
+    dtype=torch.float32,
+    device=None,
+    history_every=1,
+    ntk_rows=64,
+    progress=None,
+    orders=None,
+    centred=False,
+    compiled=None,
+):
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
-    Several trials at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and `init_seed`/`order_seed` as lists of n_nets.
-    `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies instead (f_0 = 0, the same NTK)."""
+    Several trials at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and
+    `init_seed`/`order_seed` as lists of n_nets.
+    `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies
+    instead (f_0 = 0, the same NTK)."""
     dev = torch.device(device) if device is not None else default_device()
     single = np.ndim(X_train) == 2
     init_seeds = [init_seed] if single else list(init_seed)
-    order_seeds = [init_seed if order_seed is None else order_seed] if single else list(order_seed if order_seed is not None else init_seed)
+    order_seeds = (
+        [init_seed if order_seed is None else order_seed]
+        if single
+        else list(order_seed if order_seed is not None else init_seed)
+    )
     n_nets = len(init_seeds)
     Xtr = torch.as_tensor(np.asarray(X_train), dtype=dtype, device=dev).reshape(n_nets, -1, np.shape(X_train)[-1])
     ytr = torch.as_tensor(np.asarray(y_train), dtype=dtype, device=dev).reshape(n_nets, -1)
     Xte = torch.as_tensor(np.asarray(X_test), dtype=dtype, device=dev).reshape(n_nets, -1, np.shape(X_test)[-1])
-    if Xtr.shape[1] != ytr.shape[1]: raise ValueError(f"X_train has {Xtr.shape[1]} rows but y_train has {ytr.shape[1]}")
-    if Xte.shape[2] != Xtr.shape[2]: raise ValueError(f"X_test has {Xte.shape[2]} features but X_train has {Xtr.shape[2]}")
+    if Xtr.shape[1] != ytr.shape[1]:
+        raise ValueError(f"X_train has {Xtr.shape[1]} rows but y_train has {ytr.shape[1]}")
+    if Xte.shape[2] != Xtr.shape[2]:
+        raise ValueError(f"X_test has {Xte.shape[2]} features but X_train has {Xtr.shape[2]}")
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
-    if orders is None: orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
+    if orders is None:
+        orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
     orders = orders.reshape(n_nets, epochs, n_fit).to(dev)
-    fast = NetworkStack(depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred, compiled=compiled)
-    W0 = [E.clone() for E in fast.E]; b0 = [b.clone() for b in fast.b]
+    fast = NetworkStack(
+        depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred, compiled=compiled
+    )
+    W0 = [E.clone() for E in fast.E]
+    b0 = [b.clone() for b in fast.b]
     Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
     m = min(ntk_rows, n_fit)
     ntk0 = layerwise_ntk(fast, Xfit[:, :m]) if m else None
@@ -265,31 +409,70 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     train_loss, val_rmse = np.full((n_nets, epochs), np.nan), []
     diverged, t0 = np.zeros(n_nets, bool), time.perf_counter()
     from tqdm.auto import tqdm
-    bar = tqdm(range(epochs), desc=f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else ""), unit="epoch", disable=(progress is False) or None, leave=False)
+
+    bar = tqdm(
+        range(epochs),
+        desc=f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else ""),
+        unit="epoch",
+        disable=(progress is False) or None,
+        leave=False,
+    )
     e_run = 0
     for e in bar:
-        Xe, ye = Xfit[ar, orders[:, e]], yfit[ar, orders[:, e]]          # the epoch's rows, gathered once
+        Xe, ye = Xfit[ar, orders[:, e]], yfit[ar, orders[:, e]]  # the epoch's rows, gathered once
         train_loss[:, e] = fast.sgd_epoch(Xe, ye, lr, batch_size).double().cpu().numpy()
         e_run = e + 1
         bad = ~np.isfinite(train_loss[:, e])
         if bad.any():
-            diverged |= bad; break
+            diverged |= bad
+            break
         if Xval.shape[1] and (e + 1) % history_every == 0:
-            with torch.no_grad(): val_rmse.append(torch.sqrt(((fast.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
+            with torch.no_grad():
+                val_rmse.append(torch.sqrt(((fast.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
     seconds = time.perf_counter() - t0
     with torch.no_grad():
         pred = fast.forward(Xte).double().cpu().numpy()
         ntk1 = layerwise_ntk(fast, Xfit[:, :m]) if m else None
-        def rel(new, old):   # ||new - old|| / ||old|| over all members of each network
+
+        def rel(new, old):  # ||new - old|| / ||old|| over all members of each network
             sq = lambda x: x.flatten(1).pow(2).sum(1)
             return torch.sqrt(fast.combine(sq(new - old), power=0) / fast.combine(sq(old), power=0)).cpu().numpy()
+
         wch = [rel(E, E0) for E, E0 in zip(fast.E, W0)]
         bch = [rel(b, bb) for b, bb in zip(fast.b, b0)]
-        nch = ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy() if m else np.full(n_nets, np.nan)
+        nch = (
+            ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy()
+            if m
+            else np.full(n_nets, np.nan)
+        )
     val = np.array(val_rmse).T if val_rmse else np.zeros((n_nets, 0))
-    settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit,
-                    dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every, ntk_rows=m,
-                    loop=fast.loop(batch_size))
-    out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch], float(nch[t]),
-                       bool(diverged[t]), e_run, seconds / n_nets, dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=fast.centred[t])) for t in range(n_nets)]
+    settings = dict(
+        depth=depth,
+        width=width,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        val_split=val_split,
+        n_fit=n_fit,
+        dtype=str(dtype).replace("torch.", ""),
+        device=str(dev),
+        history_every=history_every,
+        ntk_rows=m,
+        loop=fast.loop(batch_size),
+    )
+    out = [
+        TrainResult(
+            pred[t],
+            train_loss[t, :e_run],
+            val[t],
+            [float(w[t]) for w in wch],
+            [float(b[t]) for b in bch],
+            float(nch[t]),
+            bool(diverged[t]),
+            e_run,
+            seconds / n_nets,
+            dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=fast.centred[t]),
+        )
+        for t in range(n_nets)
+    ]
     return out[0] if single else out

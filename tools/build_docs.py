@@ -1,72 +1,143 @@
-"""Build the docs site into _docs/ offline: preprocess the notebooks into _proc/, fetch MathJax 3 from the npm registry once,
+"""Build the docs site into _docs/ offline: preprocess the notebooks into _proc/, fetch MathJax 3 from the npm registry
+once,
 run Sphinx + MyST-NB (warnings are errors), then check that no page loads anything from another host."""
+
 import json, os, re, shutil, subprocess, sys, tarfile
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
 proc, out, cache = root / "_proc", root / "_docs", root / ".cache"
 MATHJAX = "3.2.2"
-CHAPTERS = ["00_kernels", "01_networks", "02_data", "03_protocol", "03a_regression", "03b_training", "03c_theorem",
-            "04_experiment", "05_summary", "06_equivalence", "07_runner"]
+CHAPTERS = [
+    "00_kernels",
+    "01_networks",
+    "02_data",
+    "03_protocol",
+    "03a_regression",
+    "03b_training",
+    "03c_theorem",
+    "04_experiment",
+    "05_summary",
+    "06_equivalence",
+    "07_runner",
+]
+
 
 def directives(src):
     return {m.group(1) for l in src.splitlines() if (m := re.match(r"#\|\s*([\w-]+)", l))}
+
 
 def preprocess(nb_path, dest):
     "Strip nbdev's #| lines; hide what nbdev hides; never run benchmarks or slow checks in the docs build."
     nb = json.loads(nb_path.read_text())
     for c in nb["cells"]:
         src = "".join(c["source"])
-        if c["cell_type"] != "code": continue
+        if c["cell_type"] != "code":
+            continue
         d = directives(src)
         tags = set(c.get("metadata", {}).get("tags", []))
-        if d & {"hide", "default_exp", "exporti"}: tags.add("remove-cell")
-        if d & {"bench", "slow"}: tags |= {"remove-cell", "skip-execution"}
+        if d & {"hide", "default_exp", "exporti"}:
+            tags.add("remove-cell")
+        if d & {"bench", "slow"}:
+            tags |= {"remove-cell", "skip-execution"}
         c.setdefault("metadata", {})["tags"] = sorted(tags)
         c["source"] = "\n".join(l for l in src.splitlines() if not l.startswith("#|")).lstrip("\n")
-        if (m := re.fullmatch(r"show_doc\(([\w.]+)\)", c["source"].strip())):   # nbdev's renderer emits '---' rules that docutils rejects inside outputs
-            c["source"] = (f"from IPython.display import Markdown as _Md; import inspect as _inspect\n"
-                           f"_Md(f\"**`{m.group(1)}{{_inspect.signature({m.group(1)})}}`**\\n\\n{{_inspect.getdoc({m.group(1)})}}\")")
+        if m := re.fullmatch(
+            r"show_doc\(([\w.]+)\)", c["source"].strip()
+        ):  # nbdev's renderer emits '---' rules that docutils rejects inside outputs
+            c["source"] = (
+                f"from IPython.display import Markdown as _Md; import inspect as _inspect\n"
+                f'_Md(f"**`{m.group(1)}{{_inspect.signature({m.group(1)})}}`**\\n\\n{{_inspect.getdoc({m.group(1)})}}")'
+            )
     if nb_path.stem == "index":
         present = [ch for ch in CHAPTERS if (nb_path.parent / f"{ch}.ipynb").exists()]
-        nb["cells"].append({"cell_type": "markdown", "id": "toctree", "metadata": {}, "source": "```{toctree}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(present) + "\n```"})
+        nb["cells"].append(
+            {
+                "cell_type": "markdown",
+                "id": "toctree",
+                "metadata": {},
+                "source": "```{toctree}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(present) + "\n```",
+            }
+        )
     dest.write_text(json.dumps(nb))
+
 
 def mathjax():
     "MathJax 3 from the npm registry (once), copied beside the pages (not into _static)."
     pkg = cache / f"mathjax-{MATHJAX}"
     if not (pkg / "es5" / "tex-mml-chtml.js").exists():
         cache.mkdir(exist_ok=True)
-        subprocess.run(["npm", "pack", f"mathjax@{MATHJAX}", "--pack-destination", str(cache)], check=True, capture_output=True)
-        with tarfile.open(cache / f"mathjax-{MATHJAX}.tgz") as t: t.extractall(cache / "mathjax_tmp", filter="data")
-        shutil.rmtree(pkg, ignore_errors=True); (cache / "mathjax_tmp" / "package").rename(pkg); shutil.rmtree(cache / "mathjax_tmp")
+        subprocess.run(
+            ["npm", "pack", f"mathjax@{MATHJAX}", "--pack-destination", str(cache)], check=True, capture_output=True
+        )
+        with tarfile.open(cache / f"mathjax-{MATHJAX}.tgz") as t:
+            t.extractall(cache / "mathjax_tmp", filter="data")
+        shutil.rmtree(pkg, ignore_errors=True)
+        (cache / "mathjax_tmp" / "package").rename(pkg)
+        shutil.rmtree(cache / "mathjax_tmp")
     extra = cache / "docs_extra" / "mathjax"
-    shutil.rmtree(extra, ignore_errors=True); extra.mkdir(parents=True)
+    shutil.rmtree(extra, ignore_errors=True)
+    extra.mkdir(parents=True)
     shutil.copy(pkg / "es5" / "tex-mml-chtml.js", extra)
-    for sub in ("input/tex/extensions", "output/chtml/fonts"): shutil.copytree(pkg / "es5" / sub, extra / sub)
+    for sub in ("input/tex/extensions", "output/chtml/fonts"):
+        shutil.copytree(pkg / "es5" / sub, extra / sub)
+
 
 def check_offline():
     "No page may load a script, style or font from another host."
     bad = []
     for f in out.rglob("*.html"):
         for m in re.finditer(r'<(script|link)[^>]+(src|href)="(https?:)?//[^"]+"', f.read_text(errors="replace")):
-            if m.group(1) == "link" and 'rel="stylesheet"' not in m.group(0) and "preload" not in m.group(0): continue
+            if m.group(1) == "link" and 'rel="stylesheet"' not in m.group(0) and "preload" not in m.group(0):
+                continue
             bad.append(f"{f.relative_to(out)}: {m.group(0)[:120]}")
     for f in list(out.rglob("*.css")):
-        bad += [f"{f.relative_to(out)}: {u}" for u in re.findall(r'url\(["\']?(https?://[^)"\']+)', f.read_text(errors="replace"))]
+        bad += [
+            f"{f.relative_to(out)}: {u}"
+            for u in re.findall(r'url\(["\']?(https?://[^)"\']+)', f.read_text(errors="replace"))
+        ]
     return bad
 
+
 def main():
-    shutil.rmtree(proc, ignore_errors=True); proc.mkdir()
-    for nb in sorted((root / "nbs").glob("*.ipynb")): preprocess(nb, proc / nb.name)
-    shutil.copytree(root / "outputs", proc / "outputs", ignore=shutil.ignore_patterns("*.ipynb", "trial_*.json", ".lock", "quick"))
+    shutil.rmtree(proc, ignore_errors=True)
+    proc.mkdir()
+    for nb in sorted((root / "nbs").glob("*.ipynb")):
+        preprocess(nb, proc / nb.name)
+    shutil.copytree(
+        root / "outputs", proc / "outputs", ignore=shutil.ignore_patterns("*.ipynb", "trial_*.json", ".lock", "quick")
+    )
     mathjax()
-    env = dict(os.environ, IN_TEST="1")    # the chapters' test-sized settings: the build executes every chapter
-    r = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-c", str(root / "docs"), "-W", "--keep-going", "-q", str(proc), str(out)], env=env)
-    if r.returncode: sys.exit(f"docs build failed (Sphinx warnings are errors): exit {r.returncode}")
-    missing = [ch for ch in ["index"] + CHAPTERS if (root / "nbs" / f"{ch}.ipynb").exists() and not (out / f"{ch}.html").exists()]
+    env = dict(os.environ, IN_TEST="1")  # the chapters' test-sized settings: the build executes every chapter
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-c",
+            str(root / "docs"),
+            "-W",
+            "--keep-going",
+            "-q",
+            str(proc),
+            str(out),
+        ],
+        env=env,
+    )
+    if r.returncode:
+        sys.exit(f"docs build failed (Sphinx warnings are errors): exit {r.returncode}")
+    missing = [
+        ch
+        for ch in ["index"] + CHAPTERS
+        if (root / "nbs" / f"{ch}.ipynb").exists() and not (out / f"{ch}.html").exists()
+    ]
     bad = check_offline()
-    if missing or bad: sys.exit("docs check failed:\n" + "\n".join([f"missing page {m}.html" for m in missing] + bad))
+    if missing or bad:
+        sys.exit("docs check failed:\n" + "\n".join([f"missing page {m}.html" for m in missing] + bad))
     print(f"docs built: {out / 'index.html'} ({len(list(out.glob('*.html')))} pages, no external hosts)")
 
-if __name__ == "__main__": main()
+
+if __name__ == "__main__":
+    main()

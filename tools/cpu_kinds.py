@@ -1,6 +1,7 @@
 """The CPU kinds the test command checks, each forced on this machine by the run-time switches of numpy's SIMD dispatch
 (NPY_DISABLE_CPU_FEATURES), OpenBLAS's kernels (OPENBLAS_CORETYPE), torch's kernels (ATEN_CPU_CAPABILITY) and MKL's
 (MKL_ENABLE_INSTRUCTIONS). A kind runs only where the CPU has its instructions: switches can step down, never up."""
+
 import subprocess, sys
 from pathlib import Path
 
@@ -14,28 +15,37 @@ KINDS = {
 
 def cpu_flags():
     "The CPU's feature flags (Linux /proc/cpuinfo); an empty set where unknown."
-    try: text = Path("/proc/cpuinfo").read_text()
-    except OSError: return set()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
     return next((set(l.split(":", 1)[1].split()) for l in text.splitlines() if l.startswith("flags")), set())
 
 
 def cpu_model():
-    try: text = Path("/proc/cpuinfo").read_text()
-    except OSError: return "unknown CPU"
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown CPU"
     return next((l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("model name")), "unknown CPU")
 
 
 def _numpy_dispatch(python):
-    "numpy's dispatch targets that this CPU has (names differ between numpy versions), from the test environment's numpy."
-    probe = ("import numpy; m = numpy._core._multiarray_umath if hasattr(numpy, '_core') else numpy.core._multiarray_umath; "
-             "print(' '.join(f for f in m.__cpu_dispatch__ if m.__cpu_features__.get(f)))")
+    """numpy's dispatch targets that this CPU has (names differ between numpy versions), from the test environment's
+    numpy."""
+    probe = (
+        "import numpy; m = numpy._core._multiarray_umath if hasattr(numpy, '_core') else numpy.core._multiarray_umath; "
+        "print(' '.join(f for f in m.__cpu_dispatch__ if m.__cpu_features__.get(f)))"
+    )
     return subprocess.run([python, "-c", probe], check=True, capture_output=True, text=True).stdout.split()
 
 
 def _above(level, feature):
     "Is numpy dispatch target `feature` above `level` ('all', 'avx2' or 'baseline')?"
-    if level == "all": return False
-    if level == "baseline": return True
+    if level == "all":
+        return False
+    if level == "baseline":
+        return True
     return feature.startswith("AVX512") or feature in ("X86_V4",)
 
 
@@ -44,12 +54,18 @@ def kinds_here(python=sys.executable):
     flags, dispatch = cpu_flags(), _numpy_dispatch(python)
     out = {}
     for kind, (needs, core, torch_cap, mkl, level) in KINDS.items():
-        if not needs <= flags: continue
-        out[kind] = dict(OPENBLAS_CORETYPE=core, ATEN_CPU_CAPABILITY=torch_cap, MKL_ENABLE_INSTRUCTIONS=mkl,
-                         NPY_DISABLE_CPU_FEATURES=" ".join(f for f in dispatch if _above(level, f)))
+        if not needs <= flags:
+            continue
+        out[kind] = dict(
+            OPENBLAS_CORETYPE=core,
+            ATEN_CPU_CAPABILITY=torch_cap,
+            MKL_ENABLE_INSTRUCTIONS=mkl,
+            NPY_DISABLE_CPU_FEATURES=" ".join(f for f in dispatch if _above(level, f)),
+        )
     return out
 
 
 if __name__ == "__main__":
     print(cpu_model())
-    for kind, env in kinds_here().items(): print(f"{kind}: {env}")
+    for kind, env in kinds_here().items():
+        print(f"{kind}: {env}")

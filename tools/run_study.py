@@ -1,4 +1,5 @@
 """The default study of `make study`: the `quick` preset (both kernel studies), resumable."""
+
 import sys
 from ntk_study.runner import main
 
