@@ -5,6 +5,7 @@
 # %% ../nbs/04_experiment.ipynb #d6cb0a0a
 from __future__ import annotations
 import contextlib, json, os, platform, sys, tempfile, time
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -28,77 +29,95 @@ from ntk_study.protocol import (
 NETWORK_METHODS = {"NN1": 1, "NN2": 2}  # trained networks (chapter 03b_training): name -> depth
 
 # %% auto #0
-__all__ = ['NETWORK_METHODS', 'TRIAL_DEFAULTS', 'TASKS', 'check_trial_settings', 'write_json_atomic', 'result_path',
-           'library_versions', 'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
+__all__ = ['NETWORK_METHODS', 'TASKS', 'TRIAL_DEFAULTS', 'TrialSettings', 'write_json_atomic', 'result_path', 'library_versions',
+           'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
-# fmt: off
-TRIAL_DEFAULTS = dict(
-    trial=0,                        # trial index (names the result file)
-    seed=0,                         # seed of every random draw of this trial
-    n_obs=1000,                     # rows simulated (train + test)
-    d_in=15,                        # input dimension
-    test_fraction=0.33,             # share of rows in the test set (330 of 1000)
-    data_convention="paper",        # NTKB1 that generates y: 'paper' (Table 1) or 'exact'
-    kernel_convention="paper",      # convention of every kernel predictor
-    methods=list(PAPER_KERNELS),    # predictors to fit and score
-    ridge=0.0,                      # lambda of the kernel regressions (the paper: 0)
-    nn_width=PAPER_WIDTH,           # hidden width of NN1 and NN2
-    nn1_epochs=PAPER_EPOCHS[1],     # epochs of NN1
-    nn2_epochs=PAPER_EPOCHS[2],     # epochs of NN2
-    lr=PAPER_LR,                    # SGD learning rate
-    batch_size=PAPER_BATCH_SIZE,    # SGD batch size
-    val_split=PAPER_VAL_SPLIT,      # Keras validation_split: the last 30% of the training rows are never trained on
-    nn_dtype="float32",             # float32 as the paper, or float64
-    task="table",                   # 'table': score the methods; 'equivalence': one network against the theorem;
-                                    # 'theorem': the theorem's prediction for NN1 and NN2 without training (03c_theorem)
-    eq_depth=1,                     # depth of the network of an equivalence trial
-    fail_trials=[],                 # testing aid: trial indices that raise on purpose
-    out_dir="",                     # where trial_NNNN.json goes ('' = a new temporary directory)
-)
-# fmt: on
 TASKS = ("table", "equivalence", "theorem")
 
 
-def _n_train(p):
-    "Training rows of a trial with settings `p` (before the networks' held-out split)."
-    return p["n_obs"] - n_test_rows(p["n_obs"], p["test_fraction"])
+@dataclass(frozen=True)
+class TrialSettings:
+    "Every setting of one trial, with its default; checked when the record is made (a ValueError names the bad one)."
+
+    # fmt: off
+    trial: int = 0                          # trial index (names the result file)
+    seed: int = 0                           # seed of every random draw of this trial
+    n_obs: int = 1000                       # rows simulated (train + test)
+    d_in: int = 15                          # input dimension
+    test_fraction: float = 0.33             # share of rows in the test set (330 of 1000)
+    data_convention: str = "paper"          # NTKB1 that generates y: 'paper' (Table 1) or 'exact'
+    kernel_convention: str = "paper"        # convention of every kernel predictor
+    methods: list = field(default_factory=lambda: list(PAPER_KERNELS))   # predictors to fit and score
+    ridge: float = 0.0                      # lambda of the kernel regressions (the paper: 0)
+    nn_width: int = PAPER_WIDTH             # hidden width of NN1 and NN2
+    nn1_epochs: int = PAPER_EPOCHS[1]       # epochs of NN1
+    nn2_epochs: int = PAPER_EPOCHS[2]       # epochs of NN2
+    lr: float = PAPER_LR                    # SGD learning rate
+    batch_size: int = PAPER_BATCH_SIZE      # SGD batch size
+    val_split: float = PAPER_VAL_SPLIT      # Keras validation_split: the last 30% of the training rows are held out
+    nn_dtype: str = "float32"               # float32 as the paper, or float64
+    task: str = "table"                     # 'table': score the methods; 'equivalence': one network against the
+                                            # theorem; 'theorem': its prediction for NN1 and NN2 without training
+    eq_depth: int = 1                       # depth of the network of an equivalence trial
+    fail_trials: list = field(default_factory=list)   # testing aid: trial indices that raise on purpose
+    out_dir: str = ""                       # where trial_NNNN.json goes ('' = a new temporary directory)
+    # fmt: on
+
+    @classmethod
+    def from_dict(cls, settings):
+        "The record of a dict of settings; unknown keys are refused."
+        unknown = set(settings) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(f.name for f in fields(cls))}")
+        return cls(**settings)
+
+    def as_dict(self):
+        return asdict(self)
+
+    @property
+    def n_train(self):
+        "Training rows (before the networks' held-out split)."
+        return self.n_obs - n_test_rows(self.n_obs, self.test_fraction)
+
+    def epochs(self, depth):
+        "Epochs of the network of `depth`."
+        return getattr(self, epochs_setting(depth))
+
+    @property
+    def network_depths(self):
+        "The depths of the networks this trial trains (or, for 'theorem', predicts)."
+        if self.task == "equivalence":
+            return [self.eq_depth]
+        if self.task == "theorem":
+            return list(NETWORK_METHODS.values())
+        return [d for m, d in NETWORK_METHODS.items() if m in self.methods]
+
+    def __post_init__(self):
+        check_data_settings(self.n_obs, self.d_in, self.test_fraction, self.data_convention)
+        if self.kernel_convention not in CONVENTIONS:
+            raise ValueError(f"unknown kernel_convention {self.kernel_convention!r}; use one of {CONVENTIONS}")
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.task == "equivalence" and self.eq_depth not in NETWORK_METHODS.values():
+            raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {self.eq_depth!r}")
+        if self.nn_dtype not in ("float32", "float64"):
+            raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {self.nn_dtype!r}")
+        if not self.methods and self.task == "table":
+            raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
+        for m in self.methods:
+            if m not in NETWORK_METHODS:
+                parse_kernel_name(m)
+        for depth in self.network_depths:
+            args = (self.nn_width, self.epochs(depth), self.lr, self.batch_size, self.val_split, self.n_train)
+            check_training_settings(depth, *args)
+        if not (isinstance(self.ridge, (int, float)) and self.ridge >= 0):
+            raise ValueError(f"ridge must be a number >= 0, got {self.ridge!r}")
+        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
 
-def check_trial_settings(p):
-    "Raise a ValueError naming the first bad setting of a trial (all checks run before any work)."
-    unknown = set(p) - set(TRIAL_DEFAULTS) - {"run_checks", "progress"}
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(TRIAL_DEFAULTS)}")
-    check_data_settings(p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
-    if p["kernel_convention"] not in CONVENTIONS:
-        raise ValueError(f"unknown kernel_convention {p['kernel_convention']!r}; use one of {CONVENTIONS}")
-    if p["task"] not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {p['task']!r}")
-    if p["task"] == "equivalence" and p["eq_depth"] not in NETWORK_METHODS.values():
-        raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {p['eq_depth']!r}")
-    if p["nn_dtype"] not in ("float32", "float64"):
-        raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {p['nn_dtype']!r}")
-    if not p["methods"] and p["task"] == "table":
-        raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
-    for m in p["methods"]:
-        if m not in NETWORK_METHODS:
-            parse_kernel_name(m)
-    # the depths of the networks this trial trains (or, for 'theorem', predicts)
-    depths = {
-        "table": [d for m, d in NETWORK_METHODS.items() if m in p["methods"]],
-        "equivalence": [p["eq_depth"]],
-        "theorem": list(NETWORK_METHODS.values()),
-    }[p["task"]]
-    if depths:
-        for depth in depths:
-            check_training_settings(
-                depth, p["nn_width"], p[epochs_setting(depth)], p["lr"], p["batch_size"], p["val_split"], _n_train(p)
-            )
-    if not (isinstance(p["ridge"], (int, float)) and p["ridge"] >= 0):
-        raise ValueError(f"ridge must be a number >= 0, got {p['ridge']!r}")
-    if not isinstance(p["seed"], (int, np.integer)) or p["seed"] < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {p['seed']!r}")
+TRIAL_DEFAULTS = TrialSettings().as_dict()  # the defaults as a dict (the batch runner's presets and --set start here)
 
 # %% ../nbs/04_experiment.ipynb #88fd9855
 def write_json_atomic(obj, path):
@@ -181,8 +200,8 @@ def run_kernel_methods(data, methods, convention="paper", ridge=0.0):
     return scores, seconds
 
 
-def run_network_methods(data, methods, p, progress=None):
-    "Test RMSE, seconds and training diagnostics of the trained networks NN1/NN2 (chapter 03b_training)."
+def run_network_methods(data, methods, s, progress=None):
+    "Test RMSE, seconds and training diagnostics of the networks NN1/NN2 of settings `s` (chapter 03b_training)."
     import torch  # lazy: a kernel-only trial never imports torch
     from ntk_study.training import train
 
@@ -194,14 +213,14 @@ def run_network_methods(data, methods, p, progress=None):
             data.y_train,
             data.X_test,
             depth=depth,
-            width=p["nn_width"],
-            epochs=p[epochs_setting(depth)],
-            lr=p["lr"],
-            batch_size=p["batch_size"],
-            val_split=p["val_split"],
-            init_seed=p["seed"],
-            order_seed=order_seed(p["seed"]),
-            dtype=getattr(torch, p["nn_dtype"]),
+            width=s.nn_width,
+            epochs=s.epochs(depth),
+            lr=s.lr,
+            batch_size=s.batch_size,
+            val_split=s.val_split,
+            init_seed=s.seed,
+            order_seed=order_seed(s.seed),
+            dtype=getattr(torch, s.nn_dtype),
             progress=progress,
         )
         scores[m] = None if r.diverged else rmse(r.test_pred, data.y_test)
@@ -219,17 +238,18 @@ def run_network_methods(data, methods, p, progress=None):
     return scores, seconds, info
 
 # %% ../nbs/04_experiment.ipynb #58be76f8
-_NOT_RECORDED = ("out_dir", "run_checks", "fail_trials", "progress")  # settings that do not change a result
+_NOT_RECORDED = ("out_dir", "fail_trials")  # settings that do not change a result
 
 
-def _record(p, data_settings, scores, seconds, **extra):
-    "The result record of a trial with settings `p`."
+def _record(s, data_settings, scores, seconds, **extra):
+    "The result record of a trial with settings `s`."
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    settings = {k: v for k, v in s.as_dict().items() if k not in _NOT_RECORDED}
     return dict(
-        trial=p["trial"],
-        seed=p["seed"],
+        trial=s.trial,
+        seed=s.seed,
         status="ok",
-        settings={k: v for k, v in p.items() if k not in _NOT_RECORDED},
+        settings=settings,
         data=data_settings,
         rmse=scores,
         timings=dict(seconds, finished_at=finished),
@@ -239,75 +259,73 @@ def _record(p, data_settings, scores, seconds, **extra):
     )
 
 
-def _equivalence_task(p, progress):
+def _equivalence_task(s, progress):
     "One network against the theorem (chapter 03c_theorem)."
     from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
 
-    depth = p["eq_depth"]
     eq = equivalence_trial(
-        p["seed"],
-        p["nn_width"],
-        depth=depth,
-        epochs=p[epochs_setting(depth)],
-        lr=p["lr"],
-        batch_size=p["batch_size"],
-        val_split=p["val_split"],
-        data_convention=p["data_convention"],
-        n_obs=p["n_obs"],
-        d_in=p["d_in"],
-        test_fraction=p["test_fraction"],
-        nn_dtype=p["nn_dtype"],
+        s.seed,
+        s.nn_width,
+        depth=s.eq_depth,
+        epochs=s.epochs(s.eq_depth),
+        lr=s.lr,
+        batch_size=s.batch_size,
+        val_split=s.val_split,
+        data_convention=s.data_convention,
+        n_obs=s.n_obs,
+        d_in=s.d_in,
+        test_fraction=s.test_fraction,
+        nn_dtype=s.nn_dtype,
         progress=progress,
     )
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
-    return _record(p, data_settings, scores, seconds, equivalence=eq)
+    return _record(s, data_settings, scores, seconds, equivalence=eq)
 
 
-def _theorem_task(p, t0):
+def _theorem_task(s, t0):
     "The theorem's prediction for NN1 and NN2 without training (chapter 03c_theorem)."
     from ntk_study.theorem import theorem_trial
 
-    epochs = {d: p[epochs_setting(d)] for d in NETWORK_METHODS.values()}
+    epochs = {d: s.epochs(d) for d in NETWORK_METHODS.values()}
     th = theorem_trial(
-        p["seed"],
-        p["nn_width"],
+        s.seed,
+        s.nn_width,
         epochs=epochs,
-        lr=p["lr"],
-        batch_size=p["batch_size"],
-        val_split=p["val_split"],
-        data_convention=p["data_convention"],
-        n_obs=p["n_obs"],
-        d_in=p["d_in"],
-        test_fraction=p["test_fraction"],
+        lr=s.lr,
+        batch_size=s.batch_size,
+        val_split=s.val_split,
+        data_convention=s.data_convention,
+        n_obs=s.n_obs,
+        d_in=s.d_in,
+        test_fraction=s.test_fraction,
     )
-    return _record(p, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
+    return _record(s, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
 
 
-def _table_task(p, t0, progress):
+def _table_task(s, t0, progress):
     "The methods of Table 1 on one data draw: kernel regressions and trained networks."
-    data = simulate(p["seed"], p["n_obs"], p["d_in"], p["test_fraction"], p["data_convention"])
+    data = simulate(s.seed, s.n_obs, s.d_in, s.test_fraction, s.data_convention)
     t_data = time.perf_counter() - t0
-    kernels = [m for m in p["methods"] if m not in NETWORK_METHODS]
-    nets = [m for m in p["methods"] if m in NETWORK_METHODS]
-    scores, seconds = run_kernel_methods(data, kernels, p["kernel_convention"], p["ridge"]) if kernels else ({}, {})
+    kernels = [m for m in s.methods if m not in NETWORK_METHODS]
+    nets = [m for m in s.methods if m in NETWORK_METHODS]
+    scores, seconds = run_kernel_methods(data, kernels, s.kernel_convention, s.ridge) if kernels else ({}, {})
     networks = {}
     if nets:
-        net_scores, net_seconds, networks = run_network_methods(data, nets, p, progress=progress)
+        net_scores, net_seconds, networks = run_network_methods(data, nets, s, progress=progress)
         scores.update(net_scores)
         seconds.update(net_seconds)
     seconds.update(simulate=t_data, total=time.perf_counter() - t0)
-    return _record(p, data.settings, scores, seconds, **({"networks": networks} if networks else {}))
+    return _record(s, data.settings, scores, seconds, **({"networks": networks} if networks else {}))
 
 
-def run_trial(**settings):
-    "Run one trial with `settings` (defaults: `TRIAL_DEFAULTS`) and return its result record (no file written)."
-    p = {**TRIAL_DEFAULTS, **settings}
-    check_trial_settings(p)
-    if p["trial"] in p["fail_trials"]:
-        raise RuntimeError(f"trial {p['trial']} fails on purpose (fail_trials = {p['fail_trials']})")
+def run_trial(progress=None, **settings):
+    "Run one trial with `settings` (defaults: `TrialSettings`) and return its result record (no file written)."
+    s = TrialSettings.from_dict(settings)
+    if s.trial in s.fail_trials:
+        raise RuntimeError(f"trial {s.trial} fails on purpose (fail_trials = {s.fail_trials})")
     t0 = time.perf_counter()
-    if p["task"] == "equivalence":
-        return _equivalence_task(p, settings.get("progress"))
-    if p["task"] == "theorem":
-        return _theorem_task(p, t0)
-    return _table_task(p, t0, settings.get("progress"))
+    if s.task == "equivalence":
+        return _equivalence_task(s, progress)
+    if s.task == "theorem":
+        return _theorem_task(s, t0)
+    return _table_task(s, t0, progress)

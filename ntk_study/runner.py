@@ -10,14 +10,13 @@ from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 from .kernels import PAPER_KERNELS
-from .protocol import epochs_setting, keras_split
+from .protocol import keras_split
 from ntk_study.experiment import (
     TRIAL_DEFAULTS,
     NETWORK_METHODS,
-    check_trial_settings,
+    TrialSettings,
     write_json_atomic,
     result_path,
-    _n_train,
 )
 from .equivalence import equivalence_report
 
@@ -169,7 +168,7 @@ def plan_studies(preset, n_trials=None, out=None, overrides=None):
     plan = []
     for name, st in studies.items():
         settings = {**TRIAL_DEFAULTS, **st["settings"], **(overrides or {})}
-        check_trial_settings(settings)
+        TrialSettings.from_dict(settings)  # every setting checked, in one place
         plan.append((name, out if len(studies) == 1 else out / name, n_trials or st["n_trials"], settings))
     check_run_directories(preset, out, plan)
     return plan
@@ -277,42 +276,53 @@ def torch_device():
     return default_device()
 
 
+def _seconds_per_step(net, s, probe_steps):
+    "Seconds per SGD step of the networks `net` (a NetworkStack), timed on a few steps of random batches here."
+    import torch
+
+    n_nets, B, dev = len(net.centred), s.batch_size, net.device
+    Xb = torch.randn(n_nets, B, s.d_in, dtype=net.dtype, device=dev)
+    yb = torch.zeros(n_nets, B, dtype=net.dtype, device=dev)
+    if net.loop(B) == "compiled":  # the compiled NN1 epoch: time whole epochs of 10 batches
+        Xe, ye = Xb.repeat(1, 10, 1), yb.repeat(1, 10)
+        net.sgd_epoch(Xe, ye, 0.0, B)
+        t = time.perf_counter()
+        for _ in range(5):
+            net.sgd_epoch(Xe, ye, 0.0, B)
+        return (time.perf_counter() - t) / (5 * 10)
+    net.sgd_step(Xb, yb, 0.0)
+    t = time.perf_counter()
+    for _ in range(probe_steps):
+        net.sgd_step(Xb, yb, 0.0)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t) / probe_steps
+
+
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
     "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
     import torch
     from ntk_study.training import NetworkStack
 
-    dtype = getattr(torch, settings["nn_dtype"])
-    dev = torch_device()
-    n_fit = keras_split(_n_train(settings), settings["val_split"])
-    if settings["task"] == "equivalence":
-        nets = [(settings["eq_depth"], [False, True])]  # the network and its centred twin, together
+    s = TrialSettings.from_dict(settings)
+    n_fit = keras_split(s.n_train, s.val_split)
+    if s.task == "equivalence":
+        nets = [(s.eq_depth, [False, True])]  # the network and its centred twin, trained together
     else:
-        nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in settings["methods"]]
+        nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in s.methods]
     total = 0.0
     for depth, centred in nets:
-        fast = NetworkStack(
-            depth, settings["nn_width"], settings["d_in"], [0] * len(centred), dtype=dtype, device=dev, centred=centred
+        net = NetworkStack(
+            depth,
+            s.nn_width,
+            s.d_in,
+            [0] * len(centred),
+            dtype=getattr(torch, s.nn_dtype),
+            device=torch_device(),
+            centred=centred,
         )
-        Xb = torch.randn(len(centred), settings["batch_size"], settings["d_in"], dtype=dtype, device=dev)
-        yb = torch.zeros(len(centred), settings["batch_size"], dtype=dtype, device=dev)
-        if fast.loop(settings["batch_size"]) == "compiled":  # the compiled NN1 epoch: time whole epochs
-            Xe, ye = Xb.repeat(1, 10, 1), yb.repeat(1, 10)
-            fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
-            t = time.perf_counter()
-            for _ in range(5):
-                fast.sgd_epoch(Xe, ye, 0.0, settings["batch_size"])
-            per_step = (time.perf_counter() - t) / (5 * 10)
-        else:
-            steps = probe_steps[depth - 1] if settings["nn_width"] >= 4000 else 30
-            fast.sgd_step(Xb, yb, 0.0)
-            t = time.perf_counter()
-            for _ in range(steps):
-                fast.sgd_step(Xb, yb, 0.0)
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            per_step = (time.perf_counter() - t) / steps
-        total += per_step * settings[epochs_setting(depth)] * -(-n_fit // settings["batch_size"])
+        steps = probe_steps[depth - 1] if s.nn_width >= 4000 else 30
+        total += _seconds_per_step(net, s, steps) * s.epochs(depth) * -(-n_fit // s.batch_size)
     return total
 
 
