@@ -48,11 +48,8 @@ def load_equivalence(directory, trials=None):
             continue
         s = r["settings"]
         name = series_name(s)
-        order[name] = (
-            s["eq_depth"],
-            s["val_split"] != 0.3,
-            s["data_convention"] != "paper",
-        )  # the paper's setting first
+        # the paper's setting first
+        order[name] = (s["eq_depth"], s["val_split"] != 0.3, s["data_convention"] != "paper")
         out.setdefault(name, {}).setdefault(s["nn_width"], []).append(r)
     return {k: dict(sorted(out[k].items())) for k in sorted(out, key=order.get)}
 

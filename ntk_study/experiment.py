@@ -177,7 +177,7 @@ def machine_record():
     from threadpoolctl import threadpool_info
 
     rec["blas"] = [
-        {k: lib.get(k) for k in ("internal_api", "version", "architecture")}
+        {k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
         for lib in threadpool_info()
         if lib.get("user_api") == "blas"
     ]

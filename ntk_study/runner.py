@@ -232,9 +232,8 @@ def _log(directory, **entry):
         f.write(json.dumps({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}) + "\n")
 
 
-_QUIET_KERNEL = [
-    "--IPKernelApp.log_level=CRITICAL"
-]  # the kernels' start-up and shut-down chatter would bury the progress bar
+# the kernels' start-up and shut-down chatter would bury the progress bar
+_QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def _run_one(notebook, directory, trial, settings):
@@ -347,78 +346,72 @@ def run_summary(directory, quiet=False):
         print((directory / "summary.md").read_text())
 
 
+def _is_network_study(settings):
+    return settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"])
+
+
+def _queue(preset, plan, quiet):
+    "The trials still to run, `(estimated seconds, study, directory, trial, settings)`, longest first; writes run.json."
+    queue = []
+    for name, directory, n, settings in plan:
+        write_json_atomic(dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings),
+                          directory / "run.json")  # fmt: skip
+        todo = [i for i in range(n) if not result_path(directory, i).exists()]
+        per_trial = estimate_network_seconds(settings) if todo and _is_network_study(settings) else 0.0
+        est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
+        if not quiet or len(plan) < 8:
+            print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
+        queue += [(per_trial, name, directory, i, settings) for i in todo]
+    return sorted(queue, key=lambda q: -q[0])  # longest first: the workers finish together
+
+
+def _run_queue(queue, jobs, notebook, preset, quiet):
+    "Run the queued trials on `jobs` workers with a progress bar, logging each; returns the number that failed."
+    from tqdm.auto import tqdm
+
+    n_failed = 0
+    bar = tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None)
+    with ThreadPoolExecutor(jobs) as ex, bar:
+        futures = {ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings)
+                   for _, name, directory, i, settings in queue}  # fmt: skip
+        for fut in as_completed(futures):
+            name, directory, settings = futures[fut]
+            trial, error, secs = fut.result()
+            _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok",
+                 error=error, seconds=round(secs, 2))  # fmt: skip
+            if error:
+                n_failed += 1
+                tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
+            bar.update()
+    return n_failed
+
+
 def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False):
     """Run every trial of a preset (resuming; the trials of all its studies share one pool of workers, longest first),
     then the summaries; returns the number of failed trials."""
-    from tqdm.auto import tqdm
-
     out = Path(out).resolve() if out else None
     plan = plan_studies(preset, n_trials, out, overrides)
     notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
     jobs = jobs or os.cpu_count() or 1
-    if (
-        jobs > 1
-    ):  # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores (kernels inherit this)
+    if jobs > 1:  # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"):
-            os.environ[var] = "1"
+            os.environ[var] = "1"  # the trials' kernels inherit these
         import torch
 
-        torch.set_num_threads(1)  # the probes below run in this process
-    n_failed, queue = 0, []
+        torch.set_num_threads(1)  # the time estimates run in this process
     with contextlib.ExitStack() as locks:
-        for name, directory, n, settings in plan:
+        for _, directory, _, _ in plan:
             locks.enter_context(_directory_lock(directory))
-            write_json_atomic(
-                dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings),
-                directory / "run.json",
-            )
-            todo = [i for i in range(n) if not result_path(directory, i).exists()]
-            per_trial = (
-                estimate_network_seconds(settings)
-                if todo
-                and (settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"]))
-                else 0.0
-            )
-            est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
-            if not quiet or len(plan) < 8:
-                print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
-            queue += [(per_trial, name, directory, i, settings) for i in todo]
-        queue.sort(key=lambda q: -q[0])  # longest first: the workers finish together
+        queue = _queue(preset, plan, quiet)
         if queue and queue[0][0]:
-            print(
-                f"{len(queue)} trials, estimated {sum(q[0] for q in queue) / jobs / 3600:,.2f} h of training on "
-                f"{jobs} workers"
-            )
-        with (
-            ThreadPoolExecutor(jobs) as ex,
-            tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None) as bar,
-        ):
-            futures = {
-                ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings)
-                for _, name, directory, i, settings in queue
-            }
-            for fut in as_completed(futures):
-                name, directory, settings = futures[fut]
-                trial, error, secs = fut.result()
-                _log(
-                    directory,
-                    trial=trial,
-                    seed=settings["seed"] + trial,
-                    status="failed" if error else "ok",
-                    error=error,
-                    seconds=round(secs, 2),
-                )
-                if error:
-                    n_failed += 1
-                    tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
-                bar.update()
+            hours = sum(q[0] for q in queue) / jobs / 3600
+            print(f"{len(queue)} trials, estimated {hours:,.2f} h of training on {jobs} workers")
+        n_failed = _run_queue(queue, jobs, notebook, preset, quiet)
         for name, directory, n, settings in plan:
             if settings["task"] == "table" and any(directory.glob("trial_*.json")):
                 run_summary(directory, quiet=quiet)
-        eq_dirs = {
-            directory.parent for name, directory, n, settings in plan if settings["task"] in ("equivalence", "theorem")
-        }
-        for d in sorted(eq_dirs):
+        sweeps = {directory.parent for _, directory, _, s in plan if s["task"] in ("equivalence", "theorem")}
+        for d in sorted(sweeps):
             equivalence_report(d, quiet=quiet)
     if n_failed:
         print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
@@ -448,9 +441,8 @@ def main(argv=None):
     try:
         if a.command == "summary":
             d = Path(a.directory)
-            if not any(d.glob("trial_*.json")) and any(
-                d.glob("*/trial_*.json")
-            ):  # a sweep of studies: the equivalence report
+            # a sweep of studies: the equivalence report
+            if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):
                 equivalence_report(d)
             else:
                 run_summary(d)

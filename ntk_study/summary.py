@@ -101,10 +101,64 @@ def compare_table1(rows):
 
 # %% ../nbs/05_summary.ipynb #ac26a52b
 def _md_table(header, rows):
-    return "\n".join(
-        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
-    )
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+
+
+def _header(run_dir, results, failed, info, settings):
+    "The summary's title and the line that says what was run."
+    failed_list = f" (failed: {', '.join(str(e['trial']) for e in failed)})" if failed else ""
+    return [f"## Summary of {info.get('study', run_dir.name)}", "",
+            f"Trials: {len(results)} finished, {len(failed)} failed{failed_list}, of "
+            f"{info.get('n_trials', len(results))} planned. Data convention: {settings.get('data_convention')}; "
+            f"kernel convention: {settings.get('kernel_convention')}; n_obs = {settings.get('n_obs')}, "
+            f"d = {settings.get('d_in')}, test fraction = {settings.get('test_fraction')}, "
+            f"base seed {info.get('base_seed', '?')}.", ""]  # fmt: skip
+
+
+def _rmse_table(rows, settings, paper_protocol):
+    "Mean RMSE and SE per method; beside Table 1 when the run follows the paper's protocol."
+    if not paper_protocol:
+        return _md_table(
+            ["method", "n_trials", "mean RMSE", "SE"], [(m, n, f"{mu:.6g}", f"{se:.3g}") for m, n, mu, se in rows]
+        )
+    # a reduced network is not Table 1's
+    cmp = {m: c for m, *c in compare_table1(rows) if m not in reduced_networks(settings)}
+
+    def row(m, n, mu, se):
+        paper = (
+            (f"{cmp[m][1]:.6g}", f"{TABLE1[m][1]:.3g}", f"{cmp[m][2]:+.2f}", f"{cmp[m][3]:+.2f}")
+            if m in cmp
+            else ("",) * 4
+        )
+        return (m, n, f"{mu:.6g}", f"{se:.3g}") + paper
+
+    header = ["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE", "diff / SE(Table 1)",
+              "diff / combined SE"]  # fmt: skip
+    return _md_table(header, [row(*r) for r in rows])
+
+
+def _network_lines(results, settings):
+    "What the trained networks were, whether they were reduced, and how lazily they trained."
+    nets = sorted({m for r in results for m in r.get("networks", {})})
+    if not nets:
+        return []
+    diverged = {m: sum(r["rmse"].get(m) is None for r in results) for m in nets}
+    described = "; ".join(f"{m}: width {settings.get('nn_width')}, {settings.get(epochs_setting(int(m[-1])))} epochs"
+                          + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "") for m in nets)  # fmt: skip
+    lines = ["", f"Trained networks: {described}; SGD lr {settings.get('lr')}, batch {settings.get('batch_size')}, "
+                 f"val_split {settings.get('val_split')}, {settings.get('nn_dtype')}."]  # fmt: skip
+    if reduced_networks(settings) & set(nets):
+        lines += ["These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their "
+                  "rows are not compared with Table 1."]  # fmt: skip
+    for m in nets:
+        wc = np.array([r["networks"][m]["weight_change"] for r in results if m in r.get("networks", {})])
+        nc = np.array([r["networks"][m]["ntk_change"] for r in results if m in r.get("networks", {})])
+        per_layer = ", ".join(f"{v:.4f}" for v in wc.mean(0))
+        lines += [f"Lazy training, {m}: mean relative weight change per layer {per_layer}; mean relative change of "
+                  f"the empirical NTK on {results[0]['networks'][m].get('ntk_rows')} training rows "
+                  f"{np.nanmean(nc):.4f}."]  # fmt: skip
+    return lines
 
 
 def write_summary(run_dir, figures=True):
@@ -116,93 +170,15 @@ def write_summary(run_dir, figures=True):
     rows = summary_rows(method_rmses(results))
     settings = results[0]["settings"]
     paper_protocol = all(settings.get(k) == v for k, v in PAPER_PROTOCOL.items())
-    n_planned = info.get("n_trials", len(results))
-    lines = [
-        f"## Summary of {info.get('study', run_dir.name)}",
-        "",
-        f"Trials: {len(results)} finished, {len(failed)} failed"
-        + (f" (failed: {', '.join(str(e['trial']) for e in failed)})" if failed else "")
-        + f", of {n_planned} planned. Data convention: {settings.get('data_convention')}; kernel convention: "
-        f"{settings.get('kernel_convention')}; "
-        f"n_obs = {settings.get('n_obs')}, d = {settings.get('d_in')}, test fraction = "
-        f"{settings.get('test_fraction')}, base seed {info.get('base_seed', '?')}.",
-        "",
-    ]
-    if paper_protocol:
-        cmp = {
-            m: c for m, *c in compare_table1(rows) if m not in reduced_networks(settings)
-        }  # a reduced network is not Table 1's network
-        lines += [
-            _md_table(
-                [
-                    "method",
-                    "n_trials",
-                    "mean RMSE",
-                    "SE",
-                    "Table 1 mean",
-                    "Table 1 SE",
-                    "diff / SE(Table 1)",
-                    "diff / combined SE",
-                ],
-                [
-                    (m, n, f"{mu:.6g}", f"{se:.3g}")
-                    + (
-                        (f"{cmp[m][1]:.6g}", f"{TABLE1[m][1]:.3g}", f"{cmp[m][2]:+.2f}", f"{cmp[m][3]:+.2f}")
-                        if m in cmp
-                        else ("",) * 4
-                    )
-                    for m, n, mu, se in rows
-                ],
-            )
-        ]
-    else:
-        lines += [
-            _md_table(
-                ["method", "n_trials", "mean RMSE", "SE"], [(m, n, f"{mu:.6g}", f"{se:.3g}") for m, n, mu, se in rows]
-            )
-        ]
-    nets = sorted({m for r in results for m in r.get("networks", {})})
-    if nets:
-        diverged = {m: sum(r["rmse"].get(m) is None for r in results) for m in nets}
-        lines += [
-            "",
-            "Trained networks: "
-            + "; ".join(
-                f"{m}: width {settings.get('nn_width')}, {settings.get(epochs_setting(int(m[-1])))} epochs"
-                + (f", diverged in {diverged[m]} trial(s)" if diverged[m] else "")
-                for m in nets
-            )
-            + f"; SGD lr {settings.get('lr')}, batch {settings.get('batch_size')}, val_split "
-            f"{settings.get('val_split')}, {settings.get('nn_dtype')}.",
-        ]
-        if reduced_networks(settings) & set(nets):
-            lines += [
-                "These networks are REDUCED (the paper: width 10000, 3000 epochs for NN1, 6000 for NN2), so their "
-                "rows are not compared with Table 1."
-            ]
-        for m in nets:
-            wc = np.array([r["networks"][m]["weight_change"] for r in results if m in r.get("networks", {})])
-            nc = np.array([r["networks"][m]["ntk_change"] for r in results if m in r.get("networks", {})])
-            lines += [
-                f"Lazy training, {m}: mean relative weight change per layer "
-                + ", ".join(f"{v:.4f}" for v in wc.mean(0))
-                + f"; mean relative change of the empirical NTK on {results[0]['networks'][m].get('ntk_rows')} "
-                f"training rows {np.nanmean(nc):.4f}."
-            ]
+    lines = _header(run_dir, results, failed, info, settings) + [_rmse_table(rows, settings, paper_protocol)]
+    lines += _network_lines(results, settings)
     ch = layer_changes(rows)
     if ch:
-        lines += [
-            "",
-            "Change of the mean RMSE from one to two hidden layers: "
-            + "; ".join(f"{a} -> {b}: {pct:+.2f}%" for a, b, pct in ch)
-            + ".",
-        ]
+        changes = "; ".join(f"{a} -> {b}: {pct:+.2f}%" for a, b, pct in ch)
+        lines += ["", f"Change of the mean RMSE from one to two hidden layers: {changes}."]
     if paper_protocol:
-        lines += [
-            "",
-            "diff = ours - Table 1; combined SE = sqrt(SE_ours^2 + SE_Table1^2), the standard error of the difference "
-            "of two independent means.",
-        ]
+        lines += ["", "diff = ours - Table 1; combined SE = sqrt(SE_ours^2 + SE_Table1^2), the standard error of the "
+                      "difference of two independent means."]  # fmt: skip
     text = "\n".join(lines) + "\n"
     (run_dir / "summary.md").write_text(text)
     with open(run_dir / "summary.csv", "w", newline="") as f:

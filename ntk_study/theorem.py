@@ -44,9 +44,8 @@ def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
         order = np.asarray(order)
         for s in range(0, n_fit, batch_size):
             idx = order[s : s + batch_size]
-            f -= (lr * 2.0 / len(idx)) * (
-                Th[idx].T @ (f[idx] - y[idx])
-            )  # rows of the symmetric Theta: a contiguous gather
+            # rows of the symmetric Theta: a contiguous gather
+            f -= (lr * 2.0 / len(idx)) * (Th[idx].T @ (f[idx] - y[idx]))
     return f
 
 

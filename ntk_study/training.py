@@ -174,9 +174,8 @@ class NetworkStack:
         h = X if self.plain else X[self.owner]
         zs, hs = [], [h]
         for l in range(self.depth + 1):
-            if (
-                self.compiled_hidden and 0 < l < self.depth and h.shape[1] <= self.COMPILED_ROWS
-            ):  # a training batch through a wide hidden layer
+            # a training batch through a wide hidden layer
+            if self.compiled_hidden and 0 < l < self.depth and h.shape[1] <= self.COMPILED_ROWS:
                 z = self.b[l].unsqueeze(1) + torch.stack(
                     [self.loops.hidden_forward(_rows8(h[t]), self.E[l][t])[: h.shape[1]] for t in range(len(h))]
                 )
@@ -349,43 +348,9 @@ def layerwise_ntk(fast, X):
             g = torch.ops.aten.threshold_backward(torch.bmm(g, fast.E[l].transpose(1, 2)), zs[l - 1], 0.0)
     return fast.combine(ntk, power=2)
 
-# %% ../nbs/03b_training.ipynb #224b13c6
-def train(
-    X_train,
-    y_train,
-    X_test,
-    *,
-    depth,
-    width,
-    epochs,
-    lr=PAPER_LR,
-    batch_size=PAPER_BATCH_SIZE,
-    val_split=PAPER_VAL_SPLIT,
-    init_seed=0,
-    order_seed=None,
-    dtype=torch.float32,
-    device=None,
-    history_every=1,
-    ntk_rows=64,
-    progress=None,
-    orders=None,
-    centred=False,
-    compiled=None,
-):
-    """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
-    Several trials at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and
-    `init_seed`/`order_seed` as lists of n_nets.
-    `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies
-    instead (f_0 = 0, the same NTK)."""
-    dev = torch.device(device) if device is not None else default_device()
-    single = np.ndim(X_train) == 2
-    init_seeds = [init_seed] if single else list(init_seed)
-    order_seeds = (
-        [init_seed if order_seed is None else order_seed]
-        if single
-        else list(order_seed if order_seed is not None else init_seed)
-    )
-    n_nets = len(init_seeds)
+# %% ../nbs/03b_training.ipynb #b93eb7e7
+def _stacked(X_train, y_train, X_test, n_nets, dtype, dev):
+    "The inputs as tensors (n_nets, rows, d) and (n_nets, rows), their shapes checked."
     Xtr = torch.as_tensor(np.asarray(X_train), dtype=dtype, device=dev).reshape(n_nets, -1, np.shape(X_train)[-1])
     ytr = torch.as_tensor(np.asarray(y_train), dtype=dtype, device=dev).reshape(n_nets, -1)
     Xte = torch.as_tensor(np.asarray(X_test), dtype=dtype, device=dev).reshape(n_nets, -1, np.shape(X_test)[-1])
@@ -393,34 +358,19 @@ def train(
         raise ValueError(f"X_train has {Xtr.shape[1]} rows but y_train has {ytr.shape[1]}")
     if Xte.shape[2] != Xtr.shape[2]:
         raise ValueError(f"X_test has {Xte.shape[2]} features but X_train has {Xtr.shape[2]}")
-    n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
-    if orders is None:
-        orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
-    orders = orders.reshape(n_nets, epochs, n_fit).to(dev)
-    fast = NetworkStack(
-        depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred, compiled=compiled
-    )
-    W0 = [E.clone() for E in fast.E]
-    b0 = [b.clone() for b in fast.b]
-    Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
-    m = min(ntk_rows, n_fit)
-    ntk0 = layerwise_ntk(fast, Xfit[:, :m]) if m else None
-    ar = torch.arange(n_nets, device=dev)[:, None]
-    train_loss, val_rmse = np.full((n_nets, epochs), np.nan), []
-    diverged, t0 = np.zeros(n_nets, bool), time.perf_counter()
-    from tqdm.auto import tqdm
+    return Xtr, ytr, Xte
 
-    bar = tqdm(
-        range(epochs),
-        desc=f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else ""),
-        unit="epoch",
-        disable=(progress is False) or None,
-        leave=False,
-    )
+
+def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar):
+    """SGD epochs in the given orders until done or a network diverges: `(train_loss, val_rmse, diverged, epochs_run)`,
+    the mean batch loss of each epoch and the held-out RMSE every `history_every` epochs."""
+    n_nets, epochs = orders.shape[:2]
+    ar = torch.arange(n_nets, device=Xfit.device)[:, None]
+    train_loss, val_rmse, diverged = np.full((n_nets, epochs), np.nan), [], np.zeros(n_nets, bool)
     e_run = 0
     for e in bar:
         Xe, ye = Xfit[ar, orders[:, e]], yfit[ar, orders[:, e]]  # the epoch's rows, gathered once
-        train_loss[:, e] = fast.sgd_epoch(Xe, ye, lr, batch_size).double().cpu().numpy()
+        train_loss[:, e] = net.sgd_epoch(Xe, ye, lr, batch_size).double().cpu().numpy()
         e_run = e + 1
         bad = ~np.isfinite(train_loss[:, e])
         if bad.any():
@@ -428,51 +378,69 @@ def train(
             break
         if Xval.shape[1] and (e + 1) % history_every == 0:
             with torch.no_grad():
-                val_rmse.append(torch.sqrt(((fast.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
+                val_rmse.append(torch.sqrt(((net.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
+    return train_loss, val_rmse, diverged, e_run
+
+
+@torch.no_grad()
+def _relative_changes(net, E0, b0, ntk0, ntk1):
+    "||new - old|| / ||old|| of each layer's weights and biases and of the empirical NTK, over each network's members."
+
+    def rel(new, old):
+        sq = lambda x: x.flatten(1).pow(2).sum(1)
+        return torch.sqrt(net.combine(sq(new - old), power=0) / net.combine(sq(old), power=0)).cpu().numpy()
+
+    weights = [rel(E, E_init) for E, E_init in zip(net.E, E0)]
+    biases = [rel(b, b_init) for b, b_init in zip(net.b, b0)]
+    n_nets = len(net.centred)
+    if ntk0 is None:
+        return weights, biases, np.full(n_nets, np.nan)
+    return weights, biases, ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy()
+
+# %% ../nbs/03b_training.ipynb #224b13c6
+def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
+          val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
+          ntk_rows=64, progress=None, orders=None, centred=False, compiled=None):  # fmt: skip
+    """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
+    Several trials at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and
+    `init_seed`/`order_seed` as lists of n_nets.
+    `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies
+    instead (f_0 = 0, the same NTK)."""
+    from tqdm.auto import tqdm
+
+    dev = torch.device(device) if device is not None else default_device()
+    single = np.ndim(X_train) == 2
+    init_seeds = [init_seed] if single else list(init_seed)
+    fallback = init_seed if order_seed is None else order_seed  # the epoch orders' seeds default to the init seeds
+    order_seeds = [fallback] if single else list(fallback)
+    n_nets = len(init_seeds)
+    Xtr, ytr, Xte = _stacked(X_train, y_train, X_test, n_nets, dtype, dev)
+    n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
+    if orders is None:
+        orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
+    orders = orders.reshape(n_nets, epochs, n_fit).to(dev)
+    net = NetworkStack(depth, width, Xtr.shape[2], init_seeds, dtype=dtype, device=dev, centred=centred,
+                       compiled=compiled)  # fmt: skip
+    E0, b0 = [E.clone() for E in net.E], [b.clone() for b in net.b]
+    Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
+    m = min(ntk_rows, n_fit)
+    ntk0 = layerwise_ntk(net, Xfit[:, :m]) if m else None
+    desc = f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else "")
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=(progress is False) or None, leave=False)
+    t0 = time.perf_counter()
+    train_loss, val_rmse, diverged, e_run = _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size,
+                                                        history_every, bar)  # fmt: skip
     seconds = time.perf_counter() - t0
     with torch.no_grad():
-        pred = fast.forward(Xte).double().cpu().numpy()
-        ntk1 = layerwise_ntk(fast, Xfit[:, :m]) if m else None
-
-        def rel(new, old):  # ||new - old|| / ||old|| over all members of each network
-            sq = lambda x: x.flatten(1).pow(2).sum(1)
-            return torch.sqrt(fast.combine(sq(new - old), power=0) / fast.combine(sq(old), power=0)).cpu().numpy()
-
-        wch = [rel(E, E0) for E, E0 in zip(fast.E, W0)]
-        bch = [rel(b, bb) for b, bb in zip(fast.b, b0)]
-        nch = (
-            ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy()
-            if m
-            else np.full(n_nets, np.nan)
-        )
+        pred = net.forward(Xte).double().cpu().numpy()
+        ntk1 = layerwise_ntk(net, Xfit[:, :m]) if m else None
+    wch, bch, nch = _relative_changes(net, E0, b0, ntk0, ntk1)
     val = np.array(val_rmse).T if val_rmse else np.zeros((n_nets, 0))
-    settings = dict(
-        depth=depth,
-        width=width,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        val_split=val_split,
-        n_fit=n_fit,
-        dtype=str(dtype).replace("torch.", ""),
-        device=str(dev),
-        history_every=history_every,
-        ntk_rows=m,
-        loop=fast.loop(batch_size),
-    )
-    out = [
-        TrainResult(
-            pred[t],
-            train_loss[t, :e_run],
-            val[t],
-            [float(w[t]) for w in wch],
-            [float(b[t]) for b in bch],
-            float(nch[t]),
-            bool(diverged[t]),
-            e_run,
-            seconds / n_nets,
-            dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=fast.centred[t]),
-        )
-        for t in range(n_nets)
-    ]
+    settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split,
+                    n_fit=n_fit, dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every,
+                    ntk_rows=m, loop=net.loop(batch_size))  # fmt: skip
+    out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch],
+                       float(nch[t]), bool(diverged[t]), e_run, seconds / n_nets,
+                       dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]))
+           for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
