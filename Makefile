@@ -7,7 +7,7 @@ TORCH  := torch==2.13.0
 
 CONSTRAINTS := constraints.txt
 
-.PHONY: study test bench docs docs-check setup export constraints
+.PHONY: study test bench docs docs-check setup export constraints outputs imports
 
 # every package at the version the test suite last passed with (constraints.txt; `make constraints` rewrites it)
 $(STAMP): settings.ini setup.py $(CONSTRAINTS)
@@ -39,6 +39,15 @@ bench: $(STAMP)
 # after `make test` passes with new versions: record them (what .venv holds now, this package excluded)
 constraints: $(STAMP)
 	$(PY) tools/write_constraints.py $(CONSTRAINTS)
+
+# run every chapter at its test-sized settings and keep the outputs in the notebooks (about 2 minutes)
+outputs: $(STAMP)
+	$(PY) tools/execute_notebooks.py
+	$(VENV)/bin/nbdev_clean
+
+# the package's import structure in chapter order (outputs/figures/imports.png); fails if an import points up
+imports: $(STAMP)
+	$(PY) tools/import_graph.py
 
 export: $(STAMP)
 	$(VENV)/bin/nbdev_export

@@ -43,7 +43,7 @@ def reduced_networks(settings):
     }
     return set(PAPER_NETWORKS) - paper
 
-
+# %% ../nbs/05_summary.ipynb #b0870ab9
 def load_run(run_dir):
     """`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result),
     and run.json."""
@@ -63,7 +63,7 @@ def load_run(run_dir):
     info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
     return results, failed, info
 
-
+# %% ../nbs/05_summary.ipynb #4fdfb733
 def method_rmses(results):
     "`{method: array of test RMSEs over trials}`, methods in the paper's order."
     by = {}
