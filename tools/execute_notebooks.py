@@ -1,6 +1,7 @@
-"""Run every chapter at its test-sized settings (IN_TEST=1, as `nbdev_test`) and keep the outputs in the notebook, so that a
-reader on a code host sees the numbers and figures without running anything. Cells flagged `bench` or `slow` are left
+"""Run every chapter at its test-sized settings (IN_TEST=1, as `nbdev_test`) and keep the outputs in the notebook, so
+that a reader on a code host sees the numbers and figures without running anything. Cells flagged `bench` or `slow` are left
 unrun; `nbdev_export` cells too. `make outputs` runs it; then `make export` cleans the metadata (outputs stay)."""
+
 import json, os, sys, time
 from pathlib import Path
 
@@ -17,16 +18,20 @@ def execute(path):
     nb = NBProcessor(path, process=True).nb
 
     def skip(cell):
-        if cell.cell_type != "code" or "nbdev_export" + "(" in cell.source: return True
+        if cell.cell_type != "code" or "nbdev_export" + "(" in cell.source:
+            return True
         return bool(SKIP_FLAGS & set(getattr(cell, "directives_", {}) or {}))
 
-    shell = CaptureShell(path, mpl_format="png")   # one resolution, half the bytes of retina
+    shell = CaptureShell(path, mpl_format="png")  # one resolution, half the bytes of retina
     cwd = os.getcwd()
     os.chdir(path.parent)
-    try: shell.run_all(nb, exc_stop=True, preproc=skip)
-    finally: os.chdir(cwd)
+    try:
+        shell.run_all(nb, exc_stop=True, preproc=skip)
+    finally:
+        os.chdir(cwd)
     raw = json.loads(path.read_text())
-    for cell, run in zip(raw["cells"], nb.cells):   # outputs into the file as stored (the processed copy has directives)
+    # the outputs go into the file as stored (the processed copy lacks the directive lines)
+    for cell, run in zip(raw["cells"], nb.cells):
         if cell["cell_type"] == "code":
             cell["outputs"] = [dict(o) for o in run.get("outputs", [])] if not skip(run) else []
             cell["execution_count"] = None
@@ -42,4 +47,5 @@ def main(names):
         print(f"{p.name}: outputs kept ({time.perf_counter() - t:.0f} s)", flush=True)
 
 
-if __name__ == "__main__": main(sys.argv[1:])
+if __name__ == "__main__":
+    main(sys.argv[1:])
