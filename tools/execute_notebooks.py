@@ -1,6 +1,6 @@
 """Run every chapter at its test-sized settings (IN_TEST=1, as `nbdev_test`) and keep the outputs in the notebook, so
-that a reader on a code host sees the numbers and figures without running anything. Cells flagged `bench` or `slow` are left
-unrun; `nbdev_export` cells too. `make outputs` runs it; then `make export` cleans the metadata (outputs stay)."""
+that a reader on a code host sees the numbers and figures without running anything. Cells flagged `bench` or `slow`
+are left unrun; `nbdev_export` cells too. `make outputs` runs it, then cleans the metadata (the outputs stay)."""
 
 import json, os, sys, time
 from pathlib import Path
