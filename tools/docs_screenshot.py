@@ -10,7 +10,10 @@ root = Path(__file__).resolve().parents[1]
 site, shots = root / "_docs", root / "_docs_screens"
 PAGES = {
     "00_kernels.html": dict(min_math=50, min_img=0),
-    "index.html": dict(min_math=3, min_img=1),
+    "index.html": dict(min_math=3, min_img=3),
+    "03_protocol.html": dict(min_math=1, min_img=0),
+    "03c_theorem.html": dict(min_math=3, min_img=0),
+    "07_runner.html": dict(min_math=0, min_img=0),
     "01_networks.html": dict(min_math=5, min_img=1),
     "03b_training.html": dict(min_math=10, min_img=0),
     "06_equivalence.html": dict(min_math=10, min_img=3),
