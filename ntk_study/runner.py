@@ -21,7 +21,7 @@ from ntk_study.experiment import (
 from .equivalence import equivalence_report
 
 # %% auto #0
-__all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'EQ_DEPTH2_EPOCHS', 'equivalence_studies',
+__all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'EQ_DEPTH2_EPOCHS', 'WIDTH_SWEEP', 'equivalence_studies',
            'notebook_path', 'parse_setting', 'plan_studies', 'check_run_directories', 'torch_device',
            'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
 
@@ -106,6 +106,16 @@ PRESETS["equivalence"] = dict(
             2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS
         ),
         "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem")),
+    },
+)
+WIDTH_SWEEP = [32, 128, 512, 2048, 8192, 16384, 65536]  # depth 1, the width question of chapter 06 (issue: rigour)
+PRESETS["equivalence-width"] = dict(
+    description="NN1 and its centred twin against the theorem at widths 32-65536: 8 seeds per width on the paper's "
+    "data, 3 on the exact data, and a float64 control at width 16384 (2 seeds); about 50 min on 2 cores",
+    studies={
+        **equivalence_studies(1, WIDTH_SWEEP, 8, "paper", data_convention="paper"),
+        **equivalence_studies(1, WIDTH_SWEEP, 3, "exact", data_convention="exact"),
+        **equivalence_studies(1, [16384], 2, "paper-f64", data_convention="paper", nn_dtype="float64"),
     },
 )
 PRESETS["quick"]["studies"].update(
