@@ -8,7 +8,7 @@ import csv, json, math
 from datetime import datetime
 from pathlib import Path
 import numpy as np
-from .summary import _md_table, table1_se, TABLE1
+from .summary import _md_table, table1_se, read_run_log, TABLE1
 from .protocol import epochs_setting
 from .theorem import PREDICTORS
 
@@ -100,11 +100,7 @@ def _wall_hours(directory):
     "Wall-clock hours of the run from its logs (first start to last finish) and the summed trial hours."
     starts, ends, total = [], [], 0.0
     for log in Path(directory).glob("*/run_log.jsonl"):
-        for line in log.read_text().splitlines():
-            try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        for e in read_run_log(log):
             if e.get("status") != "ok":
                 continue
             end = datetime.fromisoformat(e["at"]).timestamp()

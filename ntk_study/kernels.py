@@ -12,7 +12,7 @@ from scipy.spatial.distance import cdist
 
 # %% auto #0
 __all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'relu_expectations', 'kernel_names_help',
-           'parse_kernel_name', 'NTKRule', 'kernel_matrices', 'kernel_matrix']
+           'parse_kernel_name', 'NTKRule', 'to_numpy', 'kernel_matrices', 'kernel_matrix']
 
 # %% ../nbs/00_kernels.ipynb #9557970c
 TWO_PI = 2 * math.pi
@@ -170,10 +170,14 @@ def _coefficients(depth, d, hp):
     return chains, ntks
 
 # %% ../nbs/00_kernels.ipynb #3e01a971
+def to_numpy(x):
+    "`x` as a numpy array: a torch tensor detached and copied to the CPU, anything else through `np.asarray`."
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
 def _as_inputs(X, what):
     "`X` as a finite 2-D float64 numpy array (numpy arrays, lists and torch tensors accepted)."
-    if hasattr(X, "detach"):
-        X = X.detach().cpu().numpy()
+    X = to_numpy(X)
     try:
         X = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as e:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
-from .kernels import kernel_matrices, DEFAULT_HYPER, _per_layer
+from .kernels import kernel_matrices, DEFAULT_HYPER, _per_layer, to_numpy
 
 # %% auto #0
 __all__ = ['NETWORK_KINDS', 'default_device', 'Layer', 'layer_plan', 'ReLUNetwork', 'make_network', 'empirical_ntk',
@@ -186,7 +186,7 @@ def empirical_nngp(
         raise ValueError(f"n_draws must be >= 2, got {n_draws}")
     plan = layer_plan(kind, depth, width, np.shape(X)[1], **hyper)
     device = torch.device(device) if device is not None else default_device()
-    X = torch.as_tensor(np.asarray(X.detach().cpu() if hasattr(X, "detach") else X), dtype=dtype, device=device)
+    X = torch.as_tensor(to_numpy(X), dtype=dtype, device=device)
     gen = torch.Generator().manual_seed(int(seed))
     total, total_sq, done = 0.0, 0.0, 0
     while done < n_draws:

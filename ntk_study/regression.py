@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, eigh, LinAlgError
 from scipy.linalg.lapack import dpocon
+from .kernels import to_numpy
 
 # %% auto #0
 __all__ = ['SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 'sgd_time', 'GradientFlowPredictor']
@@ -17,7 +18,7 @@ class SingularKernelError(ValueError):
 
 
 def _as_matrix(A, what):
-    A = np.asarray(A.detach().cpu().numpy() if hasattr(A, "detach") else A, dtype=np.float64)
+    A = np.asarray(to_numpy(A), dtype=np.float64)
     if A.ndim != 2:
         raise ValueError(f"{what} must be a 2-D matrix, got shape {A.shape}")
     if not np.isfinite(A).all():

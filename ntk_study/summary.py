@@ -10,8 +10,9 @@ import numpy as np
 from .protocol import PAPER_NETWORKS, PAPER_WIDTH, epochs_setting
 
 # %% auto #0
-__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'reduced_networks', 'load_run', 'method_rmses', 'table1_se',
-           'summary_rows', 'layer_changes', 'compare_table1', 'write_summary', 'plot_summary']
+__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'reduced_networks', 'read_run_log', 'load_run',
+           'method_rmses', 'table1_se', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary',
+           'plot_summary']
 
 # %% ../nbs/05_summary.ipynb #cd92cf9a
 METHOD_ORDER = ["NN1", "NN2", "GP1", "GP2", "NTKA1", "NTKA2", "NTKJ1", "NTKJ2", "NTKB1", "NTKB2", "K1"]
@@ -44,20 +45,26 @@ def reduced_networks(settings):
     return set(PAPER_NETWORKS) - paper
 
 # %% ../nbs/05_summary.ipynb #b0870ab9
+def read_run_log(path):
+    "The entries of a run log (`run_log.jsonl`) in order; none without a log; a line cut short by a kill is skipped."
+    path = Path(path)
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return entries
+
+
 def load_run(run_dir):
     """`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result),
     and run.json."""
     run_dir = Path(run_dir)
     results = sorted((json.loads(f.read_text()) for f in run_dir.glob("trial_*.json")), key=lambda r: r["trial"])
-    last = {}
-    log = run_dir / "run_log.jsonl"
-    if log.exists():
-        for line in log.read_text().splitlines():
-            try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a killed run
-            last[e["trial"]] = e
+    last = {e["trial"]: e for e in read_run_log(run_dir / "run_log.jsonl")}  # each trial's last attempt
     done = {r["trial"] for r in results}
     failed = sorted((e for t, e in last.items() if e["status"] == "failed" and t not in done), key=lambda e: e["trial"])
     info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
