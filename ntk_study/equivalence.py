@@ -13,9 +13,52 @@ from .protocol import epochs_setting
 from .theorem import PREDICTORS
 
 # %% auto #0
-__all__ = ['DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'series_name', 'load_trials', 'load_equivalence',
-           'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows', 'equivalence_report', 'plot_equivalence',
-           'paired_with_trained']
+__all__ = ['DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'paired_stats', 'shapley', 'series_name', 'load_trials',
+           'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows', 'equivalence_report',
+           'plot_equivalence', 'paired_with_trained']
+
+# %% ../nbs/06_equivalence.ipynb #ee245aca
+def paired_stats(a, b, confidence=0.95):
+    """The paired comparison of `a` against `b` on the same seeds: `d = a / b - 1` per seed, its mean, standard error
+    (sample SD, ddof 1, over sqrt(n)), the t-based `confidence` interval, and the two-sided sign test's p-value."""
+    from scipy.stats import binomtest, t as student_t
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(
+            f"paired_stats needs two 1-D arrays of the same length >= 2, got shapes {a.shape} and {b.shape}"
+        )
+    d = a / b - 1
+    n, mean, se = len(d), float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
+    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * se
+    above, below = int((d > 0).sum()), int((d < 0).sum())
+    p_sign = float(binomtest(above, above + below).pvalue) if above + below else 1.0
+    return dict(n=n, mean=mean, se=se, ci=(mean - half, mean + half), above=above, below=below, p_sign=p_sign)
+
+# %% ../nbs/06_equivalence.ipynb #21c3a371
+def shapley(value, factors):
+    """Order-free attribution of `value(set of factors)` to each factor: the Shapley share, its marginal contribution
+    averaged over every order in which the factors can be added, with the smallest and largest contribution over the
+    orders. Returns `{factor: (share, low, high)}`; the shares add up to value(all) - value(none)."""
+    from itertools import permutations
+
+    factors = list(factors)
+    cache = {}
+
+    def v(s):
+        key = frozenset(s)
+        if key not in cache:
+            cache[key] = float(value(key))
+        return cache[key]
+
+    contributions = {f: [] for f in factors}
+    for order in permutations(factors):
+        present = set()
+        for f in order:
+            before = v(present)
+            present.add(f)
+            contributions[f].append(v(present) - before)
+    return {f: (float(np.mean(c)), float(min(c)), float(max(c))) for f, c in contributions.items()}
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
 DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
