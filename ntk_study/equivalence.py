@@ -73,9 +73,11 @@ GAP_CHAIN = [  # the paper's comparison reached from the trained network one cha
 
 
 def series_name(s):
-    "A sweep's label: depth, data convention, validation split and epochs."
+    "A sweep's label: depth, data convention, validation split, epochs, and the precision when it is not float32."
     depth = s["eq_depth"]
-    return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {s[epochs_setting(depth)]} epochs"
+    dtype = f", {s['nn_dtype']}" if s.get("nn_dtype", "float32") != "float32" else ""
+    epochs = s[epochs_setting(depth)]
+    return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {epochs} epochs{dtype}"
 
 
 def load_trials(directory):
