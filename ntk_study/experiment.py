@@ -259,25 +259,18 @@ def _record(s, data_settings, scores, seconds, **extra):
     )
 
 
+def _protocol_kwargs(s):
+    "The data and SGD settings of `s` that both equivalence tasks take."
+    return dict(lr=s.lr, batch_size=s.batch_size, val_split=s.val_split, data_convention=s.data_convention,
+                n_obs=s.n_obs, d_in=s.d_in, test_fraction=s.test_fraction)  # fmt: skip
+
+
 def _equivalence_task(s, progress):
     "One network against the theorem (chapter 03c_theorem)."
     from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
 
-    eq = equivalence_trial(
-        s.seed,
-        s.nn_width,
-        depth=s.eq_depth,
-        epochs=s.epochs(s.eq_depth),
-        lr=s.lr,
-        batch_size=s.batch_size,
-        val_split=s.val_split,
-        data_convention=s.data_convention,
-        n_obs=s.n_obs,
-        d_in=s.d_in,
-        test_fraction=s.test_fraction,
-        nn_dtype=s.nn_dtype,
-        progress=progress,
-    )
+    eq = equivalence_trial(s.seed, s.nn_width, depth=s.eq_depth, epochs=s.epochs(s.eq_depth), nn_dtype=s.nn_dtype,
+                           progress=progress, **_protocol_kwargs(s))  # fmt: skip
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(s, data_settings, scores, seconds, equivalence=eq)
 
@@ -287,18 +280,7 @@ def _theorem_task(s, t0):
     from ntk_study.theorem import theorem_trial
 
     epochs = {d: s.epochs(d) for d in NETWORK_METHODS.values()}
-    th = theorem_trial(
-        s.seed,
-        s.nn_width,
-        epochs=epochs,
-        lr=s.lr,
-        batch_size=s.batch_size,
-        val_split=s.val_split,
-        data_convention=s.data_convention,
-        n_obs=s.n_obs,
-        d_in=s.d_in,
-        test_fraction=s.test_fraction,
-    )
+    th = theorem_trial(s.seed, s.nn_width, epochs=epochs, **_protocol_kwargs(s))
     return _record(s, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
 
 
