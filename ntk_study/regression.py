@@ -10,7 +10,8 @@ from scipy.linalg.lapack import dpocon
 from .kernels import to_numpy
 
 # %% auto #0
-__all__ = ['SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 'sgd_time', 'GradientFlowPredictor']
+__all__ = ['SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 'sgd_time', 'schedule_time',
+           'GradientFlowPredictor']
 
 # %% ../nbs/03a_regression.ipynb #d152737f
 class SingularKernelError(ValueError):
@@ -68,7 +69,13 @@ def sgd_time(learning_rate, batch_size, epochs):
     "Gradient-flow time of `epochs` epochs of SGD on a batch-mean squared loss: T = 2 * lr * epochs / batch_size."
     return 2.0 * learning_rate * epochs / batch_size
 
+# %% ../nbs/03a_regression.ipynb #d54aaae3
+def schedule_time(learning_rate, batch_size, epochs, n_fit):
+    """Expected per-row gradient-flow time of `epochs` epochs of SGD over `n_fit` rows in batches of `batch_size` (the
+    last one shorter): T = 2 * lr * epochs * ceil(n_fit / batch_size) / n_fit."""
+    return 2.0 * learning_rate * epochs * -(-n_fit // batch_size) / n_fit
 
+# %% ../nbs/03a_regression.ipynb #f65059c9
 class GradientFlowPredictor:
     "f_T = f0 + Theta(x,X) Theta^{-1} (I - exp(-T Theta)) (y - f0(X)) for any times T, from one eigendecomposition."
 
