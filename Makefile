@@ -51,5 +51,6 @@ imports: $(STAMP)
 
 export: $(STAMP)
 	$(VENV)/bin/nbdev_export
+	$(PY) tools/tidy_exports.py
 	$(VENV)/bin/nbdev_clean
 	$(PY) tools/make_readme.py
