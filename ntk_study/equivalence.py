@@ -382,10 +382,8 @@ PAIRED_SETTINGS = (
 
 def paired_with_trained(theorem, trained, depth=1):
     """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and
-    the same network
-    at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)` (se as Table
-    1's) and the
-    correlation across trials of the trained and predicted test RMSEs."""
+    the same network at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)`
+    (se as Table 1's) and the correlation across trials of the trained and predicted test RMSEs."""
     key, by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
     for r in trained:
         if key not in r.get("rmse", {}) or r["seed"] not in by_seed:

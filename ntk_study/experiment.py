@@ -30,7 +30,7 @@ NETWORK_METHODS = {"NN1": 1, "NN2": 2}  # trained networks (chapter 03b_training
 
 # %% auto #0
 __all__ = ['NETWORK_METHODS', 'TASKS', 'TRIAL_DEFAULTS', 'TrialSettings', 'write_json_atomic', 'result_path',
-           'library_versions', 'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
+           'library_versions', 'cpu_model', 'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
 TASKS = ("table", "equivalence", "theorem")
@@ -151,7 +151,7 @@ def library_versions():
     return v
 
 
-def _cpu_model():
+def cpu_model():
     "The CPU's model name (Linux /proc/cpuinfo), else what the platform module says."
     try:
         text = Path("/proc/cpuinfo").read_text()
@@ -169,7 +169,7 @@ def machine_record():
     except ImportError:
         from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
     rec = dict(
-        cpu=_cpu_model(),
+        cpu=cpu_model(),
         machine=platform.machine(),
         numpy_simd_baseline=list(__cpu_baseline__),
         numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)],

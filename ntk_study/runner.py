@@ -128,12 +128,13 @@ PRESETS["quick"]["description"] += (
 
 def notebook_path(name):
     """A notebook that papermill runs: `nbs/NAME` in a source checkout (the file you edit is the one that runs), else
-    the copy
-    that the package build put in `ntk_study/notebooks/` (setup.py copies it from nbs/: one source)."""
+    the copy that the package build put in `ntk_study/notebooks/` (setup.py copies it from nbs/: one source)."""
     package = Path(str(files("ntk_study")))
-    for candidate in (package.parent / "nbs" / name, package / "notebooks" / name):
-        if candidate.exists() and (candidate.parent.name == "notebooks" or (package.parent / "settings.ini").exists()):
-            return candidate
+    checkout, shipped = package.parent / "nbs" / name, package / "notebooks" / name
+    if (package.parent / "settings.ini").exists() and checkout.exists():
+        return checkout
+    if shipped.exists():
+        return shipped
     raise FileNotFoundError(
         f"notebook {name} is neither in a source checkout nor in the installed package ({package}); "
         "reinstall ntk-study (pip install .)"
@@ -310,15 +311,17 @@ def _seconds_per_step(net, s, probe_steps):
 
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
     "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
-    import torch
-    from ntk_study.training import NetworkStack
-
     s = TrialSettings.from_dict(settings)
-    n_fit = keras_split(s.n_train, s.val_split)
     if s.task == "equivalence":
         nets = [(s.eq_depth, [False, True])]  # the network and its centred twin, trained together
     else:
-        nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in s.methods]
+        nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in s.methods and s.task == "table"]
+    if not nets:
+        return 0.0  # nothing to train (a kernel study, or the theorem alone)
+    import torch
+    from ntk_study.training import NetworkStack
+
+    n_fit = keras_split(s.n_train, s.val_split)
     total = 0.0
     for depth, centred in nets:
         net = NetworkStack(
@@ -356,10 +359,6 @@ def run_summary(directory, quiet=False):
         print((directory / "summary.md").read_text())
 
 
-def _is_network_study(settings):
-    return settings["task"] == "equivalence" or any(m in NETWORK_METHODS for m in settings["methods"])
-
-
 def _queue(preset, plan, quiet):
     "The trials still to run, `(estimated seconds, study, directory, trial, settings)`, longest first; writes run.json."
     queue = []
@@ -367,7 +366,7 @@ def _queue(preset, plan, quiet):
         write_json_atomic(dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings),
                           directory / "run.json")  # fmt: skip
         todo = [i for i in range(n) if not result_path(directory, i).exists()]
-        per_trial = estimate_network_seconds(settings) if todo and _is_network_study(settings) else 0.0
+        per_trial = estimate_network_seconds(settings) if todo else 0.0
         est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
         if not quiet or len(plan) < 8:
             print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")

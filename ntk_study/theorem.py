@@ -29,10 +29,9 @@ __all__ = ['PREDICTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_inter
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
-    """Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in
-    function space).
-    Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows, (n,) or (n, k)
-    for k starts at once; y_fit: targets of the fit rows."""
+    """Predictions of the network linearised at initialisation after SGD with the given epoch orders (exact, in function
+    space). Theta: empirical NTK at init on [fit rows; other rows]; f0: initial outputs on the same rows, (n,) or (n,
+    k) for k starts at once; y_fit: targets of the fit rows."""
     Th = np.asarray(Theta, dtype=np.float64)
     f = np.array(f0, dtype=np.float64)
     y = np.asarray(y_fit, dtype=np.float64)
@@ -70,9 +69,8 @@ def _rel(a, b, ref):
 
 def theorem_predictors(d, n_fit, depth, f0):
     """The theorem for a network of `depth` fitted on the first `n_fit` training rows of data `d`, analytic NTK (exact
-    convention):
-    `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted rows;
-    test rows]."""
+    convention): `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted
+    rows; test rows]."""
     name = f"NTKNN{depth}"
     Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
     K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
@@ -230,9 +228,8 @@ def theorem_trial(
     test_fraction=0.33,
 ):
     """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for
-    time T on the
-    fitted rows, with the analytic NTK and the initial function of the network the trial would train (same seed,
-    float32 as trained)."""
+    time T on the fitted rows, with the analytic NTK and the initial function of the network the trial would train
+    (same seed, float32 as trained)."""
     epochs = {**PAPER_EPOCHS, **(epochs or {})}
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(

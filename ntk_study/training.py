@@ -107,9 +107,8 @@ def _rows8(x):
 
 class NetworkStack:
     """A stack of n_nets NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T /
-    sqrt(fan_in), trained by explicit SGD.
-    `centred` (one bool, or one per network): that network is the centred pair (f_a - f_b) / sqrt(2) of two
-    identical copies, so f_0 = 0 exactly."""
+    sqrt(fan_in), trained by explicit SGD. `centred` (one bool, or one per network): that network is the centred pair
+    (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
 
     COMPILED_ROWS = 8  # the compiled loops take batches of at most this many rows
 
@@ -288,9 +287,8 @@ def _compiled_loops_unavailable():
 # %% ../nbs/03b_training.ipynb #e6f3dd6e
 def compiled_kernels(verbose=False):
     """The compiled loops (the NN1 epoch, the hidden-layer products of NN2) as a module, built on first use (about a
-    minute)
-    into torch's extension cache under a name keyed by the instruction sets they target, so that no CPU loads a build it
-    cannot run. None, with one warning, where they cannot run or be built; None when NTK_STUDY_COMPILED=0."""
+    minute) into torch's extension cache under a name keyed by the instruction sets they target, so that no CPU loads
+    a build it cannot run. None, with one warning, where they cannot run or be built; None when NTK_STUDY_COMPILED=0."""
     if "mod" in _COMPILED:
         return _COMPILED["mod"]
     _COMPILED["mod"] = None
@@ -401,11 +399,10 @@ def _relative_changes(net, E0, b0, ntk0, ntk1):
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
           val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
           ntk_rows=64, progress=None, orders=None, centred=False, compiled=None):  # fmt: skip
-    """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial.
-    Several trials at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and
-    `init_seed`/`order_seed` as lists of n_nets.
-    `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two identical copies
-    instead (f_0 = 0, the same NTK)."""
+    """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial. Several trials
+    at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and `init_seed`/`order_seed` as
+    lists of n_nets. `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two
+    identical copies instead (f_0 = 0, the same NTK)."""
     from tqdm.auto import tqdm
 
     dev = torch.device(device) if device is not None else default_device()

@@ -3,7 +3,8 @@
 (MKL_ENABLE_INSTRUCTIONS). A kind runs only where the CPU has its instructions: switches can step down, never up."""
 
 import subprocess, sys
-from pathlib import Path
+from ntk_study.experiment import cpu_model
+from ntk_study.training import cpu_flags
 
 # name: (CPU flags it needs, OpenBLAS core, torch capability, MKL instructions, the highest numpy dispatch level kept)
 KINDS = {
@@ -11,23 +12,6 @@ KINDS = {
     "avx2": ({"avx2", "fma"}, "Haswell", "avx2", "AVX2", "avx2"),
     "baseline": (set(), "Prescott", "default", "SSE4_2", "baseline"),
 }
-
-
-def cpu_flags():
-    "The CPU's feature flags (Linux /proc/cpuinfo); an empty set where unknown."
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    return next((set(l.split(":", 1)[1].split()) for l in text.splitlines() if l.startswith("flags")), set())
-
-
-def cpu_model():
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown CPU"
-    return next((l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("model name")), "unknown CPU")
 
 
 def _numpy_dispatch(python):
@@ -51,7 +35,7 @@ def _above(level, feature):
 
 def kinds_here(python=sys.executable):
     "`{kind: environment}` for every kind this CPU can run."
-    flags, dispatch = cpu_flags(), _numpy_dispatch(python)
+    flags, dispatch = cpu_flags() or set(), _numpy_dispatch(python)
     out = {}
     for kind, (needs, core, torch_cap, mkl, level) in KINDS.items():
         if not needs <= flags:
