@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_runner.ipynb #4275cfef
 from __future__ import annotations
-import argparse, contextlib, fcntl, json, os, tempfile, time
+import argparse, contextlib, fcntl, fnmatch, json, os, tempfile, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from importlib.resources import files
@@ -21,7 +21,7 @@ from ntk_study.experiment import (
 from .equivalence import equivalence_report
 
 # %% auto #0
-__all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'EQ_DEPTH2_EPOCHS', 'WIDTH_SWEEP',
+__all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
            'equivalence_studies', 'notebook_path', 'parse_setting', 'plan_studies', 'check_run_directories',
            'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
 
@@ -90,32 +90,28 @@ def equivalence_studies(depth, widths, n_trials, label, folder="", **settings):
     }
 
 
-EQ_DEPTH2_EPOCHS = 1000  # NN2 at 6000 epochs would cost 6x more; the theorem is tested at its own T = 0.5
+WIDTH_SWEEP = [32, 128, 512, 2048, 8192, 16384, 65536]  # depth 1: the width question of chapter 06
+DEPTH2_WIDTHS = [64, 128, 256, 512, 1024, 2048]  # NN2 at the paper's 6000 epochs (T = 3)
+LARGE_T_LRS = [0.02, 0.05]  # 3000 epochs: T about 15 and 37, the regime of the paper's claim (iii)
 PRESETS["equivalence"] = dict(
-    description="chapter 06_equivalence: NN1 (paper protocol) and NN2 (1000 epochs), each with its centred twin, "
-    "against their linearisation "
-    "and the theorem; widths 32-16384 (depth 1) and 32-1024 (depth 2), both data conventions, val_split 0.3 and 0; "
-    "and the theorem's prediction for the paper's NN1 and NN2 (50 trials, no training); about 1.5 h on 2 cores",
-    studies={
-        **equivalence_studies(
-            1, [32, 128, 512, 2048, 8192, 16384], lambda w: 3 if w > 8192 else 4, "paper", data_convention="paper"
-        ),
-        **equivalence_studies(1, [32, 256, 2048, 8192], 3, "exact", data_convention="exact"),
-        **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
-        **equivalence_studies(
-            2, [32, 64, 128, 256, 512, 1024], 3, "paper", data_convention="paper", nn2_epochs=EQ_DEPTH2_EPOCHS
-        ),
-        "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem")),
-    },
-)
-WIDTH_SWEEP = [32, 128, 512, 2048, 8192, 16384, 65536]  # depth 1, the width question of chapter 06 (issue: rigour)
-PRESETS["equivalence-width"] = dict(
-    description="NN1 and its centred twin against the theorem at widths 32-65536: 8 seeds per width on the paper's "
-    "data, 3 on the exact data, and a float64 control at width 16384 (2 seeds); about 50 min on 2 cores",
+    description="chapter 06_equivalence: NN1 (paper protocol) and its centred twin against their linearisation and "
+    "the theorem at widths 32-65536 (8 seeds on the paper's data, 3 on the exact data, a float64 control and "
+    "val_split 0); NN1 at learning rates 0.02 and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
+    "64-2048) and at 1000; the theorem for the paper's NN1 and NN2 (50 trials, no training); about 7 h on 2 cores, "
+    "half of it NN2 at width 2048",
     studies={
         **equivalence_studies(1, WIDTH_SWEEP, 8, "paper", data_convention="paper"),
         **equivalence_studies(1, WIDTH_SWEEP, 3, "exact", data_convention="exact"),
         **equivalence_studies(1, [16384], 2, "paper-f64", data_convention="paper", nn_dtype="float64"),
+        **equivalence_studies(1, [128, 2048], 3, "paper-v0", data_convention="paper", val_split=0.0),
+        **{
+            name: study
+            for lr in LARGE_T_LRS
+            for name, study in equivalence_studies(1, [2048, 16384], 3, f"paper-lr{lr:g}", lr=lr).items()
+        },
+        **equivalence_studies(2, DEPTH2_WIDTHS, 3, "paper", data_convention="paper"),
+        **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper-e1000", nn2_epochs=1000),
+        "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem")),
     },
 )
 PRESETS["quick"]["studies"].update(
@@ -168,16 +164,21 @@ def parse_setting(key, value):
         ) from None
 
 # %% ../nbs/07_runner.ipynb #a23bb533
-def plan_studies(preset, n_trials=None, out=None, overrides=None):
-    "`[(study, directory, n_trials, settings)]` for a preset, every setting checked; ValueError on anything wrong."
+def plan_studies(preset, n_trials=None, out=None, overrides=None, only=None):
+    """`[(study, directory, n_trials, settings)]` for a preset (only the studies whose names match one of the glob
+    patterns `only`, when given), every setting checked; ValueError on anything wrong."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     if n_trials is not None and n_trials < 1:
         raise ValueError(f"--trials must be >= 1, got {n_trials}")
     out = Path(out or Path("outputs") / preset)
     studies = PRESETS[preset]["studies"]
+    chosen = [name for name in studies if not only or any(fnmatch.fnmatchcase(name, p) for p in only)]
+    if not chosen:
+        raise ValueError(f"--studies {','.join(only)} matches no study of {preset!r}; its studies: {', '.join(studies)}")
     plan = []
-    for name, st in studies.items():
+    for name in chosen:
+        st = studies[name]
         settings = {**TRIAL_DEFAULTS, **st["settings"], **(overrides or {})}
         TrialSettings.from_dict(settings)  # every setting checked, in one place
         plan.append((name, out if len(studies) == 1 else out / name, n_trials or st["n_trials"], settings))
@@ -395,11 +396,11 @@ def _run_queue(queue, jobs, notebook, preset, quiet):
     return n_failed
 
 
-def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False):
-    """Run every trial of a preset (resuming; the trials of all its studies share one pool of workers, longest first),
-    then the summaries; returns the number of failed trials."""
+def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False, only=None):
+    """Run every trial of a preset, or of its studies matching the patterns `only` (resuming; the trials of all its
+    studies share one pool of workers, longest first), then the summaries; returns the number of failed trials."""
     out = Path(out).resolve() if out else None
-    plan = plan_studies(preset, n_trials, out, overrides)
+    plan = plan_studies(preset, n_trials, out, overrides, only)
     notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1:  # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores
@@ -441,6 +442,7 @@ def main(argv=None):
     r.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a trial setting (repeatable)"
     )
+    r.add_argument("--studies", help="only these studies of the preset (comma-separated glob patterns, e.g. 'd2-*')")
     r.add_argument("--quiet", action="store_true", help="no progress bar, no summary printout")
     s = sub.add_parser(
         "summary", help="rerun only the summary of a run directory (of an equivalence sweep: its report)"
@@ -464,10 +466,11 @@ def main(argv=None):
                 raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
             k, v = item.split("=", 1)
             overrides[k.strip()] = parse_setting(k.strip(), v.strip())
-        plan_studies(a.preset, a.trials, a.out, overrides)  # every check before any trial starts
+        only = [p.strip() for p in a.studies.split(",") if p.strip()] if a.studies else None
+        plan_studies(a.preset, a.trials, a.out, overrides, only)  # every check before any trial starts
     except (ValueError, RuntimeError) as e:
         ap.exit(2, f"ntk-study: error: {e}\n")
     try:
-        return 1 if run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet) else 0
+        return 1 if run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet, only=only) else 0
     except RuntimeError as e:
         ap.exit(2, f"ntk-study: error: {e}\n")
