@@ -60,6 +60,8 @@ class TrialSettings:
     task: str = "table"                     # 'table': score the methods; 'equivalence': one network against the
                                             # theorem; 'theorem': its prediction for NN1 and NN2 without training
     eq_depth: int = 1                       # depth of the network of an equivalence trial
+    trace_points: int = 0                   # equivalence: snapshots of the empirical NTK during training (0: none)
+    curve_every: int = 0                    # equivalence: held-out RMSE every that many epochs (0: none)
     fail_trials: list = field(default_factory=list)   # testing aid: trial indices that raise on purpose
     out_dir: str = ""                       # where trial_NNNN.json goes ('' = a new temporary directory)
     # fmt: on
@@ -113,6 +115,10 @@ class TrialSettings:
             check_training_settings(depth, *args)
         if not (isinstance(self.ridge, (int, float)) and self.ridge >= 0):
             raise ValueError(f"ridge must be a number >= 0, got {self.ridge!r}")
+        for name in ("trace_points", "curve_every"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
         if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
@@ -270,7 +276,8 @@ def _equivalence_task(s, progress):
     from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
 
     eq = equivalence_trial(s.seed, s.nn_width, depth=s.eq_depth, epochs=s.epochs(s.eq_depth), nn_dtype=s.nn_dtype,
-                           progress=progress, **_protocol_kwargs(s))  # fmt: skip
+                           trace_points=s.trace_points, curve_every=s.curve_every, progress=progress,
+                           **_protocol_kwargs(s))  # fmt: skip
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(s, data_settings, scores, seconds, equivalence=eq)
 

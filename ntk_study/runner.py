@@ -96,7 +96,7 @@ LARGE_T_LRS = [0.02, 0.05]  # 3000 epochs: T about 15 and 37, the regime of the 
 PRESETS["equivalence"] = dict(
     description="chapter 06_equivalence: NN1 (paper protocol) and its centred twin against their linearisation and "
     "the theorem at widths 32-65536 (8 seeds on the paper's data, 3 on the exact data, a float64 control and "
-    "val_split 0); NN1 at learning rates 0.02 and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
+    "val_split 0); the NTK traced and the held-out curve at widths 2048, 10000, 16384; NN1 at learning rates 0.02 and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
     "64-2048) and at 1000; the theorem for the paper's NN1 and NN2 (50 trials, no training); about 7 h on 2 cores, "
     "half of it NN2 at width 2048",
     studies={
@@ -109,16 +109,19 @@ PRESETS["equivalence"] = dict(
             for lr in LARGE_T_LRS
             for name, study in equivalence_studies(1, [2048, 16384], 3, f"paper-lr{lr:g}", lr=lr).items()
         },
+        **equivalence_studies(1, [2048, 10000, 16384], 3, "paper-trace", trace_points=6, curve_every=1),
         **equivalence_studies(2, DEPTH2_WIDTHS, 3, "paper", data_convention="paper"),
         **equivalence_studies(2, [32, 64, 128, 256, 512, 1024], 3, "paper-e1000", nn2_epochs=1000),
         "theorem-table": dict(n_trials=50, settings=dict(NETWORK_STUDY, task="theorem")),
     },
 )
 PRESETS["quick"]["studies"].update(
-    equivalence_studies(1, [32, 256, 2048], 2, "quick", folder="equivalence/", data_convention="paper", nn1_epochs=300)
+    equivalence_studies(
+        1, [32, 256, 2048], 2, "quick", folder="equivalence/", nn1_epochs=300, trace_points=3, curve_every=10
+    )
 )
 PRESETS["quick"]["description"] += (
-    "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each)"
+    "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each, NTK traced)"
 )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from .data import simulate
 from .kernels import kernel_matrix
-from .regression import GradientFlowPredictor, kernel_regression, sgd_time
+from .regression import GradientFlowPredictor, kernel_regression, schedule_time, sgd_time
 from .networks import default_device
 from ntk_study.protocol import (
     PAPER_WIDTH,
@@ -24,7 +24,9 @@ from ntk_study.protocol import (
 from .training import NetworkStack, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_interpolant', 'equivalence_trial',
+__all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_interpolant',
+           'initial_network', 'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace',
+           'theorem_curve', 'equivalence_result', 'equivalence_trial', 'recompute_theory', 'theorem_corners',
            'theorem_trial']
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
@@ -57,14 +59,22 @@ PREDICTORS = {  # name -> what it is (test-row predictions of one trial)
     "lin-flow": "gradient flow with the empirical NTK at initialisation, f0 and T",
     "NTK f0,T": "the theorem: analytic NTK, the network's f0, time T, the fitted rows",
     "NTK 0,T": "the theorem for the centred network: f0 = 0",
+    "NTK f0,inf": "T = infinity with the network's f0, the fitted rows",
     "NTK 0,inf": "T = infinity, f0 = 0, the fitted rows",
     "NTK 0,inf,all": "T = infinity, f0 = 0, all training rows (the paper's comparison, exact kernel)",
     "paper NTKJ": "the paper's kernel (NTKJ, paper convention), T = infinity, all training rows",
 }
+LADDER = {  # the theorem's near neighbours (the network's f0, the fitted rows): what a distance of x% can tell apart
+    "T -10%": "the theorem's flow stopped at 0.9 T",
+    "T +10%": "the theorem's flow run to 1.1 T",
+    "paper-convention NTK": "the flow with the network's NTK in the paper's convention",
+    "NTKB1": "the flow with NTKB1 (the kernel that drew the data, exact convention)",
+    "Laplacian": "the flow with the Laplacian kernel K1",
+}
 
 
 def _rel(a, b, ref):
-    return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(ref))
 
 
 def theorem_predictors(d, n_fit, depth, f0):
@@ -91,6 +101,157 @@ def all_rows_interpolant(d, kname, convention):
     )
 
 
+def initial_network(depth, width, init_seed, X):
+    """The initial function (float64, on the CPU) on the rows `X` of the network a trial trains with `init_seed`, and
+    its empirical NTK on them."""
+    base = NetworkStack(depth, width, X.shape[1], [init_seed], dtype=torch.float64, device="cpu")
+    X_all = torch.as_tensor(np.asarray(X, dtype=np.float64))[None]
+    with torch.no_grad():
+        f0 = base.forward(X_all)[0].numpy()
+    return f0, layerwise_ntk(base, X_all)[0].numpy()
+
+
+def sgd_stability(Theta_fit, orders, lr, batch_size):
+    """The largest `2 lr lambda_max(Theta_b) / |b|` over the SGD steps of the epoch orders (b: a step's rows): the step
+    of the linearised network contracts its batch's residual while this stays below 2."""
+    o, n_fit, worst = np.asarray(orders), len(Theta_fit), 0.0
+    for s in range(0, n_fit, batch_size):
+        idx = o[:, s : s + batch_size]
+        blocks = Theta_fit[idx[:, :, None], idx[:, None, :]]
+        worst = max(worst, 2 * lr * float(np.linalg.eigvalsh(blocks)[:, -1].max()) / idx.shape[1])
+    return worst
+
+
+def theorem_ladder(d, n_fit, depth, f0, T, theory):
+    """Test predictions of the theorem's near neighbours (`LADDER`) for a network of `depth`, each with the same f0,
+    rows and T but one change; `theory`: the theorem's own predictor."""
+    Xf, yf, f0f, f0t = d.X_train[:n_fit], d.y_train[:n_fit], f0[:n_fit], f0[n_fit:]
+
+    def flow(kname, convention="exact"):
+        K, Kt = (kernel_matrix(kname, A, Xf, convention=convention) for A in (Xf, d.X_test))
+        return GradientFlowPredictor(K, yf, Kt, f0f, f0t, name=kname).predict(T)
+
+    return {
+        "T -10%": theory.predict(0.9 * T),
+        "T +10%": theory.predict(1.1 * T),
+        "paper-convention NTK": flow(f"NTKNN{depth}", "paper"),
+        "NTKB1": flow("NTKB1"),
+        "Laplacian": flow("K1"),
+    }
+
+
+def theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size, lin=None):
+    """Every theoretical predictor of a trial on its test rows, from its data, its network at initialisation and its
+    epoch orders: `(preds, ladder, facts)`. T is the expected per-row time of the schedule (`schedule_time`); `lin`:
+    the linearised SGD predictions (plain, centred) when already known (they do not depend on T)."""
+    Xf, yf, test = d.X_train[:n_fit], d.y_train[:n_fit], slice(n_fit, None)
+    T = schedule_time(lr, batch_size, len(orders), n_fit)
+    f0, Theta_hat = initial_network(depth, width, init_seed, np.vstack([Xf, d.X_test]))
+    if lin is None:
+        lin = linearised_sgd(Theta_hat, np.stack([f0, np.zeros_like(f0)], 1), yf, orders, lr, batch_size)[test].T
+    K, theory, zero = theorem_predictors(d, n_fit, depth, f0)
+    emp = GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test])
+    preds = {
+        "lin-SGD": np.asarray(lin[0]),
+        "lin-SGDc": np.asarray(lin[1]),
+        "lin-flow": emp.predict(T),
+        "NTK f0,T": theory.predict(T),
+        "NTK 0,T": zero.predict(T),
+        "NTK f0,inf": theory.predict(np.inf),
+        "NTK 0,inf": zero.predict(np.inf),
+        "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"),
+        "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper"),
+        "f0": f0[test],
+    }
+    facts = dict(
+        T=T,
+        T_nominal=sgd_time(lr, batch_size, len(orders)),
+        ntk_init_error=_rel(Theta_hat[:n_fit, :n_fit], K, K),
+        sgd_stability=sgd_stability(Theta_hat[:n_fit, :n_fit], orders, lr, batch_size),
+        f0=f0,
+        K=K,
+    )
+    return preds, theorem_ladder(d, n_fit, depth, f0, T, theory), facts
+
+
+def trial_distances(preds, ladder, y_test):
+    """Relative distances on the test rows: between the networks, their linearisations and the theorem (over
+    ||theorem||; the base network's also over ||theorem - f0||, how far training moves it, and over ||theorem - y||,
+    the theorem's error), and from the theorem to its near neighbours (`LADDER`) on the same two scales."""
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in preds.items()}
+    th, th0 = p["NTK f0,T"], p["NTK 0,T"]
+    pairs = {
+        "|NN-lin|": ("NN", "lin-SGD", th),
+        "|NN-theory|": ("NN", "NTK f0,T", th),
+        "|lin-theory|": ("lin-SGD", "NTK f0,T", th),
+        "|NNc-linc|": ("NNc", "lin-SGDc", th0),
+        "|NNc-theory|": ("NNc", "NTK 0,T", th0),
+        "|linc-theory|": ("lin-SGDc", "NTK 0,T", th0),
+    }
+    dist = {k: _rel(p[a], p[b], ref) for k, (a, b, ref) in pairs.items()}
+    base = [k for k in pairs if "c" not in k.split("-")[0]]
+    dist_move = {k: _rel(p[pairs[k][0]], p[pairs[k][1]], th - p["f0"]) for k in base}
+    dist_error = {k: _rel(p[pairs[k][0]], p[pairs[k][1]], th - y_test) for k in base}
+    ladder_dist = {k: dict(theory=_rel(v, th, th), error=_rel(v, th, th - y_test)) for k, v in ladder.items()}
+    return dict(dist=dist, dist_move=dist_move, dist_error=dist_error, ladder=ladder_dist)
+
+
+def ntk_trace(trace, n_fit, K, f0, y_fit, orders, lr, batch_size, T):
+    """What the empirical NTK did during training, from snapshots `[(epoch, Theta on [fitted; test rows])]` (the first
+    at epoch 0): its change from initialisation on the fitted and test-by-fitted blocks, its distance to the analytic
+    NTK, and the linearisation rerun with the kernel averaged over the training time (trapezoid rule)."""
+    epochs = np.array([e for e, _ in trace], dtype=np.float64)
+    mats = [np.asarray(m, dtype=np.float64) for _, m in trace]
+    fit, test = slice(0, n_fit), slice(n_fit, None)
+    Th0 = mats[0]
+    avg = sum(w * m for w, m in zip(np.diff(epochs) / 2, mats[:-1]))
+    avg = avg + sum(w * m for w, m in zip(np.diff(epochs) / 2, mats[1:]))
+    avg = avg / (epochs[-1] - epochs[0])
+    avg = (avg + avg.T) / 2  # float32 snapshots are symmetric only to rounding
+    f_avg = linearised_sgd(avg, f0, y_fit, orders, lr, batch_size)[test]
+    flow_avg = GradientFlowPredictor(avg[fit, fit], y_fit, avg[test, fit], f0[fit], f0[test]).predict(T)
+    return dict(
+        epochs=[int(e) for e in epochs],
+        change_fit=[_rel(m[fit, fit], Th0[fit, fit], Th0[fit, fit]) for m in mats],
+        change_test=[_rel(m[test, fit], Th0[test, fit], Th0[test, fit]) for m in mats],
+        to_analytic=[_rel(m[fit, fit], K, K) for m in mats],
+        average_to_analytic=_rel(avg[fit, fit], K, K),
+    ), {"lin-SGD avg": f_avg, "lin-flow avg": flow_avg}
+
+
+def theorem_curve(d, n_fit, depth, f0_fit, f0_val, times):
+    """The theorem's RMSE on the held-out rows (the protocol's validation rows) at each of `times`, with the network's
+    f0 (`theory`) and with f0 = 0 (`theory0`, the centred network's)."""
+    name, Xf, X_val = f"NTKNN{depth}", d.X_train[:n_fit], d.X_train[n_fit:]
+    K, K_val = kernel_matrix(name, Xf), kernel_matrix(name, X_val, Xf)
+    out = {}
+    for key, f0f, f0v in (("theory", f0_fit, f0_val), ("theory0", None, None)):
+        p = GradientFlowPredictor(K, d.y_train[:n_fit], K_val, f0f, f0v, name=name).predict(list(times))
+        out[key] = np.sqrt(((p - d.y_train[n_fit:]) ** 2).mean(1))
+    return out
+
+
+_META = ("seed", "width", "depth", "epochs", "lr", "batch_size", "val_split", "n_fit", "data_convention", "nn_dtype",
+         "init_seed", "order_seed")  # fmt: skip
+
+
+def equivalence_result(d, preds, ladder, facts, **meta):
+    "The record of an equivalence trial from its test-row predictions, the theorem's neighbours and the trial's facts."
+    scores = {k: rmse(v, d.y_test) for k, v in preds.items() if k != "f0"}
+    return dict(
+        data=d.settings,
+        **meta,
+        T=facts["T"],
+        T_nominal=facts["T_nominal"],
+        sgd_stability=facts["sgd_stability"],
+        ntk_init_error=facts["ntk_init_error"],
+        rmse=scores,
+        ladder_rmse={k: rmse(v, d.y_test) for k, v in ladder.items()},
+        **trial_distances(preds, ladder, d.y_test),
+        preds={k: [float(f"{x:.8g}") for x in v] for k, v in preds.items()},
+    )
+
+
 def equivalence_trial(
     seed,
     width,
@@ -104,24 +265,20 @@ def equivalence_trial(
     d_in=15,
     test_fraction=0.33,
     nn_dtype="float32",
+    trace_points=0,
+    curve_every=0,
     progress=False,
 ):
     """Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one
-    data draw, one initialisation)."""
+    data draw, one initialisation). `trace_points`: snapshots of the empirical NTK during training (besides the one at
+    initialisation); `curve_every`: the held-out RMSE every that many epochs, beside the theorem's."""
     epochs = epochs or PAPER_EPOCHS[depth]
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
-    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
     init_seed, orders_seed = seed, order_seed(seed)
     orders = epoch_orders(n_fit, epochs, orders_seed)
+    trace_at = sorted({round(epochs * i / trace_points) for i in range(trace_points + 1)}) if trace_points else ()
     t0 = time.perf_counter()
-    # initial function and empirical NTK (float64) on [fitted rows; test rows]
-    base = NetworkStack(depth, width, d.X_train.shape[1], [init_seed], dtype=torch.float64, device="cpu")
-    X_all = torch.as_tensor(np.vstack([Xf, d.X_test]))[None]
-    with torch.no_grad():
-        f0 = base.forward(X_all)[0].numpy()
-    Theta_hat = layerwise_ntk(base, X_all)[0].numpy()
-    del base
     # the network and its centred version, trained together on the same rows in the same order
     nets = train(
         np.stack([d.X_train] * 2),
@@ -140,43 +297,28 @@ def equivalence_trial(
         dtype=getattr(torch, nn_dtype),
         device=default_device(),
         progress=progress,
-        history_every=10**9,
+        history_every=curve_every or 10**9,
+        trace_epochs=trace_at,
     )
     t_train = time.perf_counter() - t0
-    T = sgd_time(lr, batch_size, epochs)
-    test = slice(n_fit, None)
-    lin = linearised_sgd(Theta_hat, np.stack([f0, np.zeros_like(f0)], 1), yf, orders, lr, batch_size)[test]
-    K, theory, zero = theorem_predictors(d, n_fit, depth, f0)
-    preds = {
-        "NN": nets[0].test_pred,
-        "NNc": nets[1].test_pred,
-        "lin-SGD": lin[:, 0],
-        "lin-SGDc": lin[:, 1],
-        "lin-flow": GradientFlowPredictor(
-            Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test]
-        ).predict(T),
-        "NTK f0,T": theory.predict(T),
-        "NTK 0,T": zero.predict(T),
-        "NTK 0,inf": zero.predict(np.inf),
-        "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"),
-        "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper"),
-    }
-    scores = {k: rmse(v, d.y_test) for k, v in preds.items()}
-    th, th0, f0t = preds["NTK f0,T"], preds["NTK 0,T"], f0[test]
-    dist = {
-        "|NN-lin|": _rel(preds["NN"], preds["lin-SGD"], th),
-        "|NN-theory|": _rel(preds["NN"], th, th),
-        "|lin-theory|": _rel(preds["lin-SGD"], th, th),
-        "|NNc-linc|": _rel(preds["NNc"], preds["lin-SGDc"], th0),
-        "|NNc-theory|": _rel(preds["NNc"], th0, th0),
-        "|linc-theory|": _rel(preds["lin-SGDc"], th0, th0),
-    }
-    # the same distances for the base network measured against how far the theorem moves it from f0 (a stricter
-    # yardstick)
-    dist_move = {
-        k: _rel(preds["NN"] if "NN" in k else preds["lin-SGD"], preds["lin-SGD"] if k == "|NN-lin|" else th, th - f0t)
-        for k in ("|NN-lin|", "|NN-theory|", "|lin-theory|")
-    }
+    preds, ladder, facts = theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size)
+    preds.update(NN=nets[0].test_pred, NNc=nets[1].test_pred)
+    extra = {}
+    if trace_at:
+        yf = d.y_train[:n_fit]
+        extra["trace"], avg = ntk_trace(nets[0].ntk_trace, n_fit, facts["K"], facts["f0"], yf, orders, lr, batch_size,
+                                        facts["T"])  # fmt: skip
+        preds.update(avg)
+        th = preds["NTK f0,T"]
+        extra["trace"].update({f"|NN-{k}|": _rel(preds["NN"], v, th) for k, v in avg.items()})
+        extra["trace"].update({f"|{k}-theory|": _rel(v, th, th) for k, v in avg.items()})
+    if curve_every and n_fit < len(d.X_train):
+        f0_val, _ = initial_network(depth, width, init_seed, d.X_train[n_fit:])
+        done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
+        times = [schedule_time(lr, batch_size, int(e), n_fit) for e in done]
+        th_curve = theorem_curve(d, n_fit, depth, facts["f0"][:n_fit], f0_val, times)
+        extra["curve"] = dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(), NNc=nets[1].val_rmse.tolist(),
+                              **{k: v.tolist() for k, v in th_curve.items()})  # fmt: skip
     lazy = {
         k: dict(
             weight_change=r.weight_change,
@@ -188,32 +330,65 @@ def equivalence_trial(
         )
         for k, r in zip(("NN", "NNc"), nets)
     }
-    ntk_init_error = _rel(Theta_hat[:n_fit, :n_fit], K, K)
+    meta = dict(zip(_META, (seed, width, depth, epochs, lr, batch_size, val_split, n_fit, data_convention, nn_dtype,
+                            init_seed, orders_seed)))  # fmt: skip
     return dict(
-        data=d.settings,
-        seed=seed,
-        width=width,
-        depth=depth,
-        epochs=epochs,
-        T=T,
-        lr=lr,
-        batch_size=batch_size,
-        val_split=val_split,
-        n_fit=n_fit,
-        data_convention=data_convention,
-        nn_dtype=nn_dtype,
-        init_seed=init_seed,
-        order_seed=orders_seed,
-        rmse=scores,
-        dist=dist,
-        dist_move=dist_move,
+        equivalence_result(d, preds, ladder, facts, **meta),
         lazy=lazy,
-        ntk_init_error=ntk_init_error,
+        **extra,
         seconds=dict(train=t_train, total=time.perf_counter() - t0),
-        preds={k: [float(f"{x:.8g}") for x in v] for k, v in dict(preds, f0=f0t).items()},
     )
 
+
+def recompute_theory(record):
+    """`(rmse, equivalence)` of an equivalence trial's record with its theory side recomputed by this code from the
+    record's own settings. Kept: the trained networks' stored test predictions and lazy-training diagnostics, and the
+    linearised SGD predictions (they do not depend on T). The network's initial function is rebuilt from its seed and
+    must match the stored one."""
+    eq, ds = record["equivalence"], record["data"]
+    d = simulate(ds["seed"], ds["n_obs"], ds["d_in"], ds["test_fraction"], ds["data_convention"])
+    orders = epoch_orders(eq["n_fit"], eq["epochs"], eq["order_seed"])
+    kept = {k: np.array(eq["preds"][k]) for k in ("NN", "NNc", "lin-SGD", "lin-SGDc")}
+    lin = (kept["lin-SGD"], kept["lin-SGDc"])
+    preds, ladder, facts = theory_side(d, eq["n_fit"], eq["depth"], eq["width"], eq["init_seed"], orders, eq["lr"],
+                                       eq["batch_size"], lin=lin)  # fmt: skip
+    stored = np.array(eq["preds"]["f0"])
+    # stored to 8 significant digits: 1e-6 of the largest value is far above that rounding, far below another network
+    if np.abs(preds["f0"] - stored).max() > 1e-6 * np.abs(stored).max():
+        raise ValueError(f"seed {eq['seed']}, width {eq['width']}: the rebuilt initial function is not the stored one")
+    preds.update(NN=kept["NN"], NNc=kept["NNc"])
+    new = equivalence_result(d, preds, ladder, facts, **{k: eq[k] for k in _META})
+    new.pop("data")
+    return new.pop("rmse"), dict(new, lazy=eq["lazy"])
+
+
 # %% ../nbs/03c_theorem.ipynb #e7a0c002
+SHAPLEY_FACTORS = ("f0 = 0", "T = inf", "all rows", "paper's kernel")  # the paper's changes to the theorem
+
+
+def theorem_corners(d, n_fit, depth, f0_all, T):
+    """Test RMSEs of the theorem with every combination of the paper's four changes (`SHAPLEY_FACTORS`): f0 set to 0,
+    T = infinity, all training rows fitted, the paper's NTKJ (paper convention) for the network's exact NTK. Keys: the
+    changes made, joined by ' + ' ('' for none: the theorem). `f0_all`: the network's f0 on [training rows; test
+    rows]."""
+    n_train, out = len(d.X_train), {}
+    f0t = f0_all[n_train:]
+    for all_rows in (False, True):
+        m = n_train if all_rows else n_fit
+        X, y = d.X_train[:m], d.y_train[:m]
+        for paper in (False, True):
+            kname, conv = (f"NTKJ{depth}", "paper") if paper else (f"NTKNN{depth}", "exact")
+            K, Kt = kernel_matrix(kname, X, convention=conv), kernel_matrix(kname, d.X_test, X, convention=conv)
+            for zero in (False, True):
+                start, start_t = (np.zeros(m), np.zeros_like(f0t)) if zero else (f0_all[:m], f0t)
+                finite = GradientFlowPredictor(K, y, Kt, start, start_t, name=kname).predict(T)
+                interpolant = start_t + kernel_regression(K, y - start, Kt, name=kname)  # T = inf by Cholesky
+                for at_inf, p in ((False, finite), (True, interpolant)):
+                    on = (zero, at_inf, all_rows, paper)
+                    out[" + ".join(f for f, x in zip(SHAPLEY_FACTORS, on) if x)] = rmse(p, d.y_test)
+    return out
+
+
 def theorem_trial(
     seed,
     width=PAPER_WIDTH,
@@ -228,22 +403,25 @@ def theorem_trial(
     test_fraction=0.33,
 ):
     """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for
-    time T on the fitted rows, with the analytic NTK and the initial function of the network the trial would train
-    (same seed, float32 as trained)."""
+    the expected per-row time T of the schedule on the fitted rows, with the analytic NTK and the initial function of
+    the network the trial would train (same seed, float32 as trained); and the theorem with every combination of the
+    paper's changes (`theorem_corners`)."""
     epochs = {**PAPER_EPOCHS, **(epochs or {})}
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(
         max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train)
     )
-    X_all = torch.as_tensor(np.vstack([d.X_train[:n_fit], d.X_test]), dtype=torch.float32)[None]
-    scores, times = {}, {}
-    all_T = sorted({sgd_time(lr, batch_size, epochs[k]) for k in depths})
+    X_all = torch.as_tensor(np.vstack([d.X_train, d.X_test]), dtype=torch.float32)[None]
+    fit_test = np.r_[0:n_fit, len(d.X_train) : len(X_all[0])]  # [fitted rows; test rows] of X_all
+    scores, times, corners = {}, {}, {}
+    all_T = sorted({schedule_time(lr, batch_size, epochs[k], n_fit) for k in depths})
     for depth in depths:
         net = NetworkStack(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
         with torch.no_grad():
-            f0 = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
+            f0_all = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
         del net
-        T = sgd_time(lr, batch_size, epochs[depth])
+        f0 = f0_all[fit_test]
+        T = schedule_time(lr, batch_size, epochs[depth], n_fit)
         _, theory, zero = theorem_predictors(d, n_fit, depth, f0)
         at_T = dict(zip(all_T, theory.predict(all_T)))  # every depth's T: depth and training time separated
         scores[f"NN{depth} theorem"] = rmse(at_T[T], d.y_test)
@@ -254,4 +432,6 @@ def theorem_trial(
         for other in all_T:
             if other != T:
                 scores[f"NN{depth} theorem, T={other:g}"] = rmse(at_T[other], d.y_test)
-    return dict(data=d.settings, rmse=scores, T=times, n_fit=n_fit, width=width, seed=seed)
+        corners[f"NN{depth}"] = theorem_corners(d, n_fit, depth, f0_all, T)
+    return dict(data=d.settings, rmse=scores, T=times, corners=corners, n_fit=n_fit, width=width, seed=seed)
+

@@ -98,6 +98,7 @@ class TrainResult:
     epochs_run: int = 0
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
+    ntk_trace: list = field(default_factory=list)  # [(epoch, empirical NTK on [fitted rows; test rows])]
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
 def _rows8(x):
@@ -359,9 +360,10 @@ def _stacked(X_train, y_train, X_test, n_nets, dtype, dev):
     return Xtr, ytr, Xte
 
 
-def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar):
+def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar, after_epoch=None):
     """SGD epochs in the given orders until done or a network diverges: `(train_loss, val_rmse, diverged, epochs_run)`,
-    the mean batch loss of each epoch and the held-out RMSE every `history_every` epochs."""
+    the mean batch loss of each epoch and the held-out RMSE every `history_every` epochs; `after_epoch(epochs done)`
+    is called after each epoch (it must not change the network)."""
     n_nets, epochs = orders.shape[:2]
     ar = torch.arange(n_nets, device=Xfit.device)[:, None]
     train_loss, val_rmse, diverged = np.full((n_nets, epochs), np.nan), [], np.zeros(n_nets, bool)
@@ -377,6 +379,8 @@ def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_eve
         if Xval.shape[1] and (e + 1) % history_every == 0:
             with torch.no_grad():
                 val_rmse.append(torch.sqrt(((net.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
+        if after_epoch is not None:
+            after_epoch(e + 1)
     return train_loss, val_rmse, diverged, e_run
 
 
@@ -398,11 +402,12 @@ def _relative_changes(net, E0, b0, ntk0, ntk1):
 # %% ../nbs/03b_training.ipynb #224b13c6
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
           val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
-          ntk_rows=64, progress=None, orders=None, centred=False, compiled=None):  # fmt: skip
+          ntk_rows=64, progress=None, orders=None, centred=False, compiled=None, trace_epochs=()):  # fmt: skip
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial. Several trials
     at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and `init_seed`/`order_seed` as
     lists of n_nets. `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two
-    identical copies instead (f_0 = 0, the same NTK)."""
+    identical copies instead (f_0 = 0, the same NTK). `trace_epochs`: after these epochs (0: before training) the
+    empirical NTK on [fitted rows; test rows] is kept in `ntk_trace` (float64 copies; training is unchanged)."""
     from tqdm.auto import tqdm
 
     dev = torch.device(device) if device is not None else default_device()
@@ -424,9 +429,16 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     ntk0 = layerwise_ntk(net, Xfit[:, :m]) if m else None
     desc = f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else "")
     bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=(progress is False) or None, leave=False)
+    trace, X_trace, trace_at = [], torch.cat([Xfit, Xte], 1), set(trace_epochs)
+
+    def snapshot(done):
+        if done in trace_at:
+            trace.append((done, layerwise_ntk(net, X_trace).double().cpu().numpy()))
+
+    snapshot(0)
     t0 = time.perf_counter()
     train_loss, val_rmse, diverged, e_run = _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size,
-                                                        history_every, bar)  # fmt: skip
+                                                        history_every, bar, snapshot if trace_at else None)  # fmt: skip
     seconds = time.perf_counter() - t0
     with torch.no_grad():
         pred = net.forward(Xte).double().cpu().numpy()
@@ -438,6 +450,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
                     ntk_rows=m, loop=net.loop(batch_size))  # fmt: skip
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch],
                        float(nch[t]), bool(diverged[t]), e_run, seconds / n_nets,
-                       dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]))
+                       dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]),
+                       [(e, m[t]) for e, m in trace])
            for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
