@@ -9,19 +9,34 @@ from datetime import datetime
 from pathlib import Path
 import numpy as np
 from .summary import _md_table, table1_se, read_run_log, TABLE1
-from .protocol import epochs_setting
-from .theorem import PREDICTORS
+from .protocol import PAPER_LR, epochs_setting
+from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 
 # %% auto #0
-__all__ = ['DISTANCES', 'GAP_CHAIN', 'TABLE_COLUMNS', 'PAIRED_SETTINGS', 'paired_stats', 'shapley', 'series_name',
-           'load_trials', 'load_equivalence', 'equivalence_rows', 'width_slope', 'load_theorem', 'theorem_rows',
-           'equivalence_report', 'plot_equivalence', 'paired_with_trained']
+__all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats',
+           'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
+           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
+           'trace_rows', 'curve_rows', 'gap_shapley', 'theorem_rows', 'equivalence_report', 'width_slope',
+           'plot_equivalence', 'plot_rigour', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
+def t_interval(values, confidence=0.95):
+    """Mean, standard error (sample SD, ddof 1, over sqrt(n)) and the t-based `confidence` interval of `values` (the
+    convention of every table of this chapter but the one set beside Table 1)."""
+    from scipy.stats import t as student_t
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or len(v) < 2:
+        raise ValueError(f"t_interval needs a 1-D array of at least 2 values, got shape {v.shape}")
+    n, mean, se = len(v), float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))
+    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * se
+    return dict(n=n, mean=mean, se=se, ci=(mean - half, mean + half))
+
+
 def paired_stats(a, b, confidence=0.95):
     """The paired comparison of `a` against `b` on the same seeds: `d = a / b - 1` per seed, its mean, standard error
     (sample SD, ddof 1, over sqrt(n)), the t-based `confidence` interval, and the two-sided sign test's p-value."""
-    from scipy.stats import binomtest, t as student_t
+    from scipy.stats import binomtest
 
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
@@ -29,11 +44,43 @@ def paired_stats(a, b, confidence=0.95):
             f"paired_stats needs two 1-D arrays of the same length >= 2, got shapes {a.shape} and {b.shape}"
         )
     d = a / b - 1
-    n, mean, se = len(d), float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
-    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * se
     above, below = int((d > 0).sum()), int((d < 0).sum())
     p_sign = float(binomtest(above, above + below).pvalue) if above + below else 1.0
-    return dict(n=n, mean=mean, se=se, ci=(mean - half, mean + half), above=above, below=below, p_sign=p_sign)
+    return dict(t_interval(d, confidence), above=above, below=below, p_sign=p_sign)
+
+# %% ../nbs/06_equivalence.ipynb #03168640
+def pooled_slope(x, y, confidence=0.95):
+    """Least-squares slope of y on x with its standard error and t-based interval (n - 2 degrees of freedom): the slope
+    of log(distance) on log(width) over every trial."""
+    from scipy.stats import t as student_t
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) < 3 or len(np.unique(x)) < 2:
+        raise ValueError("pooled_slope needs at least 3 points at 2 or more distinct x")
+    xc = x - x.mean()
+    b = float(xc @ (y - y.mean()) / (xc @ xc))
+    resid = y - y.mean() - b * xc
+    se = float(math.sqrt(resid @ resid / (len(x) - 2) / (xc @ xc)))
+    half = float(student_t.ppf(0.5 + confidence / 2, len(x) - 2)) * se
+    return dict(n=len(x), mean=b, se=se, ci=(b - half, b + half))
+
+
+def seed_slopes(series, value, widths=None):
+    """Slopes of log(value(trial)) against log(width), one per seed present at every width of `widths` (default: all
+    of the series'), with their t-interval (`t_interval`), and the pooled least-squares slope over the same trials."""
+    widths = list(widths or series)
+    by_seed = {}
+    for w in widths:
+        for r in series[w]:
+            by_seed.setdefault(r["seed"], {})[w] = value(r)
+    seeds = sorted(s for s, v in by_seed.items() if len(v) == len(widths))
+    if len(seeds) < 2:
+        raise ValueError(f"{len(seeds)} seed(s) are present at every width of {widths}; at least 2 are needed")
+    lw = np.log(widths)
+    slopes = [float(np.polyfit(lw, np.log([by_seed[s][w] for w in widths]), 1)[0]) for s in seeds]
+    x = np.concatenate([lw] * len(seeds))
+    y = np.log([by_seed[s][w] for s in seeds for w in widths])
+    return dict(t_interval(slopes), seeds=seeds, slopes=slopes, pooled=pooled_slope(x, y))
 
 # %% ../nbs/06_equivalence.ipynb #21c3a371
 def shapley(value, factors):
@@ -62,22 +109,28 @@ def shapley(value, factors):
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
 DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
-GAP_CHAIN = [  # the paper's comparison reached from the trained network one change at a time: (predictor, what changed)
-    ("NN", "the trained network"),
-    ("NTK f0,T", "finite width: the theorem's prediction for the same run"),
-    ("NTK 0,T", "initial function: f0 set to 0"),
-    ("NTK 0,inf", "finite time: T = infinity"),
-    ("NTK 0,inf,all", "held-out rows: all training rows fitted"),
-    ("paper NTKJ", "kernel: the paper's NTKJ (paper convention) for the exact NTK"),
-]
+WIDTH_STEP = "finite width"  # the one change of the paper's gap that needs trained networks
 
 
 def series_name(s):
-    "A sweep's label: depth, data convention, validation split, epochs, and the precision when it is not float32."
+    """A sweep's label: depth, data convention, validation split, epochs, and what differs from the paper's protocol
+    (learning rate, precision, NTK snapshots)."""
     depth = s["eq_depth"]
-    dtype = f", {s['nn_dtype']}" if s.get("nn_dtype", "float32") != "float32" else ""
-    epochs = s[epochs_setting(depth)]
-    return f"NN{depth}, {s['data_convention']} data, val_split {s['val_split']:g}, {epochs} epochs{dtype}"
+    parts = [f"NN{depth}", f"{s['data_convention']} data", f"val_split {s['val_split']:g}"]
+    parts.append(f"{s[epochs_setting(depth)]} epochs")
+    if s.get("lr", PAPER_LR) != PAPER_LR:
+        parts.append(f"lr {s['lr']:g}")
+    if s.get("nn_dtype", "float32") != "float32":
+        parts.append(s["nn_dtype"])
+    if s.get("trace_points", 0):
+        parts.append("NTK traced")
+    return ", ".join(parts)
+
+
+def _series_order(s):
+    "The paper's setting first, then one change at a time."
+    unusual = (s["val_split"] != 0.3, s["data_convention"] != "paper", s.get("nn_dtype", "float32") != "float32")
+    return (s["eq_depth"], s.get("trace_points", 0) > 0, s.get("lr", PAPER_LR), *unusual, -s[epochs_setting(2)])
 
 
 def load_trials(directory):
@@ -91,17 +144,26 @@ def load_equivalence(directory, trials=None):
     for r in trials if trials is not None else load_trials(directory):
         if "equivalence" not in r:
             continue
-        s = r["settings"]
-        name = series_name(s)
-        # the paper's setting first
-        order[name] = (s["eq_depth"], s["val_split"] != 0.3, s["data_convention"] != "paper")
-        out.setdefault(name, {}).setdefault(s["nn_width"], []).append(r)
+        name = series_name(r["settings"])
+        order[name] = _series_order(r["settings"])
+        out.setdefault(name, {}).setdefault(r["settings"]["nn_width"], []).append(r)
     return {k: dict(sorted(out[k].items())) for k in sorted(out, key=order.get)}
 
 
-def _mean_se(values):
-    v = np.asarray(values, dtype=float)
-    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
+def load_theorem(directory, trials=None):
+    "Results of the theorem trials (task=theorem) of a run directory, by trial."
+    return sorted(
+        (r for r in (trials if trials is not None else load_trials(directory)) if "theorem" in r),
+        key=lambda r: r["trial"],
+    )
+
+
+def _eq(r, *keys):
+    "A value of a trial's equivalence record by its path of keys."
+    v = r["equivalence"]
+    for k in keys:
+        v = v[k]
+    return v
 
 
 def equivalence_rows(series):
@@ -110,29 +172,200 @@ def equivalence_rows(series):
     rows = []
     for w, rs in series.items():
         q = {f"rmse {k}": [r["rmse"][k] for r in rs] for k in rs[0]["rmse"]}
-        q.update({f"dist {k}": [r["equivalence"]["dist"][k] for r in rs] for k in DISTANCES})
-        q.update(
-            {
-                f"dist_move {k}": [r["equivalence"]["dist_move"][k] for r in rs]
-                for k in rs[0]["equivalence"]["dist_move"]
-            }
-        )
+        for group in ("dist", "dist_move", "dist_error"):
+            q.update({f"{group} {k}": [_eq(r, group, k) for r in rs] for k in rs[0]["equivalence"][group]})
+        q.update({f"ladder {k}": [_eq(r, "ladder", k, "theory") for r in rs] for k in LADDER})
         for net in ("NN", "NNc"):
-            lz = [r["equivalence"]["lazy"][net] for r in rs]
+            lz = [_eq(r, "lazy", net) for r in rs]
             q[f"lazy {net} ntk_change"] = [z["ntk_change"] for z in lz]
             for l in range(len(lz[0]["weight_change"])):
                 q[f"lazy {net} weight_change layer {l}"] = [z["weight_change"][l] for z in lz]
-        q["ntk_init_error"] = [r["equivalence"]["ntk_init_error"] for r in rs]
+        q["ntk_init_error"] = [_eq(r, "ntk_init_error") for r in rs]
+        q["sgd_stability"] = [_eq(r, "sgd_stability") for r in rs]
         q["seconds"] = [r["timings"]["total"] for r in rs]
-        rows += [(w, k, len(v), *_mean_se(v)) for k, v in q.items()]
+        for k, v in q.items():
+            v = np.asarray(v, dtype=np.float64)
+            se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
+            rows.append((w, k, len(v), float(v.mean()), se))
     return rows
 
 
-def width_slope(widths, values):
-    "Least-squares slope of log(values) against log(width)."
-    return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
+def _ci(st, pct=True, digits=2, sign=True):
+    "`mean [low, high]` of a `t_interval`/`paired_stats` result, in percent or as numbers."
+    scale, unit, fmt = (
+        (100, "%", f"{'+' if sign else ''}.{digits}f") if pct else (1, "", f"{'+' if sign else ''}.{digits}f")
+    )
+    lo, hi = st["ci"]
+    return f"{scale * st['mean']:{fmt}}{unit} [{scale * lo:{fmt}}, {scale * hi:{fmt}}]"
 
 
+def _dist_ci(values):
+    "Distances in percent, mean [t-interval], or the single value when there is one trial."
+    v = list(values)
+    return f"{100 * v[0]:.2f}%" if len(v) == 1 else _ci(t_interval(v), sign=False)
+
+
+def _sign(st):
+    return f"{st['above']}/{st['n']} (p = {st['p_sign']:.2g})"
+
+
+def paired_bias_rows(series):
+    """Per width with 2 or more trials: the trained network's test RMSE over the theorem's, minus 1, paired on the seeds
+    (`paired_stats`), for the network (`NN` / `NTK f0,T`) and its centred twin (`NNc` / `NTK 0,T`)."""
+    rows = []
+    for w, rs in series.items():
+        if len(rs) >= 2:
+            nn = paired_stats([r["rmse"]["NN"] for r in rs], [r["rmse"]["NTK f0,T"] for r in rs])
+            nnc = paired_stats([r["rmse"]["NNc"] for r in rs], [r["rmse"]["NTK 0,T"] for r in rs])
+            rows.append((w, nn, nnc))
+    return rows
+
+
+def piece_cosine(r):
+    """cos of the angle between the two pieces of NN - theorem = (NN - lin-SGD) + (lin-SGD - theorem) on the test rows
+    (-1: opposite directions, the pieces cancel)."""
+    p = {k: np.array(_eq(r, "preds", k)) for k in ("NN", "lin-SGD", "NTK f0,T")}
+    a, b = p["NN"] - p["lin-SGD"], p["lin-SGD"] - p["NTK f0,T"]
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+SLOPE_QUANTITIES = {  # name -> the value of one trial whose decay with width is fitted
+    "|NN-theory|": lambda r: _eq(r, "dist", "|NN-theory|"),
+    "|NN-lin|": lambda r: _eq(r, "dist", "|NN-lin|"),
+    "|lin-theory|": lambda r: _eq(r, "dist", "|lin-theory|"),
+    "|NNc-theory|": lambda r: _eq(r, "dist", "|NNc-theory|"),
+    "NTK at init off": lambda r: _eq(r, "ntk_init_error"),
+    "NTK moved": lambda r: _eq(r, "lazy", "NN", "ntk_change"),
+}
+
+
+def slope_rows(series):
+    """Per quantity of `SLOPE_QUANTITIES`: the per-seed slopes of log(value) on log(width) (`seed_slopes`) over all
+    widths, over the widths up to 2048 and from 2048 up (does the decay steepen?)."""
+    widths = list(series)
+    parts = {
+        "all widths": widths,
+        "<= 2048": [w for w in widths if w <= 2048],
+        ">= 2048": [w for w in widths if w >= 2048],
+    }
+    rows = []
+    for name, value in SLOPE_QUANTITIES.items():
+        fits = {}
+        for part, ws in parts.items():
+            try:
+                fits[part] = seed_slopes(series, value, ws) if len(ws) >= 2 else None
+            except ValueError:
+                fits[part] = None
+        rows.append((name, fits))
+    return rows
+
+
+def large_T_rows(series):
+    """Per width: the network against the theorem at its T and against the T = infinity interpolant (the network's f0,
+    the fitted rows), paired on the seeds; the relative distances; the largest SGD step factor."""
+    rows = []
+    for w, rs in series.items():
+        if len(rs) < 2:
+            continue
+        nn = [r["rmse"]["NN"] for r in rs]
+        rows.append(dict(
+            width=w, n=len(rs), T=_eq(rs[0], "T"),
+            at_T=paired_stats(nn, [r["rmse"]["NTK f0,T"] for r in rs]),
+            at_inf=paired_stats(nn, [r["rmse"]["NTK f0,inf"] for r in rs]),
+            dist_T=[_eq(r, "dist", "|NN-theory|") for r in rs],
+            dist_inf=[_rel(np.array(_eq(r, "preds", "NN")), np.array(_eq(r, "preds", "NTK f0,inf")),
+                           np.array(_eq(r, "preds", "NTK f0,inf"))) for r in rs],
+            stability=max(_eq(r, "sgd_stability") for r in rs),
+        ))  # fmt: skip
+    return rows
+
+
+def _rel(a, b, ref):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
+
+
+def depth_effect_rows(nn1, nn2):
+    """Per width both series have: NN2 / NN1 - 1 of the trained networks and of the theorem's predictions for them,
+    paired on the seeds, and the per-seed difference of the two (trained minus predicted)."""
+    rows = []
+    for w, rs in nn2.items():
+        one = {r["seed"]: r for r in nn1.get(w, [])}
+        pairs = [(r, one[r["seed"]]) for r in rs if r["seed"] in one]
+        if len(pairs) < 2:
+            continue
+        got = {k: [(a["rmse"][k], b["rmse"][k]) for a, b in pairs] for k in ("NN", "NTK f0,T")}
+        trained = paired_stats(*zip(*got["NN"]))
+        theory = paired_stats(*zip(*got["NTK f0,T"]))
+        gap = t_interval([a / b - c / d for (a, b), (c, d) in zip(got["NN"], got["NTK f0,T"])])
+        rows.append((w, trained, theory, gap))
+    return rows
+
+
+def trace_rows(series):
+    """Per width of a series with NTK snapshots: how far the kernel moved (fitted and test rows), its distance to the
+    analytic NTK at initialisation, at the end and averaged over training, and the linearisation with the
+    time-averaged kernel against the frozen one."""
+    rows = []
+    for w, rs in series.items():
+        tr = [_eq(r, "trace") for r in rs]
+        rows.append(dict(
+            width=w, n=len(rs), epochs=tr[0]["epochs"],
+            change_fit=np.mean([t["change_fit"] for t in tr], 0), change_test=np.mean([t["change_test"] for t in tr], 0),
+            to_analytic=np.mean([t["to_analytic"] for t in tr], 0),
+            average_to_analytic=[t["average_to_analytic"] for t in tr],
+            nn_lin=[_eq(r, "dist", "|NN-lin|") for r in rs], nn_lin_avg=[t["|NN-lin-SGD avg|"] for t in tr],
+            lin_theory=[_eq(r, "dist", "|lin-theory|") for r in rs],
+            lin_avg_theory=[t["|lin-SGD avg-theory|"] for t in tr],
+            nn_theory=[_eq(r, "dist", "|NN-theory|") for r in rs],
+            cosine=[piece_cosine(r) for r in rs],
+        ))  # fmt: skip
+    return rows
+
+
+def curve_rows(series):
+    """Per trial with a held-out curve: the network's best epoch and RMSE there, the theorem's best time and RMSE, and
+    the largest gap between the two curves over training."""
+    rows = []
+    for w, rs in series.items():
+        for r in rs:
+            c = _eq(r, "curve")
+            nn, th = np.array(c["NN"]), np.array(c["theory"])
+            i, j = int(nn.argmin()), int(th.argmin())
+            rows.append(dict(width=w, seed=r["seed"], nn_best=(c["epochs"][i], nn[i]), theory_best=(c["T"][j], th[j]),
+                             end=(nn[-1], th[-1]), worst_gap=float(np.max(np.abs(nn / th - 1)))))  # fmt: skip
+    return rows
+
+
+def gap_shapley(theorem, trained, depth=1):
+    """Order-free shares of the paper's gap, from the trained network's test RMSE to the paper's kernel's: the Shapley
+    value (`shapley`) of each change (`WIDTH_STEP` and `SHAPLEY_FACTORS`) for the seed-averaged RMSE, with its range
+    over the 120 orders, and each change's per-seed shares with their t-interval. The finite-width step is measured
+    only at the theorem's own corner (the trained network against the theorem for it) and is taken to be the same at
+    every corner; the other 16 corners are computed (`theorem_corners`). Without trained trials, the theorem's four
+    changes alone (a prediction: from the theorem to the paper's kernel)."""
+    nets = {r["seed"]: r["rmse"][f"NN{depth}"] for r in trained if f"NN{depth}" in r.get("rmse", {})}
+    use = [t for t in theorem if t["seed"] in nets] if nets else list(theorem)
+    if len(use) < 2:
+        raise ValueError(f"{len(use)} theorem trial(s) to decompose (paired with trained NN{depth}); at least 2")
+    factors = (WIDTH_STEP, *SHAPLEY_FACTORS) if nets else SHAPLEY_FACTORS
+
+    def value_of(t):
+        corners = t["theorem"]["corners"][f"NN{depth}"]
+        delta = nets[t["seed"]] - corners[""] if nets else 0.0
+        return lambda s: corners[" + ".join(f for f in SHAPLEY_FACTORS if f in s)] + (0.0 if WIDTH_STEP in s else delta)
+
+    values = [value_of(t) for t in use]
+    mean = shapley(lambda s: np.mean([v(s) for v in values]), factors)
+    per_seed = [shapley(v, factors) for v in values]
+    total = np.mean([v(set(factors)) - v(set()) for v in values])
+    shares = {
+        f: t_interval([s[f][0] / (v(set(factors)) - v(set())) for s, v in zip(per_seed, values)]) for f in factors
+    }
+    start, end = np.mean([v(set()) for v in values]), np.mean([v(set(factors)) for v in values])
+    return dict(n=len(use), start=float(start), end=float(end), total=float(total), value=mean, shares=shares,
+                factors=factors)  # fmt: skip
+
+# %% ../nbs/06_equivalence.ipynb #5c660ac9
 def _pm(m, se, digits=4):
     return f"{m:.{digits}f}" + (f" ± {se:.{digits}f}" if math.isfinite(se) else "")
 
@@ -155,30 +388,8 @@ def _wall_hours(directory):
     return ((max(ends) - min(starts)) / 3600, total / 3600) if ends else (float("nan"), float("nan"))
 
 
-TABLE_COLUMNS = [
-    ("rmse NN", "RMSE NN"),
-    ("rmse NNc", "NN centred"),
-    ("rmse NTK f0,T", "theorem"),
-    ("rmse paper NTKJ", "paper's NTKJ"),
-    ("dist |NN-lin|", "|NN-lin|"),
-    ("dist |NN-theory|", "|NN-theory|"),
-    ("dist |lin-theory|", "|lin-theory|"),
-    ("dist |NNc-theory|", "|NNc-theory|"),
-    ("lazy NN ntk_change", "NTK moved"),
-    ("ntk_init_error", "NTK at init off"),
-]
-
-
-def load_theorem(directory, trials=None):
-    "Results of the theorem trials (task=theorem) of a run directory, by trial."
-    return sorted(
-        (r for r in (trials if trials is not None else load_trials(directory)) if "theorem" in r),
-        key=lambda r: r["trial"],
-    )
-
-
 def theorem_rows(results):
-    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1."
+    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1 (ddof 0)."
     rows = []
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
@@ -190,21 +401,264 @@ def theorem_rows(results):
         if len(v):
             rows.append((label, len(v), float(v.mean()), table1_se(v), ref))
 
-    change(
-        "NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, float("nan"))
-    )
+    change("NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, math.nan))
     T1 = results[0]["theorem"]["T"]["NN1"]
     change(f"NN2 theorem, T={T1:g}", "NN1 theorem", f"NN2 / NN1 - 1 (theorem, both at T = {T1:g})", None)
-    change(
-        "NTKJ2 paper", "NTKJ1 paper", "NTKJ2 / NTKJ1 - 1", (TABLE1["NTKJ2"][0] / TABLE1["NTKJ1"][0] - 1, float("nan"))
-    )
+    change("NTKJ2 paper", "NTKJ1 paper", "NTKJ2 / NTKJ1 - 1", (TABLE1["NTKJ2"][0] / TABLE1["NTKJ1"][0] - 1, math.nan))
     return rows
 
 
-def equivalence_report(directory, quiet=False, figures=True):
-    "Tables (summary.md, summary.csv) and figures of an equivalence run directory; returns `{series: rows}`."
+def _theorem_section(theorem):
+    rows, r0 = theorem_rows(theorem), theorem[0]["theorem"]
+    cells = [
+        [k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
+         "" if ref is None else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%")]
+        for k, n, m, se, ref in rows
+    ]  # fmt: skip
+    return [
+        "### The theorem's prediction for the paper's networks (no training)",
+        "",
+        f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:.4f} (NN1) and "
+        f"{r0['T']['NN2']:.4f} (NN2), the schedule's expected per-row times; f0: the initial function of the network "
+        "the trial would train. Mean ± SE as Table 1 (SD with ddof 0 / sqrt(n)), the one table of this page set beside "
+        "the paper's.",
+        "",
+        _md_table(["predictor", "n", "mean test RMSE", "Table 1"], cells),
+        "",
+    ]
+
+
+def _shapley_section(theorem, trained):
+    md = []
+    for depth in (1, 2):
+        try:
+            g = gap_shapley(theorem, trained if depth == 1 else [], depth)
+        except (ValueError, KeyError):
+            continue
+        what = (
+            f"from the trained NN1 ({g['start']:.4f}, each theorem trial paired with the trained trial of its seed) to "
+            f"the paper's NTKJ1 ({g['end']:.4f})"
+            if WIDTH_STEP in g["factors"]
+            else f"a prediction, no trained NN{depth} at this width: from the theorem for NN{depth} ({g['start']:.4f}) "
+            f"to the paper's NTKJ{depth} ({g['end']:.4f})"
+        )
+        cells = [
+            [f, f"{g['value'][f][0]:+.4f}", f"[{g['value'][f][1]:+.4f}, {g['value'][f][2]:+.4f}]", _ci(g["shares"][f], digits=1)]
+            for f in g["factors"]
+        ]  # fmt: skip
+        md += [
+            f"**NN{depth}: the paper's gap taken apart, order-free** ({g['n']} seeds; {what}). Shapley value of each "
+            "change for the seed-averaged RMSE, its range over every order of the changes, and its share of the gap "
+            "per seed (mean [t-based 95% interval]). The finite-width step is measured at the theorem's own corner "
+            "and taken as the same at the other corners.",
+            "",
+            _md_table(["change", "Shapley (RMSE)", "range over orders", "share of the gap"], cells),
+            "",
+        ]
+    return md
+
+
+def _bias_section(series):
+    rows = paired_bias_rows(series)
+    if not rows:
+        return []
+    cells = [[str(w), str(a["n"]), _ci(a), _sign(a), _ci(b), _sign(b)] for w, a, b in rows]
+    return [
+        "Paired bias of the trained networks' test RMSE against the theorem's on the same seeds (mean [t-based 95% "
+        "interval]; sign test: trials with the network worse, two-sided p):",
+        "",
+        _md_table(["width", "n", "NN / theorem - 1", "NN worse", "NNc / theorem(f0=0) - 1", "NNc worse"], cells),
+        "",
+    ]
+
+
+def _ladder_section(series):
+    md = []
+    for scale, what in (("theory", "||theorem||"), ("error", "||theorem - y||, the theorem's own error")):
+        key = "dist" if scale == "theory" else "dist_error"
+        cells = []
+        for w, rs in series.items():
+            if len(rs) < 2:
+                continue
+            cells.append([str(w), _dist_ci(_eq(r, key, "|NN-theory|") for r in rs)]
+                         + [_dist_ci(_eq(r, "ladder", k, scale) for r in rs) for k in LADDER])  # fmt: skip
+        if cells:
+            md += [
+                f"The null ladder over {what}: the network's distance from the theorem beside the theorem's own "
+                "near neighbours on the same seeds (mean [t-based 95% interval]):",
+                "",
+                _md_table(["width", "|NN - theorem|", *LADDER], cells),
+                "",
+            ]
+    return md
+
+
+def _slope_section(series):
+    if len(series) < 3:
+        return []
+    cells = []
+    for name, fits in slope_rows(series):
+        row = [name]
+        for part in ("all widths", "<= 2048", ">= 2048"):
+            f = fits[part]
+            row.append("" if f is None else f"{_ci(f, pct=False)} (n = {f['n']})")
+        f = fits["all widths"]
+        row.append("" if f is None else _ci(f["pooled"], pct=False))
+        cells.append(row)
+    cos = {w: t_interval([piece_cosine(r) for r in rs]) for w, rs in series.items() if len(rs) >= 2}
+    return [
+        "Slopes of log(distance) on log(width): the mean of the per-seed slopes [t-based 95% interval over seeds], "
+        "over all widths and below and above 2048; last column the pooled least-squares slope over every trial.",
+        "",
+        _md_table(["quantity", "all widths", "widths <= 2048", "widths >= 2048", "pooled"], cells),
+        "",
+        "cos of the angle between NN - lin-SGD and lin-SGD - theorem (-1: the two pieces cancel): "
+        + ", ".join(f"{w}: {_ci(c, pct=False)}" for w, c in cos.items())
+        + ".",
+        "",
+    ]
+
+
+def _main_table(series):
+    get = {(w, q): (n, m, se) for w, q, n, m, se in equivalence_rows(series)}
+    cols = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem"),
+            ("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
+            ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"),
+            ("ntk_init_error", "NTK at init off")]  # fmt: skip
+    cells = []
+    for w, rs in series.items():
+        row = [str(w), str(len(rs))]
+        for q, _ in cols:
+            n, m, se = get[(w, q)]
+            row.append(_pm(m, se) if q.startswith("rmse") else _pct(m, se))
+        cells.append(row)
+    return [
+        "Means ± SE (sample SD / sqrt(n)) over the trials of each width:",
+        "",
+        _md_table(["width", "n"] + [h for _, h in cols], cells),
+        "",
+    ]
+
+
+def _large_T_section(series):
+    rows = large_T_rows(series)
+    cells = [[str(r["width"]), str(r["n"]), f"{r['T']:.2f}", _ci(r["at_T"]), _ci(r["at_inf"]), _dist_ci(r["dist_T"]),
+              _dist_ci(r["dist_inf"]), f"{r['stability']:.3f}"] for r in rows]  # fmt: skip
+    if not cells:
+        return []
+    return [
+        "The network against the theorem at its T and against the T = infinity interpolant (network's f0, fitted "
+        "rows), paired on the seeds (mean [t-based 95% interval]); last column the largest 2 lr lambda_max(batch "
+        "NTK) / |batch| over the SGD steps (stable below 2):",
+        "",
+        _md_table(
+            [
+                "width",
+                "n",
+                "T",
+                "NN / theorem(T) - 1",
+                "NN / theorem(inf) - 1",
+                "|NN - theorem(T)|",
+                "|NN - theorem(inf)|",
+                "step factor",
+            ],
+            cells,
+        ),  # fmt: skip
+        "",
+    ]
+
+
+def _trace_section(series):
+    rows = trace_rows(series)
+    cells = []
+    for r in rows:
+        cells.append([str(r["width"]), str(r["n"]), f"{100 * r['change_fit'][-1]:.2f}%", f"{100 * r['change_test'][-1]:.2f}%",
+                      f"{100 * r['to_analytic'][0]:.2f}% -> {100 * r['to_analytic'][-1]:.2f}%",
+                      _dist_ci(r["average_to_analytic"]), _dist_ci(r["nn_lin"]), _dist_ci(r["nn_lin_avg"]),
+                      _dist_ci(r["lin_theory"]), _dist_ci(r["lin_avg_theory"])])  # fmt: skip
+    return (
+        [
+            "The empirical NTK during training (snapshots at epochs "
+            + ", ".join(map(str, rows[0]["epochs"]))
+            + "): how "
+            "far it moved (fitted rows; test-by-fitted rows), its distance to the analytic NTK at initialisation and at "
+            "the end (means), and averaged over training; then the linearisation with the frozen kernel at "
+            "initialisation against the one with the time-averaged kernel (mean [t-based 95% interval]):",
+            "",
+            _md_table(
+                [
+                    "width",
+                    "n",
+                    "moved (fit)",
+                    "moved (test)",
+                    "to analytic, init -> end",
+                    "average to analytic",
+                    "|NN - lin|",
+                    "|NN - lin avg|",
+                    "|lin - theorem|",
+                    "|lin avg - theorem|",
+                ],
+                cells,
+            ),  # fmt: skip
+            "",
+        ]
+        if rows
+        else []
+    )
+
+
+def _curve_section(series):
+    rows = curve_rows(series)
+    cells = [[str(r["width"]), str(r["seed"]), f"{r['nn_best'][0]} ({r['nn_best'][1]:.4f})",
+              f"{r['theory_best'][0]:.3f} ({r['theory_best'][1]:.4f})", f"{r['end'][0]:.4f} / {r['end'][1]:.4f}",
+              f"{100 * r['worst_gap']:.2f}%"] for r in rows]  # fmt: skip
+    return (
+        [
+            "The held-out RMSE (the protocol's validation rows) during training against the theorem's curve on the same "
+            "rows, trial by trial:",
+            "",
+            _md_table(
+                [
+                    "width",
+                    "seed",
+                    "NN best epoch (RMSE)",
+                    "theorem best T (RMSE)",
+                    "end: NN / theorem",
+                    "largest |NN / theorem - 1| over training",
+                ],
+                cells,
+            ),  # fmt: skip
+            "",
+        ]
+        if rows
+        else []
+    )
+
+
+def _depth_section(nn1, nn2):
+    rows = depth_effect_rows(nn1, nn2)
+    cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g)] for w, a, b, g in rows]
+    return (
+        [
+            "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the paper's "
+            "protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]):",
+            "",
+            _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem"], cells),
+            "",
+        ]
+        if rows
+        else []
+    )
+
+# %% ../nbs/06_equivalence.ipynb #b67c3a6d
+def equivalence_report(directory, trained=None, quiet=False, figures=True):
+    """Tables (summary.md, summary.csv) and figures of an equivalence run directory; `trained`: trained-network trials
+    (task "table") paired with its theorem trials for the decomposition of the paper's gap (default: those of a
+    `paper-nn1` run beside the directory, if there is one). Returns `{series: rows}`."""
     directory = Path(directory)
     trials = load_trials(directory)
+    if trained is None:
+        trained = [json.loads(f.read_text()) for f in sorted((directory.parent / "paper-nn1").glob("trial_*.json"))]
     data, theorem = load_equivalence(directory, trials), load_theorem(directory, trials)
     if not data and not theorem:
         raise ValueError(
@@ -216,80 +670,38 @@ def equivalence_report(directory, quiet=False, figures=True):
     md = [
         "## Equivalence: trained networks against the NTK theorem",
         "",
-        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps; {summed:.2f} h of "
-        "trial time, "
-        f"{wall:.2f} h wall-clock. Means ± standard errors (sample SD / sqrt(n)) over the trials of each width; "
-        "distances are "
-        "||a - b|| / ||theorem|| on the 330 test rows (the centred network's against its own theorem, f0 = 0). "
-        "'NTK moved': relative change of the empirical NTK on 64 training rows during training; "
-        "'NTK at init off': ||empirical NTK at init - analytic NTK|| / ||analytic|| on the fitted rows. The "
-        "predictors: " + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items()) + ".",
+        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps and "
+        f"{len(theorem)} theorem trials; {summed:.2f} h of trial time, {wall:.2f} h wall-clock. Intervals are t-based "
+        "95% intervals over seeds [low, high] (SE with ddof 1); the per-width tables give mean ± SE (ddof 1); only "
+        "the theorem table set beside Table 1 uses the paper's ddof 0. Distances are ||a - b|| / ||theorem|| on the "
+        "330 test rows unless said (the centred network's against its own theorem, f0 = 0). The predictors: "
+        + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items())
+        + ". The ladder: "
+        + "; ".join(f"{k}: {v}" for k, v in LADDER.items())
+        + ".",
         "",
     ]
     csv_rows = []
     if theorem:
-        rows = theorem_rows(theorem)
-        r0 = theorem[0]["theorem"]
-        md += [
-            "### The theorem's prediction for the paper's networks (no training)",
-            "",
-            f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:g} (NN1) and "
-            f"{r0['T']['NN2']:g} (NN2); "
-            "f0: the initial function of the network the trial would train. SE as Table 1 (SD with ddof 0 / sqrt(n)).",
-            "",
-            _md_table(
-                ["predictor", "n", "mean test RMSE", "Table 1"],
-                [
-                    [
-                        k,
-                        str(n),
-                        _pm(m, se) if "/" not in k else _pct(m, se),
-                        ""
-                        if ref is None
-                        else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%"),
-                    ]
-                    for k, n, m, se, ref in rows
-                ],
-            ),
-            "",
-        ]
-        csv_rows += [("theorem (no training)", r0["width"], k, n, m, se) for k, n, m, se, _ in rows]
-    for name, rows in allrows.items():
-        get = {(w, q): (n, m, se) for w, q, n, m, se in rows}
-        widths = list(data[name])
+        md += _theorem_section(theorem) + _shapley_section(theorem, trained)
+        csv_rows += [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
+                     for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
+    for name, series in data.items():
+        s = next(iter(series.values()))[0]["settings"]
         md += [f"### {name}", ""]
-        table = []
-        for w in widths:
-            cells = [str(w), str(get[(w, "rmse NN")][0])]
-            for q, _ in TABLE_COLUMNS:
-                n, m, se = get[(w, q)]
-                cells.append(_pm(m, se) if q.startswith("rmse") else _pct(m, se))
-            table.append(cells)
-        md += [_md_table(["width", "n"] + [h for _, h in TABLE_COLUMNS], table), ""]
-        if len(widths) >= 3:
-            md.append(
-                "Fitted slopes of log(distance) against log(width): "
-                + ", ".join(
-                    f"{k} {width_slope(widths, [get[(w, 'dist ' + k)][1] for w in widths]):+.2f}" for k in DISTANCES
-                )
-                + "."
-            )
-            md.append("")
-        w = widths[-1]
-        ref = get[(w, "rmse paper NTKJ")][1]
-        chain = []
-        for i, (k, what) in enumerate(GAP_CHAIN):
-            n, m, se = get[(w, f"rmse {k}")]
-            step = "" if i == 0 else f"{m - get[(w, f'rmse {GAP_CHAIN[i - 1][0]}')][1]:+.4f}"
-            chain.append([k, what, _pm(m, se), step, f"{m / ref:.2f}"])
-        md += [
-            f"The paper's gap at width {w}, one change at a time (RMSE on the test rows; last column: ratio to the "
-            "paper's kernel predictor):",
-            "",
-            _md_table(["predictor", "change", "RMSE", "step", "x paper's"], chain),
-            "",
-        ]
-        csv_rows += [(name, *r) for r in rows]
+        md += _main_table(series) + _bias_section(series)
+        if s.get("lr", PAPER_LR) != PAPER_LR:
+            md += _large_T_section(series)
+        elif s.get("trace_points", 0):
+            md += _trace_section(series) + _curve_section(series)
+        else:
+            md += _ladder_section(series) + _slope_section(series)
+        csv_rows += [(name, *r) for r in allrows[name]]
+    nn1 = next((v for k, v in data.items() if k.startswith("NN1, paper data, val_split 0.3, 3000 epochs") and
+                k.endswith("epochs")), None)  # fmt: skip
+    nn2 = next((v for k, v in data.items() if k.startswith("NN2, paper data, val_split 0.3, 6000 epochs")), None)
+    if nn1 and nn2:
+        md += ["### Depth: NN2 against NN1", ""] + _depth_section(nn1, nn2)
     (directory / "summary.md").write_text("\n".join(md))
     with open(directory / "summary.csv", "w", newline="") as f:
         wr = csv.writer(f)
@@ -297,9 +709,15 @@ def equivalence_report(directory, quiet=False, figures=True):
         wr.writerows(csv_rows)
     if figures and data:
         plot_equivalence(directory, data, allrows)
+        plot_rigour(directory, data)
     if not quiet:
         print("\n".join(md))
     return allrows
+
+# %% ../nbs/06_equivalence.ipynb #aafa51fa
+def width_slope(widths, values):
+    "Least-squares slope of log(values) against log(width) (of the means; the figures' labels)."
+    return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
 
 
 def plot_equivalence(directory, data, allrows):
@@ -366,7 +784,74 @@ def plot_equivalence(directory, data, allrows):
 
     panel("lazy.png", lazy, "relative change / error")
 
+# %% ../nbs/06_equivalence.ipynb #896ceaf4
+def plot_rigour(directory, data):
+    """bias.png (the paired bias against width, with t-based 95% intervals), and for the series with NTK snapshots
+    curve.png (held-out RMSE during training beside the theorem's curve) and trace.png (the kernel during training)."""
+    import matplotlib
 
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plain = {k: v for k, v in data.items() if "lr " not in k and "traced" not in k and paired_bias_rows(v)}
+    if plain:
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        for k, (name, series) in enumerate(plain.items()):
+            rows = paired_bias_rows(series)
+            for j, (label, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
+                w = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
+                st = [r[1 + j] for r in rows]
+                m = 100 * np.array([s["mean"] for s in st])
+                err = np.abs(100 * np.array([s["ci"] for s in st]).T - m)
+                ax.errorbar(w, m, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{label}: {name}")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("width")
+        ax.set_ylabel("test RMSE: network / theorem - 1 (%)")
+        ax.set_title("paired bias, mean and t-based 95% interval over seeds", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+        fig.tight_layout()
+        fig.savefig(directory / "bias.png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+    traced = {k: v for k, v in data.items() if "traced" in k}
+    for name, series in traced.items():
+        fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
+        for ax, (w, rs) in zip(axes[0], series.items()):
+            for i, r in enumerate(rs):
+                c = _eq(r, "curve")
+                ax.plot(c["epochs"], c["NN"], color=f"C{i}", lw=1, label=f"seed {r['seed']}: network")
+                ax.plot(c["epochs"], c["theory"], color=f"C{i}", lw=1, ls="--", label=f"seed {r['seed']}: theorem")
+            ax.set_xscale("log")
+            ax.set_xlabel("epoch (theorem: T of that epoch)")
+            ax.set_title(f"width {w}", fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=6)
+        axes[0][0].set_ylabel("held-out RMSE")
+        fig.suptitle(f"{name}: the held-out curve, trained and predicted", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(directory / "curve.png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        for i, r in enumerate(trace_rows(series)):
+            axes[0].plot(
+                r["epochs"], 100 * r["change_fit"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
+            )
+            axes[1].plot(
+                r["epochs"], 100 * r["to_analytic"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
+            )
+        axes[0].set_ylabel("||NTK(t) - NTK(0)|| / ||NTK(0)|| (%), fitted rows")
+        axes[1].set_ylabel("||NTK(t) - analytic|| / ||analytic|| (%), fitted rows")
+        for ax in axes:
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.suptitle(f"{name}: the empirical NTK during training (mean over seeds)", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(directory / "trace.png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+
+# %% ../nbs/06_equivalence.ipynb #559f1488
 PAIRED_SETTINGS = (
     "data_convention",
     "n_obs",
