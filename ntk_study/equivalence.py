@@ -13,11 +13,11 @@ from .protocol import PAPER_LR, epochs_setting
 from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 
 # %% auto #0
-__all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats',
-           'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
-           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
-           'trace_rows', 'curve_rows', 'gap_shapley', 'theorem_rows', 'equivalence_report', 'width_slope',
-           'plot_equivalence', 'plot_rigour', 'paired_with_trained']
+__all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'MAIN_SERIES', 'DEPTH2_SERIES', 'PAIRED_SETTINGS',
+           't_interval', 'paired_stats', 'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials',
+           'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows',
+           'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'theorem_rows',
+           'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -310,7 +310,8 @@ def trace_rows(series):
         tr = [_eq(r, "trace") for r in rs]
         rows.append(dict(
             width=w, n=len(rs), epochs=tr[0]["epochs"],
-            change_fit=np.mean([t["change_fit"] for t in tr], 0), change_test=np.mean([t["change_test"] for t in tr], 0),
+            change_fit=np.mean([t["change_fit"] for t in tr], 0),
+            change_test=np.mean([t["change_test"] for t in tr], 0),
             to_analytic=np.mean([t["to_analytic"] for t in tr], 0),
             average_to_analytic=[t["average_to_analytic"] for t in tr],
             nn_lin=[_eq(r, "dist", "|NN-lin|") for r in rs], nn_lin_avg=[t["|NN-lin-SGD avg|"] for t in tr],
@@ -375,17 +376,24 @@ def _pct(m, se):
 
 
 def _wall_hours(directory):
-    "Wall-clock hours of the run from its logs (first start to last finish) and the summed trial hours."
-    starts, ends, total = [], [], 0.0
+    """Wall-clock hours during which at least one trial of the run was running (the union of the trials' intervals
+    from their logs: runs resumed across days do not count the days between) and the summed trial hours (CPU-bound
+    trials on one thread each: about the CPU hours)."""
+    spans, total = [], 0.0
     for log in Path(directory).glob("*/run_log.jsonl"):
         for e in read_run_log(log):
             if e.get("status") != "ok":
                 continue
             end = datetime.fromisoformat(e["at"]).timestamp()
-            starts.append(end - e["seconds"])
-            ends.append(end)
+            spans.append((end - e["seconds"], end))
             total += e["seconds"]
-    return ((max(ends) - min(starts)) / 3600, total / 3600) if ends else (float("nan"), float("nan"))
+    if not spans:
+        return float("nan"), float("nan")
+    busy, reach = 0.0, -math.inf
+    for start, end in sorted(spans):
+        busy += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    return busy / 3600, total / 3600
 
 
 def theorem_rows(results):
@@ -443,7 +451,8 @@ def _shapley_section(theorem, trained):
             f"to the paper's NTKJ{depth} ({g['end']:.4f})"
         )
         cells = [
-            [f, f"{g['value'][f][0]:+.4f}", f"[{g['value'][f][1]:+.4f}, {g['value'][f][2]:+.4f}]", _ci(g["shares"][f], digits=1)]
+            [f, f"{g['value'][f][0]:+.4f}", f"[{g['value'][f][1]:+.4f}, {g['value'][f][2]:+.4f}]",
+             _ci(g["shares"][f], digits=1)]
             for f in g["factors"]
         ]  # fmt: skip
         md += [
@@ -572,7 +581,8 @@ def _trace_section(series):
     rows = trace_rows(series)
     cells = []
     for r in rows:
-        cells.append([str(r["width"]), str(r["n"]), f"{100 * r['change_fit'][-1]:.2f}%", f"{100 * r['change_test'][-1]:.2f}%",
+        cells.append([str(r["width"]), str(r["n"]), f"{100 * r['change_fit'][-1]:.2f}%",
+                      f"{100 * r['change_test'][-1]:.2f}%",
                       f"{100 * r['to_analytic'][0]:.2f}% -> {100 * r['to_analytic'][-1]:.2f}%",
                       _dist_ci(r["average_to_analytic"]), _dist_ci(r["nn_lin"]), _dist_ci(r["nn_lin_avg"]),
                       _dist_ci(r["lin_theory"]), _dist_ci(r["lin_avg_theory"])])  # fmt: skip
@@ -581,8 +591,8 @@ def _trace_section(series):
             "The empirical NTK during training (snapshots at epochs "
             + ", ".join(map(str, rows[0]["epochs"]))
             + "): how "
-            "far it moved (fitted rows; test-by-fitted rows), its distance to the analytic NTK at initialisation and at "
-            "the end (means), and averaged over training; then the linearisation with the frozen kernel at "
+            "far it moved (fitted rows; test-by-fitted rows), its distance to the analytic NTK at initialisation and "
+            "at the end (means), and averaged over training; then the linearisation with the frozen kernel at "
             "initialisation against the one with the time-averaged kernel (mean [t-based 95% interval]):",
             "",
             _md_table(
@@ -614,8 +624,8 @@ def _curve_section(series):
               f"{100 * r['worst_gap']:.2f}%"] for r in rows]  # fmt: skip
     return (
         [
-            "The held-out RMSE (the protocol's validation rows) during training against the theorem's curve on the same "
-            "rows, trial by trial:",
+            "The held-out RMSE (the protocol's validation rows) during training against the theorem's curve on the "
+            "same rows, trial by trial:",
             "",
             _md_table(
                 [
@@ -640,8 +650,8 @@ def _depth_section(nn1, nn2):
     cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g)] for w, a, b, g in rows]
     return (
         [
-            "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the paper's "
-            "protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]):",
+            "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the "
+            "paper's protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]):",
             "",
             _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem"], cells),
             "",
@@ -651,10 +661,14 @@ def _depth_section(nn1, nn2):
     )
 
 # %% ../nbs/06_equivalence.ipynb #b67c3a6d
+MAIN_SERIES = "NN1, paper data, val_split 0.3, 3000 epochs"  # the paper's NN1 protocol
+DEPTH2_SERIES = "NN2, paper data, val_split 0.3, 6000 epochs"  # the paper's NN2 protocol
+
+
 def equivalence_report(directory, trained=None, quiet=False, figures=True):
-    """Tables (summary.md, summary.csv) and figures of an equivalence run directory; `trained`: trained-network trials
-    (task "table") paired with its theorem trials for the decomposition of the paper's gap (default: those of a
-    `paper-nn1` run beside the directory, if there is one). Returns `{series: rows}`."""
+    """Tables (summary.md, its excerpt key.md, summary.csv) and figures of an equivalence run directory; `trained`:
+    trained-network trials (task "table") paired with its theorem trials for the decomposition of the paper's gap
+    (default: those of a `paper-nn1` run beside the directory, if there is one). Returns `{series: rows}`."""
     directory = Path(directory)
     trials = load_trials(directory)
     if trained is None:
@@ -681,28 +695,37 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
         + ".",
         "",
     ]
-    csv_rows = []
+    csv_rows, key = [], ["## Key results of the equivalence sweeps", ""]  # key.md: the README's excerpt of summary.md
     if theorem:
-        md += _theorem_section(theorem) + _shapley_section(theorem, trained)
+        shap = _shapley_section(theorem, trained)
+        md += _theorem_section(theorem) + shap
+        key += shap
         csv_rows += [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
                      for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
     for name, series in data.items():
         s = next(iter(series.values()))[0]["settings"]
-        md += [f"### {name}", ""]
-        md += _main_table(series) + _bias_section(series)
+        head, bias = [f"### {name}", ""], _bias_section(series)
+        md += head + _main_table(series) + bias
         if s.get("lr", PAPER_LR) != PAPER_LR:
-            md += _large_T_section(series)
+            large = _large_T_section(series)
+            md += large
+            key += head + large
         elif s.get("trace_points", 0):
-            md += _trace_section(series) + _curve_section(series)
+            trace = _trace_section(series)
+            md += trace + _curve_section(series)
+            key += head + trace
         else:
-            md += _ladder_section(series) + _slope_section(series)
+            slopes = _slope_section(series)
+            md += _ladder_section(series) + slopes
+            if name in (MAIN_SERIES, DEPTH2_SERIES):
+                key += head + bias + slopes
         csv_rows += [(name, *r) for r in allrows[name]]
-    nn1 = next((v for k, v in data.items() if k.startswith("NN1, paper data, val_split 0.3, 3000 epochs") and
-                k.endswith("epochs")), None)  # fmt: skip
-    nn2 = next((v for k, v in data.items() if k.startswith("NN2, paper data, val_split 0.3, 6000 epochs")), None)
-    if nn1 and nn2:
-        md += ["### Depth: NN2 against NN1", ""] + _depth_section(nn1, nn2)
+    if MAIN_SERIES in data and DEPTH2_SERIES in data:
+        depth = ["### Depth: NN2 against NN1", ""] + _depth_section(data[MAIN_SERIES], data[DEPTH2_SERIES])
+        md += depth
+        key += depth
     (directory / "summary.md").write_text("\n".join(md))
+    (directory / "key.md").write_text("\n".join(key))
     with open(directory / "summary.csv", "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["series", "width", "quantity", "n", "mean", "se"])

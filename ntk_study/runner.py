@@ -96,7 +96,8 @@ LARGE_T_LRS = [0.02, 0.05]  # 3000 epochs: T about 15 and 37, the regime of the 
 PRESETS["equivalence"] = dict(
     description="chapter 06_equivalence: NN1 (paper protocol) and its centred twin against their linearisation and "
     "the theorem at widths 32-65536 (8 seeds on the paper's data, 3 on the exact data, a float64 control and "
-    "val_split 0); the NTK traced and the held-out curve at widths 2048, 10000, 16384; NN1 at learning rates 0.02 and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
+    "val_split 0); the NTK traced and the held-out curve at widths 2048, 10000, 16384; NN1 at learning rates 0.02 "
+    "and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
     "64-2048) and at 1000; the theorem for the paper's NN1 and NN2 (50 trials, no training); about 7 h on 2 cores, "
     "half of it NN2 at width 2048",
     studies={
@@ -178,7 +179,9 @@ def plan_studies(preset, n_trials=None, out=None, overrides=None, only=None):
     studies = PRESETS[preset]["studies"]
     chosen = [name for name in studies if not only or any(fnmatch.fnmatchcase(name, p) for p in only)]
     if not chosen:
-        raise ValueError(f"--studies {','.join(only)} matches no study of {preset!r}; its studies: {', '.join(studies)}")
+        raise ValueError(
+            f"--studies {','.join(only)} matches no study of {preset!r}; its studies: {', '.join(studies)}"
+        )
     plan = []
     for name in chosen:
         st = studies[name]

@@ -317,7 +317,8 @@ def equivalence_trial(
         done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
         times = [schedule_time(lr, batch_size, int(e), n_fit) for e in done]
         th_curve = theorem_curve(d, n_fit, depth, facts["f0"][:n_fit], f0_val, times)
-        extra["curve"] = dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(), NNc=nets[1].val_rmse.tolist(),
+        extra["curve"] = dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(),
+                              NNc=nets[1].val_rmse.tolist(),
                               **{k: v.tolist() for k, v in th_curve.items()})  # fmt: skip
     lazy = {
         k: dict(
