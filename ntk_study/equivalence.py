@@ -517,13 +517,15 @@ def _slope_section(series):
         for part in ("all widths", "<= 2048", ">= 2048"):
             f = fits[part]
             row.append("" if f is None else f"{_ci(f, pct=False)} (n = {f['n']})")
-        f = fits["all widths"]
-        row.append("" if f is None else _ci(f["pooled"], pct=False))
+        trials = [(w, r) for w, rs in series.items() for r in rs]
+        every = pooled_slope(np.log([w for w, _ in trials]), np.log([SLOPE_QUANTITIES[name](r) for _, r in trials]))
+        row.append(f"{_ci(every, pct=False)} (n = {every['n']})")
         cells.append(row)
     cos = {w: t_interval([piece_cosine(r) for r in rs]) for w, rs in series.items() if len(rs) >= 2}
     return [
         "Slopes of log(distance) on log(width): the mean of the per-seed slopes [t-based 95% interval over seeds], "
-        "over all widths and below and above 2048; last column the pooled least-squares slope over every trial.",
+        "over all widths and below and above 2048, from the seeds present at every width of the range; last column "
+        "the pooled least-squares slope over every trial of the series (n trials).",
         "",
         _md_table(["quantity", "all widths", "widths <= 2048", "widths >= 2048", "pooled"], cells),
         "",

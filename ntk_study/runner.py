@@ -98,8 +98,8 @@ PRESETS["equivalence"] = dict(
     "the theorem at widths 32-65536 (8 seeds on the paper's data, 3 on the exact data, a float64 control and "
     "val_split 0); the NTK traced and the held-out curve at widths 2048, 10000, 16384; NN1 at learning rates 0.02 "
     "and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
-    "64-2048) and at 1000; the theorem for the paper's NN1 and NN2 (50 trials, no training); about 7 h on 2 cores, "
-    "half of it NN2 at width 2048",
+    "64-2048) and at 1000; the theorem for the paper's NN1 and NN2 (50 trials, no training); about 8 trial-hours, "
+    "4-5 h on 2 cores, a third of it NN2 at width 2048",
     studies={
         **equivalence_studies(1, WIDTH_SWEEP, 8, "paper", data_convention="paper"),
         **equivalence_studies(1, WIDTH_SWEEP, 3, "exact", data_convention="exact"),

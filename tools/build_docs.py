@@ -2,7 +2,7 @@
 once,
 run Sphinx + MyST-NB (warnings are errors), then check that no page loads anything from another host."""
 
-import json, os, re, shutil, subprocess, sys, tarfile
+import hashlib, json, os, re, shutil, subprocess, sys, tarfile
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
@@ -27,9 +27,25 @@ def directives(src):
     return {m.group(1) for l in src.splitlines() if (m := re.match(r"#\|\s*([\w-]+)", l))}
 
 
-def preprocess(nb_path, dest):
-    "Strip nbdev's #| lines; hide what nbdev hides; never run benchmarks or slow checks in the docs build."
+def outputs_digest():
+    "A digest of the committed outputs the chapters read (the files the build copies)."
+    h = hashlib.sha256()
+    for f in sorted((root / "outputs").rglob("*")):
+        if f.is_file() and f.suffix in (".md", ".csv", ".png", ".json") and "quick" not in f.parts:
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def preprocess(nb_path, dest, digest=""):
+    """Strip nbdev's #| lines; hide what nbdev hides; never run benchmarks or slow checks in the docs build. A chapter
+    that reads ../outputs gets a hidden cell naming `digest`: the execution cache keys on the code, so new committed
+    results re-execute the chapters that show them."""
     nb = json.loads(nb_path.read_text())
+    if digest and "../outputs" in nb_path.read_text():
+        stamp = {"cell_type": "code", "execution_count": None, "id": "outputs-digest", "outputs": [],
+                 "metadata": {"tags": ["remove-cell"]}, "source": f"# the committed outputs: {digest}"}  # fmt: skip
+        nb["cells"].insert(0, stamp)
     for c in nb["cells"]:
         src = "".join(c["source"])
         if c["cell_type"] != "code":
@@ -102,8 +118,9 @@ def check_offline():
 def main():
     shutil.rmtree(proc, ignore_errors=True)
     proc.mkdir()
+    digest = outputs_digest()
     for nb in sorted((root / "nbs").glob("*.ipynb")):
-        preprocess(nb, proc / nb.name)
+        preprocess(nb, proc / nb.name, digest)
     shutil.copytree(
         root / "outputs", proc / "outputs", ignore=shutil.ignore_patterns("*.ipynb", "trial_*.json", ".lock", "quick")
     )
