@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .summary import _md_table, table1_se, read_run_log, TABLE1
 from .protocol import PAPER_LR, epochs_setting
-from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
+from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS, _rel
 
 # %% auto #0
 __all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'MAIN_SERIES', 'DEPTH2_SERIES', 'PAIRED_SETTINGS',
@@ -284,10 +284,6 @@ def large_T_rows(series):
             stability=max(_eq(r, "sgd_stability") for r in rs),
         ))  # fmt: skip
     return rows
-
-
-def _rel(a, b, ref):
-    return float(np.linalg.norm(a - b) / np.linalg.norm(ref))
 
 
 def depth_effect_rows(nn1, nn2):
