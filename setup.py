@@ -47,7 +47,10 @@ setup(
     package_data={c["lib_name"]: ["csrc/*.cpp", "csrc/*.h"]},
     cmdclass={"build_py": build_py_with_notebooks},
     install_requires=c.get("requirements", "").split(),
-    extras_require={"dev": c.get("dev_requirements", "").split()},
+    extras_require={
+        "dev": c.get("dev_requirements", "").split(),
+        "cluster": c.get("cluster_requirements", "").split(),  # dask-jobqueue: SLURM/PBS workers
+    },
     entry_points={
         "console_scripts": c.get("console_scripts", "").split(),
         "nbdev": [f"{c['lib_path']}={c['lib_path']}._modidx:d"],

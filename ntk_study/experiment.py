@@ -30,7 +30,8 @@ NETWORK_METHODS = {"NN1": 1, "NN2": 2}  # trained networks (chapter 03b_training
 
 # %% auto #0
 __all__ = ['NETWORK_METHODS', 'TASKS', 'TRIAL_DEFAULTS', 'TrialSettings', 'write_json_atomic', 'result_path',
-           'library_versions', 'cpu_model', 'machine_record', 'run_kernel_methods', 'run_network_methods', 'run_trial']
+           'checkpoint_path', 'write_result', 'library_versions', 'cpu_model', 'machine_record', 'run_kernel_methods',
+           'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
 TASKS = ("table", "equivalence", "theorem")
@@ -62,6 +63,7 @@ class TrialSettings:
     eq_depth: int = 1                       # depth of the network of an equivalence trial
     trace_points: int = 0                   # equivalence: snapshots of the empirical NTK during training (0: none)
     curve_every: int = 0                    # equivalence: held-out RMSE every that many epochs (0: none)
+    checkpoint_seconds: float = 300.0       # networks: save the training state this often (0: never), to resume
     fail_trials: list = field(default_factory=list)   # testing aid: trial indices that raise on purpose
     out_dir: str = ""                       # where trial_NNNN.json goes ('' = a new temporary directory)
     # fmt: on
@@ -119,6 +121,9 @@ class TrialSettings:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+        if not (isinstance(self.checkpoint_seconds, (int, float)) and self.checkpoint_seconds >= 0):
+            got = self.checkpoint_seconds
+            raise ValueError(f"checkpoint_seconds must be a number >= 0 (0: no checkpoints), got {got!r}")
         if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
@@ -147,6 +152,22 @@ def write_json_atomic(obj, path):
 
 def result_path(out_dir, trial):
     return Path(out_dir) / f"trial_{trial:04d}.json"
+
+
+def checkpoint_path(s, network):
+    "Where trial `s` keeps the training checkpoint of `network` ('NN1', 'NN2'); None when it keeps none."
+    if not s.out_dir or not s.checkpoint_seconds:
+        return None
+    return Path(s.out_dir) / f"trial_{s.trial:04d}.{network}.ckpt"
+
+
+def write_result(result, out_dir, trial):
+    "Write a trial's result file atomically, then remove its training checkpoints (no longer needed); returns the path."
+    path = result_path(out_dir, trial)
+    write_json_atomic(result, path)
+    for ckpt in Path(out_dir).glob(f"trial_{trial:04d}.*.ckpt"):
+        ckpt.unlink(missing_ok=True)
+    return path
 
 
 def library_versions():
@@ -182,11 +203,12 @@ def machine_record():
     )
     from threadpoolctl import threadpool_info
 
-    rec["blas"] = [
+    blas = [
         {k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
         for lib in threadpool_info()
         if lib.get("user_api") == "blas"
     ]
+    rec["blas"] = sorted(blas, key=lambda lib: json.dumps(lib, sort_keys=True))  # not in the order they were loaded
     if "torch" in sys.modules:
         rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
     return rec
@@ -228,9 +250,13 @@ def run_network_methods(data, methods, s, progress=None):
             order_seed=order_seed(s.seed),
             dtype=getattr(torch, s.nn_dtype),
             progress=progress,
+            checkpoint=checkpoint_path(s, m),
+            checkpoint_every=s.checkpoint_seconds,
         )
         scores[m] = None if r.diverged else rmse(r.test_pred, data.y_test)
         seconds[m] = r.seconds
+        if r.resumed_from:
+            seconds[f"{m} resumed_from_epoch"] = r.resumed_from
         info[m] = dict(
             r.settings,
             diverged=r.diverged,
@@ -244,7 +270,7 @@ def run_network_methods(data, methods, s, progress=None):
     return scores, seconds, info
 
 # %% ../nbs/04_experiment.ipynb #58be76f8
-_NOT_RECORDED = ("out_dir", "fail_trials")  # settings that do not change a result
+_NOT_RECORDED = ("out_dir", "fail_trials", "checkpoint_seconds")  # settings that do not change a result
 
 
 def _record(s, data_settings, scores, seconds, **extra):
@@ -277,6 +303,7 @@ def _equivalence_task(s, progress):
 
     eq = equivalence_trial(s.seed, s.nn_width, depth=s.eq_depth, epochs=s.epochs(s.eq_depth), nn_dtype=s.nn_dtype,
                            trace_points=s.trace_points, curve_every=s.curve_every, progress=progress,
+                           checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"), checkpoint_every=s.checkpoint_seconds,
                            **_protocol_kwargs(s))  # fmt: skip
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(s, data_settings, scores, seconds, equivalence=eq)

@@ -4,8 +4,8 @@
 
 # %% ../nbs/07_runner.ipynb #4275cfef
 from __future__ import annotations
-import argparse, contextlib, fcntl, fnmatch, json, os, tempfile, time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import argparse, contextlib, fcntl, fnmatch, json, os, re, tempfile, threading, time, uuid
+from queue import Empty, SimpleQueue
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
@@ -22,8 +22,9 @@ from .equivalence import equivalence_report
 
 # %% auto #0
 __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
-           'equivalence_studies', 'notebook_path', 'parse_setting', 'plan_studies', 'check_run_directories',
-           'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch', 'main']
+           'WARM_ENGINE', 'equivalence_studies', 'notebook_path', 'parse_setting', 'plan_studies',
+           'check_run_directories', 'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch',
+           'WarmKernel', 'thread_kernel', 'check_scheduler', 'dask_results', 'main']
 
 # %% ../nbs/07_runner.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
@@ -254,11 +255,15 @@ def _log(directory, **entry):
 _QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-def _run_one(notebook, directory, trial, settings):
-    "Execute the trial notebook for one trial; returns (trial, error or None, seconds)."
+def _run_one(notebook, directory, trial, settings, kernel=None):
+    """Execute the trial notebook for one trial, in the warm kernel `kernel` (a `WarmKernel`; True: this thread's) or in
+    a kernel of its own (None); returns (trial, error or None, seconds)."""
     import papermill as pm
 
     t0 = time.perf_counter()
+    kernel = thread_kernel() if kernel is True else kernel
+    if kernel is not None:
+        _register_warm_engine()
     params = {
         **settings,
         "trial": trial,
@@ -277,6 +282,7 @@ def _run_one(notebook, directory, trial, settings):
             kernel_name="python3",
             request_save_on_cell_execute=False,
             extra_arguments=_QUIET_KERNEL,
+            **({"engine_name": WARM_ENGINE, "warm_kernel": kernel} if kernel is not None else {}),
         )
         if not result_path(directory, trial).exists():
             raise RuntimeError("the notebook finished without writing its result file")
@@ -381,18 +387,52 @@ def _queue(preset, plan, quiet):
     return sorted(queue, key=lambda q: -q[0])  # longest first: the workers finish together
 
 
-def _run_queue(queue, jobs, notebook, preset, quiet):
-    "Run the queued trials on `jobs` workers with a progress bar, logging each; returns the number that failed."
+def _local_results(queue, jobs, notebook, warm):
+    """Run the queued trials on `jobs` threads of this process, each with its warm kernel (or a kernel per trial);
+    yields `(queue item, (trial, error, seconds))` as they finish."""
+    todo, done = SimpleQueue(), SimpleQueue()
+    for item in queue:
+        todo.put(item)
+
+    def worker():
+        kernel = WarmKernel() if warm else None
+        try:
+            while True:
+                try:
+                    item = todo.get_nowait()
+                except Empty:
+                    return
+                _, _, directory, i, settings = item
+                try:
+                    done.put((item, _run_one(notebook, directory, i, settings, kernel)))
+                except BaseException as e:  # never lose a trial's outcome to an error outside the notebook
+                    done.put((item, (i, f"{type(e).__name__}: {e}", 0.0)))
+        finally:
+            if kernel is not None:
+                kernel.close()
+
+    threads = [threading.Thread(target=worker, daemon=True, name=f"ntk-study-{k}") for k in range(jobs)]
+    for t in threads:
+        t.start()
+    for _ in queue:
+        yield done.get()
+    for t in threads:
+        t.join()
+
+
+def _run_queue(queue, jobs, notebook, preset, quiet, warm=True, scheduler=None, gpu_share=None):
+    """Run the queued trials (here, or on the Dask `scheduler`) with a progress bar, logging each; returns the number
+    that failed."""
     from tqdm.auto import tqdm
 
     n_failed = 0
     bar = tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None)
-    with ThreadPoolExecutor(jobs) as ex, bar:
-        futures = {ex.submit(_run_one, notebook, directory, i, settings): (name, directory, settings)
-                   for _, name, directory, i, settings in queue}  # fmt: skip
-        for fut in as_completed(futures):
-            name, directory, settings = futures[fut]
-            trial, error, secs = fut.result()
+    if scheduler:
+        results = dask_results(queue, scheduler, jobs, notebook, warm, gpu_share)
+    else:
+        results = _local_results(queue, min(jobs, len(queue)), notebook, warm)
+    with bar:
+        for (_, name, directory, _, settings), (trial, error, secs) in results:
             _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok",
                  error=error, seconds=round(secs, 2))  # fmt: skip
             if error:
@@ -402,9 +442,13 @@ def _run_queue(queue, jobs, notebook, preset, quiet):
     return n_failed
 
 
-def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False, only=None):
+def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False, only=None,
+              warm=True, scheduler=None, gpu_share=None):  # fmt: skip
     """Run every trial of a preset, or of its studies matching the patterns `only` (resuming; the trials of all its
-    studies share one pool of workers, longest first), then the summaries; returns the number of failed trials."""
+    studies share one pool of workers, longest first), then the summaries; returns the number of failed trials.
+    `warm`: each worker keeps one kernel for its trials; `scheduler`: a Dask scheduler's address, or 'local' for a
+    `LocalCluster` of `jobs` workers (None: threads of this process); `gpu_share`: the share of a worker's 'GPU'
+    resource each network trial asks for (Dask only)."""
     out = Path(out).resolve() if out else None
     plan = plan_studies(preset, n_trials, out, overrides, only)
     notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
@@ -422,7 +466,7 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
         if queue and queue[0][0]:
             hours = sum(q[0] for q in queue) / jobs / 3600
             print(f"{len(queue)} trials, estimated {hours:,.2f} h of training on {jobs} workers")
-        n_failed = _run_queue(queue, jobs, notebook, preset, quiet)
+        n_failed = _run_queue(queue, jobs, notebook, preset, quiet, warm, scheduler, gpu_share) if queue else 0
         for name, directory, n, settings in plan:
             if settings["task"] == "table" and any(directory.glob("trial_*.json")):
                 run_summary(directory, quiet=quiet)
@@ -432,6 +476,142 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
     if n_failed:
         print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
     return n_failed
+
+# %% ../nbs/07_runner.ipynb #d7a00002
+WARM_ENGINE = "ntk-study-warm"  # the papermill engine that runs a notebook in a kept kernel
+_RESET = """
+get_ipython().run_line_magic("reset", "-f")
+import gc as _gc, random as _random, sys as _sys
+_random.seed(0)
+_sys.modules["numpy"].random.seed(0) if "numpy" in _sys.modules else None
+_sys.modules["torch"].manual_seed(0) if "torch" in _sys.modules else None
+_gc.collect()
+del _gc, _random, _sys
+"""
+
+
+class WarmKernel:
+    """One Jupyter kernel kept for trial after trial (started on first use, replaced when it died); used from the thread
+    that made it."""
+
+    def __init__(self, kernel_name="python3"):
+        self.kernel_name, self.km, self.kc, self.trials = kernel_name, None, None, 0
+
+    def manager(self):
+        "The kernel manager for the next trial: the kept one, or a new one if there is none or its kernel died."
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and self.km.has_kernel and not run_sync(self.km.is_alive)():
+            self.close()
+        if self.km is None:
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        return self.km
+
+    def close(self):
+        "Stop the kernel (idle between trials, so a kill loses nothing) and forget it."
+        if self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.stop_channels()
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        if self.km is not None:
+            with contextlib.suppress(Exception):
+                self.km.cleanup_connection_file()
+        self.km = self.kc = None
+
+
+_THREAD = threading.local()
+
+
+def thread_kernel():
+    "This thread's warm kernel (a Dask worker's threads each keep one)."
+    if getattr(_THREAD, "kernel", None) is None:
+        _THREAD.kernel = WarmKernel()
+    return _THREAD.kernel
+
+
+def _register_warm_engine():
+    "Register `WARM_ENGINE` with papermill (once)."
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import remove_args
+
+    class WarmClient(PapermillNotebookClient):
+        "Runs the notebook after resetting the kept kernel's namespace."
+
+        def papermill_execute_cells(self):
+            reply = self.wait_for_reply(self.kc.execute(_RESET, silent=True, store_history=False))
+            if reply is None or reply["content"]["status"] != "ok":
+                raise RuntimeError("the warm kernel could not be reset between trials")
+            super().papermill_execute_cells()
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                     start_timeout=60, execution_timeout=None, warm_kernel=None, **kwargs):  # fmt: skip
+            warm = warm_kernel or thread_kernel()
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            client = WarmClient(nb_man, km=warm.manager(), timeout=execution_timeout, startup_timeout=start_timeout,
+                                kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
+                                stderr_file=stderr_file, **kwargs)  # fmt: skip
+            client.kc = warm.kc  # None on first use: nbclient starts the kernel and its client, and keeps both
+            try:
+                return client.execute()
+            finally:
+                warm.kc, warm.trials = client.kc, warm.trials + 1
+
+    if WARM_ENGINE not in papermill_engines._engines:
+        papermill_engines.register(WARM_ENGINE, WarmEngine)
+
+# %% ../nbs/07_runner.ipynb #d7a00004
+def check_scheduler(scheduler, gpu_share=None):
+    "ValueError unless `scheduler` is None, 'local' or a Dask address, and `gpu_share` (Dask only) is in (0, 1]."
+    if scheduler not in (None, "local") and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", scheduler):
+        raise ValueError(f"--scheduler {scheduler}: give 'local' or a Dask scheduler address like tcp://127.0.0.1:8786")
+    if gpu_share is not None and not (scheduler and 0 < gpu_share <= 1):
+        raise ValueError(f"--gpu-share {gpu_share}: give a share in (0, 1], with --scheduler (a Dask resource)")
+
+
+def _trains_networks(settings):
+    "Whether a trial trains networks (and so asks for a share of a GPU)."
+    s = TrialSettings.from_dict(settings)
+    return s.task != "theorem" and bool(s.network_depths)
+
+
+def dask_results(queue, scheduler, jobs, notebook, warm=True, gpu_share=None):
+    """Run the queued trials as Dask tasks on the scheduler at `scheduler` ('local': a `LocalCluster` of `jobs`
+    workers); yields `(queue item, (trial, error, seconds))` as they finish."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError("--scheduler needs Dask distributed: pip install 'dask[distributed]'") from None
+    with contextlib.ExitStack() as stack:
+        target = scheduler
+        if scheduler == "local":
+            target = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, host="127.0.0.1",
+                                                      dashboard_address=None))  # fmt: skip
+        try:
+            client = stack.enter_context(Client(target, timeout="30s"))
+        except (OSError, TimeoutError) as e:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler} ({e}); is it running?") from None
+        run = uuid.uuid4().hex[:8]
+        futures = {}
+        for item in queue:
+            _, name, directory, i, settings = item
+            wants = {"GPU": gpu_share} if gpu_share and _trains_networks(settings) else None
+            key = f"ntk-study-{run}-{name.replace('/', ':')}-trial_{i:04d}"
+            futures[client.submit(_run_one, notebook, directory, i, settings, True if warm else None, key=key,
+                                  pure=False, resources=wants)] = item  # fmt: skip
+        for fut in as_completed(futures):
+            item = futures.pop(fut)
+            try:
+                outcome = fut.result()
+            except Exception as e:  # the task itself was lost: its workers died more often than Dask allows
+                outcome = (item[3], f"{type(e).__name__}: {e}", 0.0)
+            yield item, outcome
 
 # %% ../nbs/07_runner.ipynb #5dd2a61f
 def main(argv=None):
@@ -450,6 +630,9 @@ def main(argv=None):
     )
     r.add_argument("--studies", help="only these studies of the preset (comma-separated glob patterns, e.g. 'd2-*')")
     r.add_argument("--quiet", action="store_true", help="no progress bar, no summary printout")
+    r.add_argument("--scheduler", help="run the trials on Dask: a scheduler's address (tcp://HOST:PORT) or 'local'")
+    r.add_argument("--gpu-share", type=float, help="with --scheduler: the share of a worker's GPU per network trial")
+    r.add_argument("--cold-kernels", action="store_true", help="a fresh kernel per trial (default: one per worker)")
     s = sub.add_parser(
         "summary", help="rerun only the summary of a run directory (of an equivalence sweep: its report)"
     )
@@ -473,10 +656,13 @@ def main(argv=None):
             k, v = item.split("=", 1)
             overrides[k.strip()] = parse_setting(k.strip(), v.strip())
         only = [p.strip() for p in a.studies.split(",") if p.strip()] if a.studies else None
+        check_scheduler(a.scheduler, a.gpu_share)
         plan_studies(a.preset, a.trials, a.out, overrides, only)  # every check before any trial starts
     except (ValueError, RuntimeError) as e:
         ap.exit(2, f"ntk-study: error: {e}\n")
     try:
-        return 1 if run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet, only=only) else 0
+        failed = run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet, only=only,
+                           warm=not a.cold_kernels, scheduler=a.scheduler, gpu_share=a.gpu_share)  # fmt: skip
+        return 1 if failed else 0
     except RuntimeError as e:
         ap.exit(2, f"ntk-study: error: {e}\n")

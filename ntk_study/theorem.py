@@ -268,10 +268,13 @@ def equivalence_trial(
     trace_points=0,
     curve_every=0,
     progress=False,
+    checkpoint=None,
+    checkpoint_every=300.0,
 ):
     """Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one
     data draw, one initialisation). `trace_points`: snapshots of the empirical NTK during training (besides the one at
-    initialisation); `curve_every`: the held-out RMSE every that many epochs, beside the theorem's."""
+    initialisation); `curve_every`: the held-out RMSE every that many epochs, beside the theorem's; `checkpoint`: a
+    file the training saves its state to every `checkpoint_every` seconds and resumes from (chapter 03b)."""
     epochs = epochs or PAPER_EPOCHS[depth]
     d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
@@ -299,8 +302,9 @@ def equivalence_trial(
         progress=progress,
         history_every=curve_every or 10**9,
         trace_epochs=trace_at,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
     )
-    t_train = time.perf_counter() - t0
     preds, ladder, facts = theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size)
     preds.update(NN=nets[0].test_pred, NNc=nets[1].test_pred)
     extra = {}
@@ -337,7 +341,9 @@ def equivalence_trial(
         equivalence_result(d, preds, ladder, facts, **meta),
         lazy=lazy,
         **extra,
-        seconds=dict(train=t_train, total=time.perf_counter() - t0),
+        seconds=dict(
+            train=nets[0].seconds * 2, total=time.perf_counter() - t0, resumed_from_epoch=nets[0].resumed_from
+        ),
     )
 
 
@@ -361,7 +367,6 @@ def recompute_theory(record):
     new = equivalence_result(d, preds, ladder, facts, **{k: eq[k] for k in _META})
     new.pop("data")
     return new.pop("rmse"), dict(new, lazy=eq["lazy"])
-
 
 # %% ../nbs/03c_theorem.ipynb #e7a0c002
 SHAPLEY_FACTORS = ("f0 = 0", "T = inf", "all rows", "paper's kernel")  # the paper's changes to the theorem

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
-import hashlib, os, shutil, sys, time, warnings
+import contextlib, hashlib, os, shutil, sys, tempfile, time, warnings
 from importlib.resources import files
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -14,8 +14,9 @@ from .networks import make_network, layer_plan, default_device
 from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings
 
 # %% auto #0
-__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'epoch_orders', 'train_textbook', 'TrainResult',
-           'NetworkStack', 'cpu_flags', 'compiled_kernels', 'layerwise_ntk', 'train']
+__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'CHECKPOINT_FORMAT', 'epoch_orders', 'train_textbook',
+           'TrainResult', 'NetworkStack', 'cpu_flags', 'compiled_kernels', 'layerwise_ntk', 'save_checkpoint',
+           'load_checkpoint', 'train']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def epoch_orders(n_fit, epochs, seed):
@@ -99,6 +100,7 @@ class TrainResult:
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
     ntk_trace: list = field(default_factory=list)  # [(epoch, empirical NTK on [fitted rows; test rows])]
+    resumed_from: int = 0  # the epoch of the checkpoint training resumed from (0: it ran from the start)
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
 def _rows8(x):
@@ -360,14 +362,14 @@ def _stacked(X_train, y_train, X_test, n_nets, dtype, dev):
     return Xtr, ytr, Xte
 
 
-def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar, after_epoch=None):
-    """SGD epochs in the given orders until done or a network diverges: `(train_loss, val_rmse, diverged, epochs_run)`,
-    the mean batch loss of each epoch and the held-out RMSE every `history_every` epochs; `after_epoch(epochs done)`
-    is called after each epoch (it must not change the network)."""
-    n_nets, epochs = orders.shape[:2]
-    ar = torch.arange(n_nets, device=Xfit.device)[:, None]
-    train_loss, val_rmse, diverged = np.full((n_nets, epochs), np.nan), [], np.zeros(n_nets, bool)
-    e_run = 0
+def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar, train_loss, val_rmse,
+                start=0, after_epoch=None):  # fmt: skip
+    """SGD epochs `bar` (a range from `start`) in the given orders until done or a network diverges: fills
+    `train_loss[:, e]` (the mean batch loss of epoch e) and appends the held-out RMSE every `history_every` epochs to
+    `val_rmse`; `after_epoch(epochs done)` is called after each epoch (it must not change the network). Returns
+    `(diverged, epochs_run)`."""
+    ar = torch.arange(len(orders), device=Xfit.device)[:, None]
+    diverged, e_run = np.zeros(len(orders), bool), start
     for e in bar:
         Xe, ye = Xfit[ar, orders[:, e]], yfit[ar, orders[:, e]]  # the epoch's rows, gathered once
         train_loss[:, e] = net.sgd_epoch(Xe, ye, lr, batch_size).double().cpu().numpy()
@@ -381,7 +383,7 @@ def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_eve
                 val_rmse.append(torch.sqrt(((net.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
         if after_epoch is not None:
             after_epoch(e + 1)
-    return train_loss, val_rmse, diverged, e_run
+    return diverged, e_run
 
 
 @torch.no_grad()
@@ -399,15 +401,70 @@ def _relative_changes(net, E0, b0, ntk0, ntk1):
         return weights, biases, np.full(n_nets, np.nan)
     return weights, biases, ((ntk1 - ntk0).flatten(1).norm(dim=1) / ntk0.flatten(1).norm(dim=1)).cpu().numpy()
 
+# %% ../nbs/03b_training.ipynb #c4e0a002
+CHECKPOINT_FORMAT = "ntk-study training checkpoint 1"
+
+
+def _fingerprint(**parts):
+    "A short hash of `parts`: tensors by dtype, shape and bytes, anything else by its repr."
+    h = hashlib.sha256()
+    for k in sorted(parts):
+        v = parts[k]
+        h.update(k.encode())
+        if isinstance(v, torch.Tensor):
+            h.update(repr((v.dtype, tuple(v.shape))).encode())
+            h.update(v.detach().cpu().contiguous().numpy().tobytes())
+        else:
+            h.update(repr(v).encode())
+    return h.hexdigest()[:20]
+
+
+def save_checkpoint(state, path):
+    "Save `state` to `path` atomically: a temporary file in the same directory, fsync, then a rename."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path, fingerprint, device="cpu"):
+    """The state saved at `path` when it is a whole checkpoint of the run with this `fingerprint`; None when there is
+    none, or (with one warning that says why) when it is damaged or belongs to another run."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+        why = None if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT else "not a checkpoint"
+    except Exception as e:
+        state, why = None, f"unreadable ({type(e).__name__})"
+    if why is None and state.get("fingerprint") != fingerprint:
+        why = "of another run (other settings, seeds, device or data)"
+    if why:
+        warnings.warn(f"checkpoint {path} is {why}; training starts from scratch")
+        return None
+    return state
+
 # %% ../nbs/03b_training.ipynb #224b13c6
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
           val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
-          ntk_rows=64, progress=None, orders=None, centred=False, compiled=None, trace_epochs=()):  # fmt: skip
+          ntk_rows=64, progress=None, orders=None, centred=False, compiled=None, trace_epochs=(), checkpoint=None,
+          checkpoint_every=300.0):  # fmt: skip
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial. Several trials
     at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and `init_seed`/`order_seed` as
     lists of n_nets. `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two
     identical copies instead (f_0 = 0, the same NTK). `trace_epochs`: after these epochs (0: before training) the
-    empirical NTK on [fitted rows; test rows] is kept in `ntk_trace` (float64 copies; training is unchanged)."""
+    empirical NTK on [fitted rows; test rows] is kept in `ntk_trace` (float64 copies; training is unchanged).
+    `checkpoint`: a file to save the state to every `checkpoint_every` seconds and at the end, and to resume from."""
     from tqdm.auto import tqdm
 
     dev = torch.device(device) if device is not None else default_device()
@@ -427,19 +484,51 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
     m = min(ntk_rows, n_fit)
     ntk0 = layerwise_ntk(net, Xfit[:, :m]) if m else None
-    desc = f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else "")
-    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=(progress is False) or None, leave=False)
     trace, X_trace, trace_at = [], torch.cat([Xfit, Xte], 1), set(trace_epochs)
+    train_loss, val_rmse, start, seconds_before = np.full((n_nets, epochs), np.nan), [], 0, 0.0
+    fingerprint = _fingerprint(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, n_fit=n_fit,
+                               init_seeds=init_seeds, centred=net.centred, dtype=str(dtype), device=dev.type,
+                               loop=net.loop(batch_size), history_every=history_every, trace=sorted(trace_at),
+                               X=Xtr, y=ytr, X_test=Xte, orders=orders)  # fmt: skip
+    state = load_checkpoint(checkpoint, fingerprint, dev) if checkpoint else None
+    if state is not None:
+        for dst, src in zip(net.E + net.b, state["E"] + state["b"]):
+            dst.copy_(src)
+        start, seconds_before = state["epoch"], state["seconds"]
+        train_loss[:, :start] = state["train_loss"].numpy()[:, :start]
+        val_rmse = [v.numpy() for v in state["val_rmse"]]
+        trace = [(e, k.numpy()) for e, k in state["trace"]]
 
-    def snapshot(done):
+    def save(done, t_start, diverged=()):
+        save_checkpoint(dict(format=CHECKPOINT_FORMAT, fingerprint=fingerprint, epoch=done, diverged=list(diverged),
+                             seconds=seconds_before + time.perf_counter() - t_start, E=net.E, b=net.b,
+                             train_loss=torch.from_numpy(train_loss), val_rmse=[torch.from_numpy(v) for v in val_rmse],
+                             trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads()),
+                        checkpoint)  # fmt: skip
+
+    last_save = [time.perf_counter()]
+
+    def after_epoch(done):
         if done in trace_at:
             trace.append((done, layerwise_ntk(net, X_trace).double().cpu().numpy()))
+        if checkpoint and done > start and time.perf_counter() - last_save[0] >= checkpoint_every:
+            save(done, t0)
+            last_save[0] = time.perf_counter()
 
-    snapshot(0)
+    if state is None:
+        after_epoch(0)  # the snapshot at initialisation (no checkpoint yet: nothing to save)
+    desc = f"NN{depth} w{width}" + (f" x{n_nets}" if n_nets > 1 else "")
+    bar = tqdm(range(start, epochs), desc=desc, unit="epoch", initial=start, total=epochs,
+               disable=(progress is False) or None, leave=False)  # fmt: skip
     t0 = time.perf_counter()
-    train_loss, val_rmse, diverged, e_run = _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size,
-                                                        history_every, bar, snapshot if trace_at else None)  # fmt: skip
-    seconds = time.perf_counter() - t0
+    if state is not None and any(state["diverged"]):  # it had stopped there
+        diverged, e_run = np.array(state["diverged"]), start
+    else:
+        diverged, e_run = _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar,
+                                      train_loss, val_rmse, start, after_epoch)  # fmt: skip
+    if checkpoint:
+        save(e_run, t0, diverged.tolist())  # the end state: a kill in what follows training loses none of it
+    seconds = seconds_before + time.perf_counter() - t0
     with torch.no_grad():
         pred = net.forward(Xte).double().cpu().numpy()
         ntk1 = layerwise_ntk(net, Xfit[:, :m]) if m else None
@@ -451,6 +540,6 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch],
                        float(nch[t]), bool(diverged[t]), e_run, seconds / n_nets,
                        dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]),
-                       [(e, m[t]) for e, m in trace])
+                       [(e, k[t]) for e, k in trace], start)
            for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
