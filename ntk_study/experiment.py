@@ -201,16 +201,19 @@ def machine_record():
         numpy_simd_baseline=list(__cpu_baseline__),
         numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)],
     )
-    from threadpoolctl import threadpool_info
-
+    if "torch" in sys.modules:
+        rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # a requirement, but a lent GPU machine may run the package without it
+        rec["blas"] = "unknown (threadpoolctl not installed)"
+        return rec
     blas = [
         {k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
         for lib in threadpool_info()
         if lib.get("user_api") == "blas"
     ]
     rec["blas"] = sorted(blas, key=lambda lib: json.dumps(lib, sort_keys=True))  # not in the order they were loaded
-    if "torch" in sys.modules:
-        rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
     return rec
 
 # %% ../nbs/04_experiment.ipynb #200f138c

@@ -23,8 +23,8 @@ from .equivalence import equivalence_report
 # %% auto #0
 __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
            'WARM_ENGINE', 'equivalence_studies', 'notebook_path', 'parse_setting', 'plan_studies',
-           'check_run_directories', 'torch_device', 'estimate_network_seconds', 'run_summary', 'run_batch',
-           'WarmKernel', 'thread_kernel', 'check_scheduler', 'dask_results', 'main']
+           'check_run_directories', 'torch_device', 'estimate_network_seconds', 'run_summary', 'one_thread_per_trial',
+           'run_batch', 'WarmKernel', 'thread_kernel', 'check_scheduler', 'dask_results', 'main']
 
 # %% ../nbs/07_runner.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
@@ -442,6 +442,16 @@ def _run_queue(queue, jobs, notebook, preset, quiet, warm=True, scheduler=None, 
     return n_failed
 
 
+def one_thread_per_trial():
+    """Parallel trials: one thread each (the kernels started from now on inherit it), or BLAS, OpenMP and torch threads
+    oversubscribe the cores."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"):
+        os.environ[var] = "1"
+    import torch
+
+    torch.set_num_threads(1)  # the time estimates run in this process
+
+
 def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False, only=None,
               warm=True, scheduler=None, gpu_share=None):  # fmt: skip
     """Run every trial of a preset, or of its studies matching the patterns `only` (resuming; the trials of all its
@@ -453,12 +463,8 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
     plan = plan_studies(preset, n_trials, out, overrides, only)
     notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1:  # parallel trials: one thread each, or BLAS and kernel threads oversubscribe the cores
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NTK_STUDY_THREADS"):
-            os.environ[var] = "1"  # the trials' kernels inherit these
-        import torch
-
-        torch.set_num_threads(1)  # the time estimates run in this process
+    if jobs > 1:
+        one_thread_per_trial()
     with contextlib.ExitStack() as locks:
         for _, directory, _, _ in plan:
             locks.enter_context(_directory_lock(directory))

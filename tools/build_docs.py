@@ -20,6 +20,7 @@ CHAPTERS = [
     "05_summary",
     "06_equivalence",
     "07_runner",
+    "08_cluster",
 ]
 
 
