@@ -57,6 +57,8 @@ def preprocess(nb_path, dest, digest=""):
             tags.add("remove-cell")
         if d & {"bench", "slow"}:
             tags |= {"remove-cell", "skip-execution"}
+        if "docs-skip" in d:  # minutes of test (a Dask cluster started, workers killed): shown, run by `make test` only
+            tags.add("skip-execution")
         c.setdefault("metadata", {})["tags"] = sorted(tags)
         c["source"] = "\n".join(l for l in src.splitlines() if not l.startswith("#|")).lstrip("\n")
         if m := re.fullmatch(
