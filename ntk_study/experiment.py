@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_experiment.ipynb #d6cb0a0a
 from __future__ import annotations
-import contextlib, json, os, platform, sys, tempfile, time
+import json, platform, sys, time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +24,7 @@ from ntk_study.protocol import (
     epochs_setting,
     order_seed,
     rmse,
+    write_atomic,
 )
 
 NETWORK_METHODS = {"NN1": 1, "NN2": 2}  # trained networks (chapter 03b_training): name -> depth
@@ -132,22 +133,8 @@ TRIAL_DEFAULTS = TrialSettings().as_dict()  # the defaults as a dict (the batch 
 
 # %% ../nbs/04_experiment.ipynb #88fd9855
 def write_json_atomic(obj, path):
-    """Write `obj` as JSON to `path` through a temporary file in the same directory and a rename: the file is whole or
-    absent."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    "Write `obj` as JSON to `path`, whole or absent (`write_atomic`, chapter 03_protocol)."
+    write_atomic(path, lambda f: json.dump(obj, f, indent=1, sort_keys=True))
 
 
 def result_path(out_dir, trial):

@@ -4,13 +4,14 @@
 
 # %% ../nbs/03_protocol.ipynb #e45331eb
 from __future__ import annotations
-import math
+import contextlib, math, os, tempfile
+from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['PAPER_WIDTH', 'PAPER_EPOCHS', 'PAPER_LR', 'PAPER_BATCH_SIZE', 'PAPER_VAL_SPLIT', 'ORDER_SEED_OFFSET',
            'PAPER_NETWORKS', 'network_name', 'epochs_setting', 'order_seed', 'keras_split', 'batch_sizes',
-           'check_training_settings', 'rmse']
+           'check_training_settings', 'rmse', 'write_atomic']
 
 # %% ../nbs/03_protocol.ipynb #63618af0
 PAPER_WIDTH = 10000  # hidden width of NN1 and NN2
@@ -71,3 +72,22 @@ def rmse(pred, y):
     "Root mean squared error of predictions `pred` against targets `y` (float64)."
     pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
     return float(np.sqrt(np.mean((pred - y) ** 2)))
+
+# %% ../nbs/03_protocol.ipynb #a7c0e002
+def write_atomic(path, write, binary=False):
+    """Write `path` whole or not at all: `write(f)` fills a temporary file in the same directory, which is fsynced,
+    made readable (mkstemp makes it private) and renamed over `path`; on any error the temporary file is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -4,14 +4,14 @@
 
 # %% ../nbs/03b_training.ipynb #bc6da0ae
 from __future__ import annotations
-import contextlib, hashlib, os, shutil, sys, tempfile, time, warnings
+import hashlib, os, shutil, sys, time, warnings
 from importlib.resources import files
 from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np
 import torch
 from .networks import make_network, layer_plan, default_device
-from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings
+from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings, write_atomic
 
 # %% auto #0
 __all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'CHECKPOINT_FORMAT', 'epoch_orders', 'train_textbook',
@@ -420,20 +420,8 @@ def _fingerprint(**parts):
 
 
 def save_checkpoint(state, path):
-    "Save `state` to `path` atomically: a temporary file in the same directory, fsync, then a rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    "Save `state` to `path`, whole or absent (`write_atomic`, chapter 03_protocol)."
+    write_atomic(path, lambda f: torch.save(state, f), binary=True)
 
 
 def load_checkpoint(path, fingerprint, device="cpu"):
@@ -506,14 +494,15 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
                              trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads()),
                         checkpoint)  # fmt: skip
 
-    last_save = [time.perf_counter()]
+    last_save = time.perf_counter()
 
     def after_epoch(done):
+        nonlocal last_save
         if done in trace_at:
             trace.append((done, layerwise_ntk(net, X_trace).double().cpu().numpy()))
-        if checkpoint and done > start and time.perf_counter() - last_save[0] >= checkpoint_every:
+        if checkpoint and done > start and time.perf_counter() - last_save >= checkpoint_every:
             save(done, t0)
-            last_save[0] = time.perf_counter()
+            last_save = time.perf_counter()
 
     if state is None:
         after_epoch(0)  # the snapshot at initialisation (no checkpoint yet: nothing to save)

@@ -36,7 +36,8 @@ def main():
     ap.add_argument("--dry", action="store_true", help="the CPU at toy sizes: tests this script")
     a = ap.parse_args()
     import torch
-    from ntk_study.experiment import run_trial, write_result, library_versions
+    from ntk_study.experiment import TrialSettings, run_trial, write_result, library_versions
+    from ntk_study.protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, keras_split
 
     t_start = time.perf_counter()
     if not a.dry and not torch.cuda.is_available():
@@ -49,7 +50,8 @@ def main():
     (out / "trials").mkdir(parents=True, exist_ok=True)
     name = "CPU (dry run)" if a.dry else torch.cuda.get_device_name(0)
     bench = {f"NN{d} x{k}": step_seconds(d, width, k, device, steps) for d in (1, 2) for k in (1, 4, 8)}
-    per_trial = {key: s * epochs * 59 for key, s in bench.items()}  # 59 SGD steps per epoch (468 rows, batches of 8)
+    steps_per_epoch = -(-keras_split(TrialSettings().n_train, PAPER_VAL_SPLIT) // PAPER_BATCH_SIZE)  # 468 rows: 59
+    per_trial = {key: s * epochs * steps_per_epoch for key, s in bench.items()}
     done = []
     seed = 0
     while True:
