@@ -101,6 +101,8 @@ class TrainResult:
     settings: dict = field(default_factory=dict)
     ntk_trace: list = field(default_factory=list)  # [(epoch, empirical NTK on [fitted rows; test rows])]
     resumed_from: int = 0  # the epoch of the checkpoint training resumed from (0: it ran from the start)
+    test_rmse: np.ndarray = field(default_factory=lambda: np.zeros(0))  # test RMSE at the epochs of `val_rmse`,
+    # recorded when `train` is given `y_test` (empty otherwise)
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
 def _rows8(x):
@@ -362,12 +364,12 @@ def _stacked(X_train, y_train, X_test, n_nets, dtype, dev):
     return Xtr, ytr, Xte
 
 
-def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar, train_loss, val_rmse,
-                start=0, after_epoch=None):  # fmt: skip
+def _run_epochs(net, Xfit, yfit, orders, lr, batch_size, history_every, bar, train_loss, monitors, start=0,
+                after_epoch=None):  # fmt: skip
     """SGD epochs `bar` (a range from `start`) in the given orders until done or a network diverges: fills
-    `train_loss[:, e]` (the mean batch loss of epoch e) and appends the held-out RMSE every `history_every` epochs to
-    `val_rmse`; `after_epoch(epochs done)` is called after each epoch (it must not change the network). Returns
-    `(diverged, epochs_run)`."""
+    `train_loss[:, e]` (the mean batch loss of epoch e) and, every `history_every` epochs, appends to each `history`
+    of `monitors` `[(X, y, history)]` the RMSE on those rows (rows without any are skipped); `after_epoch(epochs
+    done)` is called after each epoch (it must not change the network). Returns `(diverged, epochs_run)`."""
     ar = torch.arange(len(orders), device=Xfit.device)[:, None]
     diverged, e_run = np.zeros(len(orders), bool), start
     for e in bar:
@@ -378,9 +380,11 @@ def _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_eve
         if bad.any():
             diverged |= bad
             break
-        if Xval.shape[1] and (e + 1) % history_every == 0:
+        if (e + 1) % history_every == 0:
             with torch.no_grad():
-                val_rmse.append(torch.sqrt(((net.forward(Xval) - yval) ** 2).mean(1)).double().cpu().numpy())
+                for X, y, history in monitors:
+                    if X.shape[1]:
+                        history.append(torch.sqrt(((net.forward(X) - y) ** 2).mean(1)).double().cpu().numpy())
         if after_epoch is not None:
             after_epoch(e + 1)
     return diverged, e_run
@@ -446,13 +450,14 @@ def load_checkpoint(path, fingerprint, device="cpu"):
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
           val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
           ntk_rows=64, progress=None, orders=None, centred=False, compiled=None, trace_epochs=(), checkpoint=None,
-          checkpoint_every=300.0):  # fmt: skip
+          checkpoint_every=300.0, y_test=None):  # fmt: skip
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial. Several trials
     at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and `init_seed`/`order_seed` as
     lists of n_nets. `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two
     identical copies instead (f_0 = 0, the same NTK). `trace_epochs`: after these epochs (0: before training) the
     empirical NTK on [fitted rows; test rows] is kept in `ntk_trace` (float64 copies; training is unchanged).
-    `checkpoint`: a file to save the state to every `checkpoint_every` seconds and at the end, and to resume from."""
+    `checkpoint`: a file to save the state to every `checkpoint_every` seconds and at the end, and to resume from.
+    `y_test`: the test targets, to record the test RMSE beside the held-out RMSE (`TrainResult.test_rmse`)."""
     from tqdm.auto import tqdm
 
     dev = torch.device(device) if device is not None else default_device()
@@ -462,6 +467,9 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     order_seeds = [fallback] if single else list(fallback)
     n_nets = len(init_seeds)
     Xtr, ytr, Xte = _stacked(X_train, y_train, X_test, n_nets, dtype, dev)
+    yte = None if y_test is None else torch.as_tensor(np.asarray(y_test), dtype=dtype, device=dev).reshape(n_nets, -1)
+    if yte is not None and yte.shape[1] != Xte.shape[1]:
+        raise ValueError(f"X_test has {Xte.shape[1]} rows but y_test has {yte.shape[1]}")
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
     if orders is None:
         orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
@@ -473,11 +481,12 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     m = min(ntk_rows, n_fit)
     ntk0 = layerwise_ntk(net, Xfit[:, :m]) if m else None
     trace, X_trace, trace_at = [], torch.cat([Xfit, Xte], 1), set(trace_epochs)
-    train_loss, val_rmse, start, seconds_before = np.full((n_nets, epochs), np.nan), [], 0, 0.0
+    train_loss, val_rmse, test_rmse, start, seconds_before = np.full((n_nets, epochs), np.nan), [], [], 0, 0.0
     fingerprint = _fingerprint(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, n_fit=n_fit,
                                init_seeds=init_seeds, centred=net.centred, dtype=str(dtype), device=dev.type,
                                loop=net.loop(batch_size), history_every=history_every, trace=sorted(trace_at),
-                               X=Xtr, y=ytr, X_test=Xte, orders=orders)  # fmt: skip
+                               X=Xtr, y=ytr, X_test=Xte, orders=orders,
+                               **({} if yte is None else dict(y_test=yte)))  # fmt: skip
     state = load_checkpoint(checkpoint, fingerprint, dev) if checkpoint else None
     if state is not None:
         for dst, src in zip(net.E + net.b, state["E"] + state["b"]):
@@ -485,12 +494,14 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
         start, seconds_before = state["epoch"], state["seconds"]
         train_loss[:, :start] = state["train_loss"].numpy()[:, :start]
         val_rmse = [v.numpy() for v in state["val_rmse"]]
+        test_rmse = [v.numpy() for v in state.get("test_rmse", [])]
         trace = [(e, k.numpy()) for e, k in state["trace"]]
 
     def save(done, t_start, diverged=()):
         save_checkpoint(dict(format=CHECKPOINT_FORMAT, fingerprint=fingerprint, epoch=done, diverged=list(diverged),
                              seconds=seconds_before + time.perf_counter() - t_start, E=net.E, b=net.b,
                              train_loss=torch.from_numpy(train_loss), val_rmse=[torch.from_numpy(v) for v in val_rmse],
+                             test_rmse=[torch.from_numpy(v) for v in test_rmse],
                              trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads()),
                         checkpoint)  # fmt: skip
 
@@ -513,8 +524,9 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     if state is not None and any(state["diverged"]):  # it had stopped there
         diverged, e_run = np.array(state["diverged"]), start
     else:
-        diverged, e_run = _run_epochs(net, Xfit, yfit, Xval, yval, orders, lr, batch_size, history_every, bar,
-                                      train_loss, val_rmse, start, after_epoch)  # fmt: skip
+        monitors = [(Xval, yval, val_rmse)] + ([] if yte is None else [(Xte, yte, test_rmse)])
+        diverged, e_run = _run_epochs(net, Xfit, yfit, orders, lr, batch_size, history_every, bar, train_loss, monitors,
+                                      start, after_epoch)  # fmt: skip
     if checkpoint:
         save(e_run, t0, diverged.tolist())  # the end state: a kill in what follows training loses none of it
     seconds = seconds_before + time.perf_counter() - t0
@@ -523,12 +535,13 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
         ntk1 = layerwise_ntk(net, Xfit[:, :m]) if m else None
     wch, bch, nch = _relative_changes(net, E0, b0, ntk0, ntk1)
     val = np.array(val_rmse).T if val_rmse else np.zeros((n_nets, 0))
+    tst = np.array(test_rmse).T if test_rmse else np.zeros((n_nets, 0))
     settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split,
                     n_fit=n_fit, dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every,
                     ntk_rows=m, loop=net.loop(batch_size))  # fmt: skip
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch],
                        float(nch[t]), bool(diverged[t]), e_run, seconds / n_nets,
                        dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]),
-                       [(e, k[t]) for e, k in trace], start)
+                       [(e, k[t]) for e, k in trace], start, tst[t])
            for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
