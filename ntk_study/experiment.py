@@ -12,7 +12,7 @@ import numpy as np
 import scipy
 from . import __version__
 from .kernels import kernel_matrices, parse_kernel_name, PAPER_KERNELS, CONVENTIONS
-from .data import simulate, check_data_settings, n_test_rows
+from .data import simulate, check_data_settings, check_dataset, check_noise, load_data, n_test_rows, REAL_DATASETS
 from .regression import kernel_regression
 from ntk_study.protocol import (
     PAPER_WIDTH,
@@ -35,7 +35,7 @@ __all__ = ['NETWORK_METHODS', 'TASKS', 'TRIAL_DEFAULTS', 'TrialSettings', 'write
            'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
-TASKS = ("table", "equivalence", "theorem")
+TASKS = ("table", "equivalence", "theorem", "stopping")
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,15 @@ class TrialSettings:
     val_split: float = PAPER_VAL_SPLIT      # Keras validation_split: the last 30% of the training rows are held out
     nn_dtype: str = "float32"               # float32 as the paper, or float64
     task: str = "table"                     # 'table': score the methods; 'equivalence': one network against the
-                                            # theorem; 'theorem': its prediction for NN1 and NN2 without training
+                                            # theorem; 'theorem': its prediction for NN1 and NN2 without training;
+                                            # 'stopping': early stopping read off the theorem (chapter 06a)
     eq_depth: int = 1                       # depth of the network of an equivalence trial
     trace_points: int = 0                   # equivalence: snapshots of the empirical NTK during training (0: none)
-    curve_every: int = 0                    # equivalence: held-out RMSE every that many epochs (0: none)
+    curve_every: int = 0                    # equivalence, stopping: held-out (and test) RMSE every that many epochs
+    dataset: str = "simulated"              # stopping: 'simulated' (the paper's data) or a real data set (02_data)
+    noise_std: float = 0.0                  # stopping: label noise on the simulated data, in units of the signal sd
+    row_scaling: str = "unit"               # stopping, real data: rows scaled to unit norm ('unit') or not ('none')
+    cv_folds: int = 5                       # stopping: folds of the cross-validation that tunes the kernels' ridge
     checkpoint_seconds: float = 300.0       # networks: save the training state this often (0: never), to resume
     fail_trials: list = field(default_factory=list)   # testing aid: trial indices that raise on purpose
     out_dir: str = ""                       # where trial_NNNN.json goes ('' = a new temporary directory)
@@ -83,7 +88,8 @@ class TrialSettings:
     @property
     def n_train(self):
         "Training rows (before the networks' held-out split)."
-        return self.n_obs - n_test_rows(self.n_obs, self.test_fraction)
+        n = REAL_DATASETS[self.dataset]["rows"] if self.dataset in REAL_DATASETS else self.n_obs
+        return n - n_test_rows(n, self.test_fraction)
 
     def epochs(self, depth):
         "Epochs of the network of `depth`."
@@ -92,11 +98,32 @@ class TrialSettings:
     @property
     def network_depths(self):
         "The depths of the networks this trial trains (or, for 'theorem', predicts)."
-        if self.task == "equivalence":
+        if self.task in ("equivalence", "stopping"):
             return [self.eq_depth]
         if self.task == "theorem":
             return list(NETWORK_METHODS.values())
         return [d for m, d in NETWORK_METHODS.items() if m in self.methods]
+
+    def _check_data(self):
+        "The data settings: a known data set, noise >= 0, and both only where the task uses them."
+        check_dataset(self.dataset, self.row_scaling)
+        check_noise(self.noise_std)
+        if self.task != "stopping":
+            if self.dataset != "simulated" or self.noise_std or self.row_scaling != "unit":
+                raise ValueError("dataset, noise_std and row_scaling are settings of task='stopping' (chapter 06a)")
+            return
+        if self.curve_every < 1:
+            raise ValueError("task 'stopping' picks T along the training: set curve_every >= 1 (e.g. 30)")
+        if not self.val_split > 0:
+            raise ValueError("task 'stopping' picks T on the held-out rows: val_split must be > 0")
+        if [m for m in self.methods if m in NETWORK_METHODS]:
+            raise ValueError("task 'stopping' trains its network itself (eq_depth): list only kernels in methods")
+        if not isinstance(self.cv_folds, (int, np.integer)) or self.cv_folds < 2:
+            raise ValueError(f"cv_folds must be an integer >= 2, got {self.cv_folds!r}")
+        if self.dataset in REAL_DATASETS:  # non-finite values and the like, before any trial starts
+            load_data(self.dataset, self.seed, row_scaling=self.row_scaling, test_fraction=self.test_fraction)
+        elif self.row_scaling != "unit":
+            raise ValueError("the simulated inputs are unit-norm by construction; row_scaling='none' is for real data")
 
     def __post_init__(self):
         check_data_settings(self.n_obs, self.d_in, self.test_fraction, self.data_convention)
@@ -104,7 +131,7 @@ class TrialSettings:
             raise ValueError(f"unknown kernel_convention {self.kernel_convention!r}; use one of {CONVENTIONS}")
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
-        if self.task == "equivalence" and self.eq_depth not in NETWORK_METHODS.values():
+        if self.task in ("equivalence", "stopping") and self.eq_depth not in NETWORK_METHODS.values():
             raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {self.eq_depth!r}")
         if self.nn_dtype not in ("float32", "float64"):
             raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {self.nn_dtype!r}")
@@ -127,6 +154,7 @@ class TrialSettings:
             raise ValueError(f"checkpoint_seconds must be a number >= 0 (0: no checkpoints), got {got!r}")
         if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        self._check_data()
 
 
 TRIAL_DEFAULTS = TrialSettings().as_dict()  # the defaults as a dict (the batch runner's presets and --set start here)
@@ -308,6 +336,18 @@ def _theorem_task(s, t0):
     return _record(s, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
 
 
+def _stopping_task(s, progress):
+    "Early stopping read off the theorem, on simulated data with label noise or on real data (chapter 03d_stopping)."
+    from ntk_study.stopping import stopping_trial  # lazy: a kernel-only trial never imports torch
+
+    st = stopping_trial(s.seed, dataset=s.dataset, noise_std=s.noise_std, row_scaling=s.row_scaling, width=s.nn_width,
+                        depth=s.eq_depth, epochs=s.epochs(s.eq_depth), kernel_convention=s.kernel_convention,
+                        methods=s.methods, nn_dtype=s.nn_dtype, curve_every=s.curve_every, cv_folds=s.cv_folds,
+                        progress=progress, checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"),
+                        checkpoint_every=s.checkpoint_seconds, **_protocol_kwargs(s))  # fmt: skip
+    return _record(s, st.pop("data"), st.pop("rmse"), st.pop("seconds"), stopping=st["stopping"])
+
+
 def _table_task(s, t0, progress):
     "The methods of Table 1 on one data draw: kernel regressions and trained networks."
     data = simulate(s.seed, s.n_obs, s.d_in, s.test_fraction, s.data_convention)
@@ -334,4 +374,6 @@ def run_trial(progress=None, **settings):
         return _equivalence_task(s, progress)
     if s.task == "theorem":
         return _theorem_task(s, t0)
+    if s.task == "stopping":
+        return _stopping_task(s, progress)
     return _table_task(s, t0, progress)

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 from .kernels import PAPER_KERNELS
+from .data import REAL_DATASETS, ROW_SCALINGS
 from .protocol import keras_split
 from ntk_study.experiment import (
     TRIAL_DEFAULTS,
@@ -22,9 +23,10 @@ from .equivalence import equivalence_report
 
 # %% auto #0
 __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
-           'WARM_ENGINE', 'equivalence_studies', 'notebook_path', 'parse_setting', 'plan_studies',
-           'check_run_directories', 'torch_device', 'estimate_network_seconds', 'run_summary', 'one_thread_per_trial',
-           'run_batch', 'WarmKernel', 'thread_kernel', 'check_scheduler', 'dask_results', 'main']
+           'STOPPING_STUDY', 'NOISE_LEVELS', 'WARM_ENGINE', 'equivalence_studies', 'stopping_studies', 'notebook_path',
+           'parse_setting', 'plan_studies', 'check_run_directories', 'torch_device', 'estimate_network_seconds',
+           'run_summary', 'one_thread_per_trial', 'run_batch', 'WarmKernel', 'thread_kernel', 'check_scheduler',
+           'dask_results', 'main']
 
 # %% ../nbs/07_runner.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
@@ -124,6 +126,47 @@ PRESETS["quick"]["studies"].update(
 )
 PRESETS["quick"]["description"] += (
     "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each, NTK traced)"
+)
+STOPPING_STUDY = dict(task="stopping", curve_every=30, methods=list(PAPER_KERNELS))  # chapter 06a
+NOISE_LEVELS = [0.0, 0.1, 0.3]  # label noise on the paper's data, in units of the signal's sd
+
+
+def stopping_studies(n_trials, folder="", label="", **settings):
+    "The studies of chapter 06a: the paper's data at each noise level in both conventions, and the real data sets."
+    noise = {
+        f"{folder}noise{nu:g}-{conv}{label}": dict(n_trials=n_trials["noise"], settings={
+            **NETWORK_STUDY, **STOPPING_STUDY, "noise_std": nu, "data_convention": conv, "kernel_convention": conv,
+            **settings})
+        for conv in ("paper", "exact")
+        for nu in NOISE_LEVELS
+    }  # fmt: skip
+    real = {
+        f"{folder}{name}-{scaling}{label}": dict(n_trials=n_trials["real"], settings={
+            **STOPPING_STUDY, "dataset": name, "row_scaling": scaling, "kernel_convention": "exact", **settings})
+        for name in REAL_DATASETS
+        for scaling in ROW_SCALINGS
+    }  # fmt: skip
+    return noise, real
+
+
+_noise, _real = stopping_studies(dict(noise=8, real=20))
+PRESETS["noise"] = dict(
+    description="chapter 06a: NN1 (width 10000, 3000 epochs, curve every 30) beside the theorem's whole f_T curve and "
+    "the nine kernels (lambda = 0 and cross-validated) on the paper's data with label noise 0, 0.1, 0.3, both "
+    "conventions, 8 trials each; about 40 s per trial on one core",
+    studies=_noise,
+)
+PRESETS["real"] = dict(
+    description="chapter 06a on the diabetes data (scikit-learn): 20 random splits, rows scaled to unit norm and, for "
+    "contrast, not; NN1 at width 10000, 3000 epochs; about 20 s per trial on one core",
+    studies=_real,
+)
+_noise, _real = stopping_studies(dict(noise=2, real=2), folder="beyond/", label="-quick", nn_width=500, nn1_epochs=300,
+                                 curve_every=10)  # fmt: skip
+PRESETS["quick"]["studies"].update({k: v for k, v in _noise.items() if "noise0.3" in k}, **_real)
+PRESETS["quick"]["description"] += (
+    "; a reduced chapter 06a (noise 0.3 in both conventions and the diabetes data, NN1 at width 500 for 300 epochs, "
+    "2 trials each)"
 )
 
 
@@ -327,6 +370,8 @@ def estimate_network_seconds(settings, probe_steps=(30, 3)):
     s = TrialSettings.from_dict(settings)
     if s.task == "equivalence":
         nets = [(s.eq_depth, [False, True])]  # the network and its centred twin, trained together
+    elif s.task == "stopping":
+        nets = [(s.eq_depth, [False])]
     else:
         nets = [(depth, [False]) for m, depth in NETWORK_METHODS.items() if m in s.methods and s.task == "table"]
     if not nets:
