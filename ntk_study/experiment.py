@@ -12,7 +12,15 @@ import numpy as np
 import scipy
 from . import __version__
 from .kernels import kernel_matrices, parse_kernel_name, PAPER_KERNELS, CONVENTIONS
-from .data import simulate, check_data_settings, check_dataset, check_noise, load_data, n_test_rows, REAL_DATASETS
+from ntk_study.data import (
+    simulate,
+    check_data_settings,
+    check_dataset,
+    check_noise,
+    load_data,
+    n_test_rows,
+    REAL_DATASETS,
+)
 from .regression import kernel_regression
 from ntk_study.protocol import (
     PAPER_WIDTH,

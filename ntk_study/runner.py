@@ -20,6 +20,7 @@ from ntk_study.experiment import (
     result_path,
 )
 from .equivalence import equivalence_report
+from .beyond import stopping_report
 
 # %% auto #0
 __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
@@ -524,6 +525,8 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
         sweeps = {directory.parent for _, directory, _, s in plan if s["task"] in ("equivalence", "theorem")}
         for d in sorted(sweeps):
             equivalence_report(d, quiet=quiet)
+        for d in sorted({directory.parent for _, directory, _, s in plan if s["task"] == "stopping"}):
+            stopping_report(d, quiet=quiet)
     if n_failed:
         print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
     return n_failed

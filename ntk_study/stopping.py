@@ -191,7 +191,8 @@ def stopping_trial(
     )
     curve = dict(epochs=rec_epochs.tolist(), T=rec_T.tolist(), NN_test=net.test_rmse.tolist(),
                  NN_val=net.val_rmse.tolist(), theorem_test=th_test.tolist(), theorem_val=th_val.tolist(),
-                 T_ext=T_ext.tolist(), theorem_ext_test=ext_test.tolist(), theorem_ext_val=ext_val.tolist())  # fmt: skip
+                 T_ext=T_ext.tolist(), theorem_ext_test=ext_test.tolist(),
+                 theorem_ext_val=ext_val.tolist())  # fmt: skip
     meta = dict(seed=seed, dataset=dataset, noise_std=noise_std, row_scaling=row_scaling, width=width, depth=depth,
                 epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit, nn_dtype=nn_dtype,
                 kernel_convention=kernel_convention, curve_every=curve_every, cv_folds=cv_folds,

@@ -16,9 +16,11 @@ CHAPTERS = [
     "03a_regression",
     "03b_training",
     "03c_theorem",
+    "03d_stopping",
     "04_experiment",
     "05_summary",
     "06_equivalence",
+    "06a_beyond",
     "07_runner",
     "08_cluster",
 ]
