@@ -11,8 +11,9 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 # %% auto #0
-__all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'relu_expectations',
-           'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'kernel_matrices', 'kernel_matrix']
+__all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'KERNEL_MEMORY_BUDGET',
+           'relu_expectations', 'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'kernel_matrices',
+           'kernel_matrix']
 
 # %% ../nbs/00_kernels.ipynb #9557970c
 TWO_PI = 2 * math.pi
@@ -241,9 +242,12 @@ def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out
                     out[name][...] = S
 
 # %% ../nbs/00_kernels.ipynb #abb4922f
-def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_threads=None, **hyper):
-    """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads:
-    `n_threads`, else $NTK_STUDY_THREADS, else all cores."""
+KERNEL_MEMORY_BUDGET = 1 << 30  # bytes of temporaries of the tiled computation (out= or memory_budget=): 1 GiB
+_TEMPORARIES = 16  # float64 arrays per block entry: the inner products and at most 12 more (measured: section 10)
+
+
+def _prepare(names, X, Y, convention, hyper):
+    "Checked requests, hyperparameters and inputs of a kernel computation, and the layer coefficients."
     if isinstance(names, str):
         names = [names]
     names = list(dict.fromkeys(names))
@@ -261,6 +265,45 @@ def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_th
     if X.shape[1] != Y.shape[1]:
         raise ValueError(f"X has {X.shape[1]} columns but Y has {Y.shape[1]}: both must be points in the same R^d")
     chains, ntks = _coefficients(max(L for _, _, L in requests), X.shape[1], hp)
+    return names, requests, hp, X, Y, symmetric, chains, ntks
+
+
+def _threads(n_threads, n_blocks):
+    return n_threads or min(int(os.environ.get("NTK_STUDY_THREADS", 0)) or os.cpu_count() or 1, n_blocks)
+
+
+def _run_blocks(block, starts, n_threads, big):
+    if n_threads > 1 and big:
+        with ThreadPoolExecutor(n_threads) as ex:
+            list(ex.map(block, starts))
+    else:
+        for s in starts:
+            block(s)
+
+
+def _check_out(out, names, shape):
+    "ValueError unless `out` holds one writable float64 array of `shape` per kernel name."
+    if not isinstance(out, dict) or set(out) != set(names):
+        got = sorted(out) if isinstance(out, dict) else type(out).__name__
+        raise ValueError(f"out must be a dict with one array per kernel {names}, got {got}")
+    for name, K in out.items():
+        if getattr(K, "shape", None) != shape or getattr(K, "dtype", None) != np.float64:
+            raise ValueError(f"out[{name!r}] must be a float64 array of shape {shape} (np.empty or np.memmap), got "
+                             f"{getattr(K, 'dtype', type(K).__name__)} {getattr(K, 'shape', '')}")  # fmt: skip
+        if not getattr(K, "flags", None) or not K.flags.writeable:
+            raise ValueError(f"out[{name!r}] is read-only; open a memmap with mode='w+' or 'r+'")
+
+
+def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_threads=None, out=None,
+                    memory_budget=None, **hyper):  # fmt: skip
+    """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads:
+    `n_threads`, else $NTK_STUDY_THREADS, else all cores. `out` (a dict of preallocated arrays, e.g. `np.memmap`) or
+    `memory_budget` (bytes): computed in row blocks whose temporaries stay within the budget (default
+    `KERNEL_MEMORY_BUDGET`), with no n x m intermediate, written into `out` (or new arrays)."""
+    names, requests, hp, X, Y, symmetric, chains, ntks = _prepare(names, X, Y, convention, hyper)
+    if out is not None or memory_budget is not None:
+        return _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out,
+                             memory_budget)  # fmt: skip
     nx = _sq_norms(X)
     ny = nx if symmetric else _sq_norms(Y)
     dot = X @ Y.T
@@ -273,27 +316,54 @@ def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_th
 
     def block(s):
         rows = slice(s, s + block_rows)
-        _kernel_block(
-            requests,
-            X[rows],
-            Y,
-            dot[rows],
-            nx[rows],
-            ny,
-            chains,
-            ntks,
-            convention,
-            hp,
-            {name: K[rows] for name, K in out.items()},
-        )
+        views = {name: K[rows] for name, K in out.items()}
+        _kernel_block(requests, X[rows], Y, dot[rows], nx[rows], ny, chains, ntks, convention, hp, views)
 
-    n_threads = n_threads or min(int(os.environ.get("NTK_STUDY_THREADS", 0)) or os.cpu_count() or 1, len(starts))
-    if n_threads > 1 and len(X) * len(Y) >= 100_000:
-        with ThreadPoolExecutor(n_threads) as ex:
-            list(ex.map(block, starts))
-    else:
-        for s in starts:
-            block(s)
+    _run_blocks(block, starts, _threads(n_threads, len(starts)), len(X) * len(Y) >= 100_000)
+    return out
+
+
+def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out, memory_budget):
+    """`kernel_matrices` in row blocks with bounded temporaries: each block's inner products, layer quantities and
+    kernels (`_TEMPORARIES` float64 arrays of the block's size at most) are made, copied into `out` and freed. With
+    `Y = X` a block computes only the columns from its own first row on and writes their mirror image too (exactly
+    symmetric results, the diagonal block symmetrised)."""
+    n, m = len(X), len(Y)
+    budget = KERNEL_MEMORY_BUDGET if memory_budget is None else memory_budget
+    if not (isinstance(budget, (int, np.integer)) and budget > 0):
+        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
+    if out is None:
+        out = {name: np.empty((n, m)) for name in names}
+    _check_out(out, names, (n, m))
+    n_threads = _threads(n_threads, n)
+    rows = int(budget // (n_threads * m * 8 * (_TEMPORARIES + len(names))))
+    if rows < 1:
+        need = n_threads * m * 8 * (_TEMPORARIES + len(names))
+        raise ValueError(f"memory_budget = {budget} bytes cannot hold one row of {m} columns on {n_threads} thread(s) "
+                         f"({need} bytes); raise it or use fewer threads")  # fmt: skip
+    rows = min(rows, n)
+    nx = _sq_norms(X)
+    ny = nx if symmetric else _sq_norms(Y)
+
+    def block(s):
+        r = slice(s, min(s + rows, n))
+        b = r.stop - s
+        c0 = s if symmetric else 0
+        Yb, nyb = Y[c0:], ny[c0:]
+        dot = X[r] @ Yb.T
+        if symmetric:
+            tile = dot[:, :b]
+            tile += tile.T.copy()
+            tile *= 0.5
+            np.fill_diagonal(tile, nx[r])
+        tmp = {name: np.empty((b, m - c0)) for name in names}
+        _kernel_block(requests, X[r], Yb, dot, nx[r], nyb, chains, ntks, convention, hp, tmp)
+        for name, K in tmp.items():
+            out[name][r, c0:] = K
+            if symmetric:
+                out[name][s + b :, r] = K[:, b:].T
+
+    _run_blocks(block, list(range(0, n, rows)), n_threads, n * m >= 100_000)
     return out
 
 
