@@ -27,6 +27,14 @@ def _as_matrix(A, what):
     return A
 
 
+def _one_norm(A, rows=1024):
+    "max_j sum_i |A_ij| (the 1-norm that LAPACK's condition estimate takes), in row blocks: no n x n temporary."
+    col = np.zeros(A.shape[1])
+    for s in range(0, len(A), rows):
+        col += np.abs(A[s : s + rows]).sum(0)
+    return float(col.max())
+
+
 def fit_kernel_regression(K_train, y_train, ridge=0.0, name="kernel"):
     "Cholesky factor of `K_train + ridge I` and the weights `alpha` that solve it for `y_train`."
     K = _as_matrix(K_train, f"{name}: K_train")
@@ -38,16 +46,19 @@ def fit_kernel_regression(K_train, y_train, ridge=0.0, name="kernel"):
         raise ValueError(f"{name}: y_train has {y.shape[0]} rows but K_train is {n} x {n}")
     if not (np.isfinite(ridge) and ridge >= 0):
         raise ValueError(f"{name}: ridge must be >= 0, got {ridge}")
-    A = K + ridge * np.eye(n) if ridge else K
+    A = np.array(K, order="F")  # the one n x n copy (LAPACK's order): the ridge on its diagonal, the factor over it
+    if ridge:
+        A[np.diag_indices(n)] += ridge
+    anorm = _one_norm(A)
     hint = "add a small ridge (lambda > 0) or remove repeated rows" if ridge == 0 else "increase the ridge"
     try:
-        factor = cho_factor(A, lower=True, check_finite=False)
+        factor = cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
     except LinAlgError:
         raise SingularKernelError(
             f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is not numerically positive definite, so it "
             f"cannot be solved; {hint}"
         ) from None
-    rcond, info = dpocon(factor[0], np.abs(A).sum(0).max(), uplo="L")
+    rcond, info = dpocon(factor[0], anorm, uplo="L")
     if info != 0 or rcond < n * np.finfo(np.float64).eps:
         raise SingularKernelError(
             f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is numerically singular "
