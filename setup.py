@@ -44,7 +44,7 @@ setup(
     python_requires=f">={c['min_python']}",
     packages=find_packages(include=[c["lib_name"], c["lib_name"] + ".*"]),
     include_package_data=True,
-    package_data={c["lib_name"]: ["csrc/*.cpp", "csrc/*.h"]},
+    package_data={c["lib_name"]: ["csrc/*.cpp", "csrc/*.c", "csrc/*.h"]},
     cmdclass={"build_py": build_py_with_notebooks},
     install_requires=c.get("requirements", "").split(),
     extras_require={

@@ -4,16 +4,18 @@
 
 # %% ../nbs/00_kernels.ipynb #e00238d6
 from __future__ import annotations
-import math, os, re
+import ctypes, hashlib, math, os, re, shutil, subprocess, tempfile, warnings
 from concurrent.futures import ThreadPoolExecutor
+from importlib.resources import files
+from pathlib import Path
 from typing import NamedTuple
 import numpy as np
 from scipy.spatial.distance import cdist
 
 # %% auto #0
-__all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'KERNEL_MEMORY_BUDGET',
-           'relu_expectations', 'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'kernel_matrices',
-           'kernel_matrix']
+__all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'ENGINES', 'KERNEL_MEMORY_BUDGET',
+           'relu_expectations', 'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'cpu_flags',
+           'fused_library', 'kernel_matrices', 'kernel_matrix']
 
 # %% ../nbs/00_kernels.ipynb #9557970c
 TWO_PI = 2 * math.pi
@@ -241,6 +243,108 @@ def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out
                 if fam not in ntks and L == l:
                     out[name][...] = S
 
+# %% ../nbs/00_kernels.ipynb #k05f0001
+ENGINES = ("auto", "compiled", "numpy")  # how kernel_matrices computes: 'auto' is 'compiled' where it can run
+_FUSED_SOURCE = "kernels_fused.c"
+_FUSED_FLAGS = ["-O3", "-mavx2", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fopenmp", "-shared",
+                "-fPIC"]
+_FUSED = {}
+
+
+def cpu_flags():
+    "The CPU's feature flags from /proc/cpuinfo, as a set; None where the system does not say (not Linux)."
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    line = next((l for l in text.splitlines() if l.startswith("flags")), None)
+    return set(line.split(":", 1)[1].split()) if line else None
+
+
+def _declare(lib):
+    "The C functions' signatures (pointers as void *)."
+    L, I, D, P = ctypes.c_long, ctypes.c_int, ctypes.c_double, ctypes.c_void_p
+    lib.ntk_chain.argtypes = [L, L, L, L, I, P, P, P, L, I, P, P, P, I, I, P, P, P, P, L, I]
+    lib.ntk_laplace.argtypes = [L, L, L, I, P, P, D, D, P, L, I]
+    for f in (lib.ntk_chain, lib.ntk_laplace):
+        f.restype = None
+    return lib
+
+
+def fused_library():
+    """The compiled recursion (`csrc/kernels_fused.c`) as a ctypes library, built with the system's C compiler on first
+    use (seconds) into a cache keyed by its source and flags; None, with one warning, where it cannot be built or run
+    (no AVX2, no C compiler, a glibc older than 2.35 without the vector acos), and when NTK_STUDY_COMPILED=0."""
+    if "lib" in _FUSED:
+        return _FUSED["lib"]
+    _FUSED["lib"] = None
+    if os.environ.get("NTK_STUDY_COMPILED", "1") == "0":
+        return None
+    flags = cpu_flags()
+    if flags is not None and "avx2" not in flags:
+        warnings.warn("this CPU lacks AVX2, which the compiled kernel recursion needs; numpy computes the kernels")
+        return None
+    try:
+        src = (files("ntk_study") / "csrc" / _FUSED_SOURCE).read_bytes()
+        cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+        if cc is None:
+            raise RuntimeError("no C compiler (gcc or cc) on PATH")
+        key = hashlib.sha1(src + " ".join(_FUSED_FLAGS).encode()).hexdigest()[:12]
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ntk_study"
+        lib = cache / f"kernels_fused_{key}.so"
+        if not lib.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=cache) as tmp:
+                (Path(tmp) / _FUSED_SOURCE).write_bytes(src)
+                cmd = [cc, *_FUSED_FLAGS, str(Path(tmp) / _FUSED_SOURCE), "-o", str(Path(tmp) / "k.so"), "-lmvec",
+                       "-lm"]
+                subprocess.run(cmd, check=True, capture_output=True, text=True)
+                os.replace(Path(tmp) / "k.so", lib)  # whole or absent: concurrent builds each rename their own
+        _FUSED["lib"] = _declare(ctypes.CDLL(str(lib)))
+    except Exception as e:
+        why = (getattr(e, "stderr", None) or str(e)).strip().splitlines()
+        warnings.warn(f"the compiled kernel recursion could not be built ({type(e).__name__}: {' '.join(why)[:300]}); "
+                      "numpy computes the kernels")  # fmt: skip
+    return _FUSED["lib"]
+
+
+def _fused_block(lib, requests, X, Y, nx, ny, chains, ntks, convention, hp, out, diag, n_threads, diag_offset=0):
+    """Every requested kernel of the rows `X` against `Y`, written into the C-contiguous float64 arrays `out[name]`, by
+    the compiled recursion (the steps of `_kernel_block`, row by row); `diag`: the squared norms to put on the diagonal
+    of a block of K(X, X) whose row i is row i + `diag_offset` of X, else None."""
+    b, m, d = len(X), len(Y), X.shape[1]
+    X, Yt = np.ascontiguousarray(X), np.ascontiguousarray(Y.T)
+    by_chain = {}
+    for name, fam, L in requests:
+        if fam == "K1":
+            lib.ntk_laplace(0, b, m, d, X.ctypes.data, Yt.ctypes.data, hp["laplace_a"], hp["laplace_b"],
+                            out[name].ctypes.data, m, n_threads)  # fmt: skip
+        else:
+            by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
+    diag = None if diag is None else np.ascontiguousarray(diag, dtype=np.float64)
+    diag_ptr = None if diag is None else diag.ctypes.data
+    for chain, reqs in by_chain.items():
+        (beta, alpha), layers = chains[chain]
+        depth = max(L for _, _, L in reqs)
+        coef = np.array([beta, alpha, *[v for layer in layers[:depth] for v in layer]], dtype=np.float64)
+        kx, ky, kxs, kys = beta + alpha * nx, beta + alpha * ny, [], []
+        for bl, al in layers[:depth]:  # the variances at each layer's input, as _kernel_block updates them
+            kxs.append(kx)
+            kys.append(ky)
+            kx, ky = bl + al * kx / 2, bl + al * ky / 2
+        kxs, kys = np.ascontiguousarray(kxs, dtype=np.float64), np.ascontiguousarray(kys, dtype=np.float64)
+        kinds = np.array([int(fam in ntks) for _, fam, _ in reqs], dtype=np.int32)
+        depths = np.array([L for _, _, L in reqs], dtype=np.int32)
+        rc = np.zeros((len(reqs), 2 + 3 * depth))
+        for q, (_, fam, L) in enumerate(reqs):
+            if fam in ntks:
+                rc[q, :2] = ntks[fam].first
+                rc[q, 2 : 2 + 3 * L] = np.ravel(ntks[fam].layers[:L])
+        ptrs = (ctypes.c_void_p * len(reqs))(*[out[name].ctypes.data for name, _, _ in reqs])
+        lib.ntk_chain(0, b, b, m, d, X.ctypes.data, Yt.ctypes.data, diag_ptr, diag_offset, depth, coef.ctypes.data,
+                      kxs.ctypes.data, kys.ctypes.data, int(convention == "paper"), len(reqs), kinds.ctypes.data,
+                      depths.ctypes.data, rc.ctypes.data, ctypes.addressof(ptrs), m, n_threads)  # fmt: skip
+
 # %% ../nbs/00_kernels.ipynb #abb4922f
 KERNEL_MEMORY_BUDGET = 1 << 30  # bytes of temporaries of the tiled computation (out= or memory_budget=): 1 GiB
 _TEMPORARIES = 16  # float64 arrays per block entry: the inner products and at most 12 more (measured: section 10)
@@ -295,17 +399,25 @@ def _check_out(out, names, shape):
 
 
 def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_threads=None, out=None,
-                    memory_budget=None, **hyper):  # fmt: skip
+                    memory_budget=None, engine="auto", **hyper):  # fmt: skip
     """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads:
     `n_threads`, else $NTK_STUDY_THREADS, else all cores. `out` (a dict of preallocated arrays, e.g. `np.memmap`) or
     `memory_budget` (bytes): computed in row blocks whose temporaries stay within the budget (default
-    `KERNEL_MEMORY_BUDGET`), with no n x m intermediate, written into `out` (or new arrays)."""
+    `KERNEL_MEMORY_BUDGET`), with no n x m intermediate, written into `out` (or new arrays). `engine`: 'compiled' (the
+    fused recursion of `csrc/kernels_fused.c`), 'numpy', or 'auto' (compiled where it can run)."""
     names, requests, hp, X, Y, symmetric, chains, ntks = _prepare(names, X, Y, convention, hyper)
+    lib = _engine(engine)
     if out is not None or memory_budget is not None:
         return _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out,
-                             memory_budget)  # fmt: skip
+                             memory_budget, lib)  # fmt: skip
     nx = _sq_norms(X)
     ny = nx if symmetric else _sq_norms(Y)
+    if lib is not None:
+        out = {name: np.empty((len(X), len(Y))) for name in names}
+        n_threads = _threads(n_threads, len(X)) if len(X) * len(Y) >= 100_000 else 1
+        _fused_block(lib, requests, X, Y, nx, ny, chains, ntks, convention, hp, out, nx if symmetric else None,
+                     n_threads)  # fmt: skip
+        return out
     dot = X @ Y.T
     if symmetric:  # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
         dot += dot.T
@@ -323,11 +435,25 @@ def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_th
     return out
 
 
-def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out, memory_budget):
+def _engine(engine):
+    "The compiled library for `engine`, or None for numpy; ValueError for an unknown engine or one that cannot run."
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
+    if engine == "numpy":
+        return None
+    lib = fused_library()
+    if lib is None and engine == "compiled":
+        raise ValueError("engine='compiled' cannot run here (see the warning above); use engine='numpy' or 'auto'")
+    return lib
+
+
+def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out, memory_budget,
+                  lib=None):  # fmt: skip
     """`kernel_matrices` in row blocks with bounded temporaries: each block's inner products, layer quantities and
     kernels (`_TEMPORARIES` float64 arrays of the block's size at most) are made, copied into `out` and freed. With
-    `Y = X` a block computes only the columns from its own first row on and writes their mirror image too (exactly
-    symmetric results, the diagonal block symmetrised)."""
+    `Y = X` and numpy, a block computes only the columns from its own first row on and writes their mirror image too
+    (exactly symmetric results, the diagonal block symmetrised); the compiled engine computes whole rows (exactly
+    symmetric by construction), so that a memmap is written row after row."""
     n, m = len(X), len(Y)
     budget = KERNEL_MEMORY_BUDGET if memory_budget is None else memory_budget
     if not (isinstance(budget, (int, np.integer)) and budget > 0):
@@ -345,25 +471,36 @@ def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention
     nx = _sq_norms(X)
     ny = nx if symmetric else _sq_norms(Y)
 
+    mirror = symmetric and lib is None  # the compiled engine's K(X, X) is exactly symmetric row by row already
+
     def block(s):
         r = slice(s, min(s + rows, n))
         b = r.stop - s
-        c0 = s if symmetric else 0
+        c0 = s if mirror else 0
         Yb, nyb = Y[c0:], ny[c0:]
-        dot = X[r] @ Yb.T
-        if symmetric:
-            tile = dot[:, :b]
-            tile += tile.T.copy()
-            tile *= 0.5
-            np.fill_diagonal(tile, nx[r])
         tmp = {name: np.empty((b, m - c0)) for name in names}
-        _kernel_block(requests, X[r], Yb, dot, nx[r], nyb, chains, ntks, convention, hp, tmp)
+        if lib is not None:  # whole rows (sequential writes to a memmap), on all threads, blocks one after another
+            _fused_block(lib, requests, X[r], Yb, nx[r], nyb, chains, ntks, convention, hp, tmp,
+                         nx[r] if symmetric else None, n_threads, diag_offset=s)  # fmt: skip
+        else:
+            dot = X[r] @ Yb.T
+            if symmetric:
+                tile = dot[:, :b]
+                tile += tile.T.copy()
+                tile *= 0.5
+                np.fill_diagonal(tile, nx[r])
+            _kernel_block(requests, X[r], Yb, dot, nx[r], nyb, chains, ntks, convention, hp, tmp)
         for name, K in tmp.items():
             out[name][r, c0:] = K
-            if symmetric:
+            if mirror:
                 out[name][s + b :, r] = K[:, b:].T
 
-    _run_blocks(block, list(range(0, n, rows)), n_threads, n * m >= 100_000)
+    starts = list(range(0, n, rows))
+    if lib is not None:
+        for s in starts:
+            block(s)
+    else:
+        _run_blocks(block, starts, n_threads, n * m >= 100_000)
     return out
 
 

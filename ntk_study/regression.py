@@ -4,14 +4,15 @@
 
 # %% ../nbs/03a_regression.ipynb #8f45e819
 from __future__ import annotations
+import contextlib
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, eigh, LinAlgError
 from scipy.linalg.lapack import dpocon
 from .kernels import to_numpy
 
 # %% auto #0
-__all__ = ['SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 'sgd_time', 'schedule_time',
-           'GradientFlowPredictor']
+__all__ = ['LARGE_CHOLESKY', 'SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 'sgd_time',
+           'schedule_time', 'GradientFlowPredictor']
 
 # %% ../nbs/03a_regression.ipynb #d152737f
 class SingularKernelError(ValueError):
@@ -35,6 +36,21 @@ def _one_norm(A, rows=1024):
     return float(col.max())
 
 
+LARGE_CHOLESKY = 12_000  # above this n the factorisation runs on one BLAS thread (see _one_blas_thread_above)
+
+
+def _one_blas_thread_above(n):
+    """A context that limits BLAS to one thread for an n x n Cholesky factorisation with n > `LARGE_CHOLESKY`: the
+    threaded potrf of OpenBLAS 0.3.30 and 0.3.31 (scipy's and numpy's builds, SkylakeX kernels) crashed with a
+    segmentation fault at n = 20,000 on 2 cores here, and ran at n = 12,000 and on one thread; nothing is limited
+    below that size."""
+    if n <= LARGE_CHOLESKY:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
+
+
 def fit_kernel_regression(K_train, y_train, ridge=0.0, name="kernel"):
     "Cholesky factor of `K_train + ridge I` and the weights `alpha` that solve it for `y_train`."
     K = _as_matrix(K_train, f"{name}: K_train")
@@ -52,7 +68,8 @@ def fit_kernel_regression(K_train, y_train, ridge=0.0, name="kernel"):
     anorm = _one_norm(A)
     hint = "add a small ridge (lambda > 0) or remove repeated rows" if ridge == 0 else "increase the ridge"
     try:
-        factor = cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
+        with _one_blas_thread_above(n):
+            factor = cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
     except LinAlgError:
         raise SingularKernelError(
             f"{name}: the {n} x {n} kernel matrix (ridge = {ridge}) is not numerically positive definite, so it "

@@ -10,13 +10,14 @@ from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np
 import torch
+from .kernels import cpu_flags
 from .networks import make_network, layer_plan, default_device
 from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings, write_atomic
 
 # %% auto #0
 __all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'CHECKPOINT_FORMAT', 'epoch_orders', 'train_textbook',
-           'TrainResult', 'NetworkStack', 'cpu_flags', 'compiled_kernels', 'layerwise_ntk', 'save_checkpoint',
-           'load_checkpoint', 'train']
+           'TrainResult', 'NetworkStack', 'compiled_kernels', 'layerwise_ntk', 'save_checkpoint', 'load_checkpoint',
+           'train']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def epoch_orders(n_fit, epochs, seed):
@@ -265,16 +266,6 @@ CSRC = Path(str(files("ntk_study") / "csrc"))  # the C++ sources, shipped with t
 COMPILED_SOURCES = ("module.cpp", "nn1_epoch.cpp", "hidden_layer.cpp")  # and simd.h, which both loops include
 COMPILED_TARGET = ("avx2", "fma")  # what the loops are compiled for (-mavx2 -mfma), whatever the CPU that builds them
 _COMPILED = {}
-
-
-def cpu_flags():
-    "The CPU's feature flags from /proc/cpuinfo, as a set; None where the system does not say (not Linux)."
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    line = next((l for l in text.splitlines() if l.startswith("flags")), None)
-    return set(line.split(":", 1)[1].split()) if line else None
 
 
 def _compiled_loops_unavailable():
