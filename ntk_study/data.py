@@ -12,8 +12,8 @@ from .kernels import kernel_matrix, CONVENTIONS
 
 # %% auto #0
 __all__ = ['NOISE_SEED_OFFSET', 'REAL_DATASETS', 'DATASETS', 'ROW_SCALINGS', 'TrialData', 'n_test_rows',
-           'check_data_settings', 'noise_seed', 'simulate', 'check_noise', 'check_dataset', 'real_dataset',
-           'split_rows', 'split_real', 'load_data']
+           'check_data_settings', 'noise_seed', 'simulate', 'check_noise', 'check_row_scaling', 'check_dataset',
+           'real_dataset', 'split_rows', 'split_real', 'load_data']
 
 # %% ../nbs/02_data.ipynb #d76806cc
 @dataclass
@@ -124,12 +124,17 @@ DATASETS = ("simulated", *REAL_DATASETS)
 ROW_SCALINGS = ("unit", "none")
 
 
+def check_row_scaling(row_scaling):
+    "ValueError unless `row_scaling` is a known scaling."
+    if row_scaling not in ROW_SCALINGS:
+        raise ValueError(f"unknown row_scaling {row_scaling!r}; use one of {ROW_SCALINGS}")
+
+
 def check_dataset(dataset, row_scaling="unit"):
     "ValueError unless `dataset` is a known data set and `row_scaling` a known scaling."
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
-    if row_scaling not in ROW_SCALINGS:
-        raise ValueError(f"unknown row_scaling {row_scaling!r}; use one of {ROW_SCALINGS}")
+    check_row_scaling(row_scaling)
 
 
 def real_dataset(name):
@@ -165,7 +170,7 @@ def split_real(X, y, seed, test_fraction=0.33, row_scaling="unit", name="data"):
     check_data_settings(len(X), X.shape[1], test_fraction, "exact")  # no kernel draws these data: any convention
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    check_dataset("simulated", row_scaling)
+    check_row_scaling(row_scaling)
     train, test = split_rows(len(X), seed, test_fraction)
     mu, sd = X[train].mean(0), X[train].std(0)
     if (sd == 0).any():

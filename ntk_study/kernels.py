@@ -372,6 +372,13 @@ def _prepare(names, X, Y, convention, hyper):
     return names, requests, hp, X, Y, symmetric, chains, ntks
 
 
+def _symmetrise(dot, diag):
+    "Make the square (view) `dot` exactly symmetric, (A + A^T) / 2 in place, with `diag` on its diagonal."
+    dot += dot.T  # numpy buffers the overlapping operand
+    dot *= 0.5
+    np.fill_diagonal(dot, diag)
+
+
 def _threads(n_threads, n_blocks):
     return n_threads or min(int(os.environ.get("NTK_STUDY_THREADS", 0)) or os.cpu_count() or 1, n_blocks)
 
@@ -420,9 +427,7 @@ def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_th
         return out
     dot = X @ Y.T
     if symmetric:  # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
-        dot += dot.T
-        dot *= 0.5
-        np.fill_diagonal(dot, nx)
+        _symmetrise(dot, nx)
     out = {name: np.empty((len(X), len(Y))) for name in names}
     starts = list(range(0, len(X), block_rows))
 
@@ -485,10 +490,7 @@ def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention
         else:
             dot = X[r] @ Yb.T
             if symmetric:
-                tile = dot[:, :b]
-                tile += tile.T.copy()
-                tile *= 0.5
-                np.fill_diagonal(tile, nx[r])
+                _symmetrise(dot[:, :b], nx[r])
             _kernel_block(requests, X[r], Yb, dot, nx[r], nyb, chains, ntks, convention, hp, tmp)
         for name, K in tmp.items():
             out[name][r, c0:] = K

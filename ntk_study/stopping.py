@@ -22,11 +22,11 @@ from ntk_study.protocol import (
     order_seed,
     rmse,
 )
-from .training import NetworkStack, train
+from .theorem import initial_outputs
+from .training import train
 
 # %% auto #0
-__all__ = ['RIDGE_SCALES', 'STOPPING_PREDICTORS', 'cv_ridge', 'kernel_predictors', 'initial_outputs', 'theorem_flow',
-           'stopping_trial']
+__all__ = ['RIDGE_SCALES', 'STOPPING_PREDICTORS', 'cv_ridge', 'kernel_predictors', 'theorem_flow', 'stopping_trial']
 
 # %% ../nbs/03d_stopping.ipynb #b20cec12
 RIDGE_SCALES = 10.0 ** np.arange(-8, 1.01, 0.5)  # the ridge grid, in units of the kernel's mean diagonal
@@ -69,13 +69,6 @@ def kernel_predictors(d, methods=PAPER_KERNELS, convention="exact", folds=5):
     return scores, ridges, singular
 
 # %% ../nbs/03d_stopping.ipynb #c8723f01
-def initial_outputs(depth, width, init_seed, X):
-    "The initial function on the rows `X` (float64, on the CPU) of the network a trial trains with `init_seed`."
-    net = NetworkStack(depth, width, X.shape[1], [init_seed], dtype=torch.float64, device="cpu")
-    with torch.no_grad():
-        return net.forward(torch.as_tensor(np.asarray(X, dtype=np.float64))[None])[0].numpy()
-
-
 def theorem_flow(d, n_fit, depth, f0):
     """The theorem's `GradientFlowPredictor` for a network of `depth` fitted on the first `n_fit` training rows of data
     `d` (analytic NTK, exact convention), predicting [held-out training rows; test rows]; `f0` on [fitted rows;

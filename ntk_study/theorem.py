@@ -25,9 +25,9 @@ from .training import NetworkStack, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
 __all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_interpolant',
-           'initial_network', 'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace',
-           'theorem_curve', 'equivalence_result', 'equivalence_trial', 'recompute_theory', 'theorem_corners',
-           'theorem_trial']
+           'initial_outputs', 'initial_network', 'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances',
+           'ntk_trace', 'theorem_curve', 'equivalence_result', 'equivalence_trial', 'recompute_theory',
+           'theorem_corners', 'theorem_trial']
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -101,13 +101,23 @@ def all_rows_interpolant(d, kname, convention):
     )
 
 
-def initial_network(depth, width, init_seed, X):
-    """The initial function (float64, on the CPU) on the rows `X` of the network a trial trains with `init_seed`, and
-    its empirical NTK on them."""
+def _initial(depth, width, init_seed, X):
+    "The network a trial trains with `init_seed` (float64, on the CPU), the rows `X` as its input, its outputs there."
     base = NetworkStack(depth, width, X.shape[1], [init_seed], dtype=torch.float64, device="cpu")
     X_all = torch.as_tensor(np.asarray(X, dtype=np.float64))[None]
     with torch.no_grad():
-        f0 = base.forward(X_all)[0].numpy()
+        return base, X_all, base.forward(X_all)[0].numpy()
+
+
+def initial_outputs(depth, width, init_seed, X):
+    "The initial function (float64, on the CPU) on the rows `X` of the network a trial trains with `init_seed`."
+    return _initial(depth, width, init_seed, X)[2]
+
+
+def initial_network(depth, width, init_seed, X):
+    """The initial function (float64, on the CPU) on the rows `X` of the network a trial trains with `init_seed`, and
+    its empirical NTK on them."""
+    base, X_all, f0 = _initial(depth, width, init_seed, X)
     return f0, layerwise_ntk(base, X_all)[0].numpy()
 
 
@@ -317,7 +327,7 @@ def equivalence_trial(
         extra["trace"].update({f"|NN-{k}|": _rel(preds["NN"], v, th) for k, v in avg.items()})
         extra["trace"].update({f"|{k}-theory|": _rel(v, th, th) for k, v in avg.items()})
     if curve_every and n_fit < len(d.X_train):
-        f0_val, _ = initial_network(depth, width, init_seed, d.X_train[n_fit:])
+        f0_val = initial_outputs(depth, width, init_seed, d.X_train[n_fit:])
         done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
         times = [schedule_time(lr, batch_size, int(e), n_fit) for e in done]
         th_curve = theorem_curve(d, n_fit, depth, facts["f0"][:n_fit], f0_val, times)
