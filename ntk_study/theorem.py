@@ -352,7 +352,7 @@ def equivalence_trial(
         lazy=lazy,
         **extra,
         seconds=dict(
-            train=nets[0].seconds * 2, total=time.perf_counter() - t0, resumed_from_epoch=nets[0].resumed_from
+            train=sum(r.seconds for r in nets), total=time.perf_counter() - t0, resumed_from_epoch=nets[0].resumed_from
         ),
     )
 

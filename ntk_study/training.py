@@ -114,11 +114,13 @@ def _rows8(x):
 class NetworkStack:
     """A stack of n_nets NTK-parameterised ReLU networks (depth L, width n) kept as effective weights E_l = W_l^T /
     sqrt(fan_in), trained by explicit SGD. `centred` (one bool, or one per network): that network is the centred pair
-    (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly."""
+    (f_a - f_b) / sqrt(2) of two identical copies, so f_0 = 0 exactly. `cuda_graphs` (CUDA only; None: whether
+    $NTK_STUDY_CUDA_GRAPHS is 1): capture the torch epoch as one CUDA graph and replay it, with no Python per step."""
 
     COMPILED_ROWS = 8  # the compiled loops take batches of at most this many rows
 
-    def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False, compiled=None):
+    def __init__(self, depth, width, d_in, init_seeds, dtype=torch.float32, device=None, centred=False, compiled=None,
+                 cuda_graphs=None):  # fmt: skip
         self.depth, self.width, self.d_in = depth, width, d_in
         self.device = torch.device(device) if device is not None else default_device()
         self.dtype = dtype
@@ -156,10 +158,18 @@ class NetworkStack:
                 "layers whose width "
                 "is a multiple of 8 (NN2); they need a C++ compiler and AVX2"
             )
+        if cuda_graphs and self.device.type != "cuda":
+            raise ValueError(f"cuda_graphs=True needs a CUDA device (these networks are on {self.device.type})")
+        if cuda_graphs is None:  # the environment's choice applies on CUDA only
+            cuda_graphs = self.device.type == "cuda" and os.environ.get("NTK_STUDY_CUDA_GRAPHS", "0") == "1"
+        self.cuda_graphs = bool(cuda_graphs)
+        self._graphs = {}  # (rows, batch size, lr) -> (graph, its input buffers, its loss)
 
     def loop(self, batch_size):
         """Which loop trains with batches of `batch_size` rows: 'compiled' (the whole NN1 epoch), 'compiled hidden
-        layers' (NN2) or 'torch'."""
+        layers' (NN2), 'cuda graph' (the torch loop, captured) or 'torch'."""
+        if self.cuda_graphs:
+            return "cuda graph"
         if batch_size > self.COMPILED_ROWS:
             return "torch"
         return "compiled" if self.compiled_epoch else "compiled hidden layers" if self.compiled_hidden else "torch"
@@ -246,10 +256,41 @@ class NetworkStack:
                 self.plan[0].weight_scale ** 2,
                 self.plan[1].weight_scale ** 2,
             ).to(self.dtype)
+        if self.cuda_graphs:
+            return self._graph_epoch(Xe, ye, lr, batch_size)
+        return self._torch_epoch(Xe, ye, lr, batch_size)
+
+    def _torch_epoch(self, Xe, ye, lr, batch_size):
+        "The epoch as torch operations, one `sgd_step` per batch (the last may be short)."
+        n = Xe.shape[1]
         total = torch.zeros(self.n_nets, dtype=self.dtype, device=self.device)
         for s in range(0, n, batch_size):
             total += self.sgd_step(Xe[:, s : s + batch_size], ye[:, s : s + batch_size], lr) * min(batch_size, n - s)
         return total / n
+
+    def _graph_epoch(self, Xe, ye, lr, batch_size):
+        """The torch epoch replayed from a CUDA graph, captured on first use for these shapes: the same kernels on the
+        same buffers in the same order, launched by the driver instead of by Python."""
+        key = (tuple(Xe.shape), batch_size, float(lr))
+        if key not in self._graphs:
+            saved = [t.clone() for t in self.E + self.b]
+            X_in, y_in = Xe.clone(), ye.clone()
+            side = torch.cuda.Stream(self.device)
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side):  # one eager epoch first: cuBLAS handles and workspaces exist before capture
+                self._torch_epoch(X_in, y_in, lr, batch_size)
+            torch.cuda.current_stream(self.device).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records the kernels without running them
+                loss = self._torch_epoch(X_in, y_in, lr, batch_size)
+            for dst, src in zip(self.E + self.b, saved):  # undo the warm-up epoch
+                dst.copy_(src)
+            self._graphs[key] = graph, X_in, y_in, loss
+        graph, X_in, y_in, loss = self._graphs[key]
+        X_in.copy_(Xe)
+        y_in.copy_(ye)
+        graph.replay()
+        return loss.clone()  # the next replay overwrites `loss`
 
     def to_network(self, member):
         """Member network `member` (network t when nothing is centred) as a `ReLUNetwork` (for the empirical NTK and
