@@ -159,48 +159,59 @@ def main():
     os.environ["NTK_STUDY_CUDA_GRAPHS"] = "1" if use_graphs else "0"
     per_trial = epochs / single["CUDA graph, 1 in one process" if use_graphs else "eager, 1 in one process"]
     done = []
+
+    def report(final):
+        "Write the figures so far (after the benchmark, after each trial and at the end: a kill loses no figure)."
+        spent = time.perf_counter() - t_start
+        lines = [
+            f"# GPU check: {name}",
+            "",
+            f"torch {torch.__version__}, Python {platform.python_version()}; width {width}, {epochs} NN2 epochs of "
+            f"{steps_per_epoch} SGD steps; {spent:.0f} s of a {a.budget:.0f} s budget{'' if final else ' so far'}.",
+            "",
+            "| network | how | trial-epochs per second | ms per SGD step (wall) | est. h for 50 trials |",
+            "|---|---|---|---|---|",
+        ]
+        for depth, mode, k, rate in rows:
+            n_epochs = epochs if depth == 2 else epochs // 2  # NN1 trains 3000 epochs, NN2 6000
+            lines.append(f"| NN{depth} | {mode} | {rate:,.1f} | {1e3 * k / rate / steps_per_epoch:.3f} | "
+                         f"{50 * n_epochs / rate / 3600:.2f} |")  # fmt: skip
+        lines += ["", "CUDA graph against eager (3 epochs, lr 1, a plain network and a centred pair):"]
+        lines += [f"- {net}: max |f difference| / max |f| {v['max_rel_output_diff']:.2e}, bit for bit equal: "
+                  f"{v['bitwise_equal']}" for net, v in agreement.items()] or ["- not run (no CUDA)"]  # fmt: skip
+        if failures:
+            lines += ["", "Failures:"] + [f"- {f}" for f in failures]
+        lines += ["", f"NN2 trials at width {width}, {epochs} epochs, one at a time, "
+                  f"{'CUDA graph' if use_graphs else 'eager'} loop: {len(done)}.", ""]  # fmt: skip
+        lines += ["| seed | test RMSE | seconds | loop |", "|---|---|---|---|"] + [
+            f"| {d['seed']} | {d['rmse']:.4f} | {d['seconds']:.0f} | {d['loop']} |" for d in done
+        ]
+        (out / "gpu_check.md").write_text("\n".join(lines) + "\n")
+        record = dict(device=name, rows=[dict(depth=d, how=m, k=k, trial_epochs_per_second=r) for d, m, k, r in rows],
+                      agreement=agreement, failures=failures, cuda_graphs_for_trials=use_graphs, trials=done,
+                      versions=library_versions(), dry=a.dry, final=final)  # fmt: skip
+        (out / "gpu_check.json").write_text(json.dumps(record, indent=1))
+        return lines
+
+    report(False)
     seed = 0
     while a.max_trials is None or len(done) < a.max_trials:
         left = a.budget - (time.perf_counter() - t_start)
         if per_trial * 1.3 > left:  # a trial that would not finish is not started
             break
         t = time.perf_counter()
-        r = run_trial(trial=seed, seed=seed, methods=["NN2"], nn_width=width, nn2_epochs=epochs,
-                      out_dir=str(out / "trials"), checkpoint_seconds=60.0, progress=False)  # fmt: skip
+        try:
+            r = run_trial(trial=seed, seed=seed, methods=["NN2"], nn_width=width, nn2_epochs=epochs,
+                          out_dir=str(out / "trials"), checkpoint_seconds=60.0, progress=False)  # fmt: skip
+        except Exception as e:
+            failures.append(f"NN2 trial {seed}: {type(e).__name__}: {e}")
+            break
         write_result(r, out / "trials", seed)
         done.append(dict(seed=seed, rmse=r["rmse"]["NN2"], seconds=time.perf_counter() - t,
                          loop=r["networks"]["NN2"]["loop"]))  # fmt: skip
+        report(False)
         seed += 1
-    spent = time.perf_counter() - t_start
-    lines = [
-        f"# GPU check: {name}",
-        "",
-        f"torch {torch.__version__}, Python {platform.python_version()}; width {width}, {epochs} NN2 epochs of "
-        f"{steps_per_epoch} SGD steps; {spent:.0f} s of a {a.budget:.0f} s budget.",
-        "",
-        "| network | how | trial-epochs per second | ms per SGD step (wall) | est. h for 50 trials |",
-        "|---|---|---|---|---|",
-    ]
-    for depth, mode, k, rate in rows:
-        n_epochs = epochs if depth == 2 else epochs // 2  # NN1 trains 3000 epochs, NN2 6000
-        lines.append(f"| NN{depth} | {mode} | {rate:,.1f} | {1e3 * k / rate / steps_per_epoch:.3f} | "
-                     f"{50 * n_epochs / rate / 3600:.2f} |")  # fmt: skip
-    lines += ["", "CUDA graph against eager (3 epochs, lr 1, a plain network and a centred pair):"]
-    lines += [f"- {net}: max |f difference| / max |f| {v['max_rel_output_diff']:.2e}, bit for bit equal: "
-              f"{v['bitwise_equal']}" for net, v in agreement.items()] or ["- not run (no CUDA)"]  # fmt: skip
-    lines += ["", "Failures:"] + [f"- {f}" for f in failures] if failures else []
-    lines += ["", f"NN2 trials at width {width}, {epochs} epochs, one at a time, "
-              f"{'CUDA graph' if use_graphs else 'eager'} loop: {len(done)}.", ""]  # fmt: skip
-    lines += ["| seed | test RMSE | seconds | loop |", "|---|---|---|---|"] + [
-        f"| {d['seed']} | {d['rmse']:.4f} | {d['seconds']:.0f} | {d['loop']} |" for d in done
-    ]
-    (out / "gpu_check.md").write_text("\n".join(lines) + "\n")
-    record = dict(device=name, rows=[dict(depth=d, how=m, k=k, trial_epochs_per_second=r) for d, m, k, r in rows],
-                  agreement=agreement, failures=failures, cuda_graphs_for_trials=use_graphs, trials=done,
-                  versions=library_versions(), dry=a.dry)  # fmt: skip
-    (out / "gpu_check.json").write_text(json.dumps(record, indent=1))
-    print("\n".join(lines))
-
+    print("\n".join(report(True)))
 
 if __name__ == "__main__":
     main()
