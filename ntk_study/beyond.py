@@ -14,7 +14,7 @@ from .equivalence import t_interval, paired_stats, _ci, _wall_hours
 
 # %% auto #0
 __all__ = ['NETWORK_ROWS', 'PAIRS', 'EXTENDED', 'load_stopping', 'extended_picks', 'rmse_values', 'predictor_rows',
-           'paired_rows', 'timing_rows', 'mean_curves', 'plot_stopping', 'stopping_report']
+           'paired_rows', 'timing_rows', 'longer_rows', 'mean_curves', 'plot_stopping', 'stopping_report']
 
 # %% ../nbs/06a_beyond.ipynb #774beba3
 NETWORK_ROWS = list(STOPPING_PREDICTORS)  # the network and theorem rows of the predictor table
@@ -125,6 +125,28 @@ def timing_rows(studies):
                      _ratio(T_val_any, np.full(len(st), T))])  # fmt: skip
     return rows
 
+# %% ../nbs/06a_beyond.ipynb #b6a0lr01
+def longer_rows(studies):
+    """Per study named `{base}-e{epochs}` (the base study trained longer), paired on the seeds both hold: the
+    network's gain from training longer and the theorem's (its prediction for the same f0, rows and longer T), each as
+    long / short - 1, the network-theorem gap NN / theorem - 1 at both lengths, and the change of the gap (long minus
+    short, per seed). Rows `[study, base, n, five intervals]`; studies with fewer than 2 shared seeds are left out."""
+    rows = []
+    for name, rs in studies.items():
+        base, sep, epochs = name.rpartition("-e")
+        if not sep or not epochs.isdigit() or base not in studies:
+            continue
+        short = {r["seed"]: r for r in studies[base]}
+        pairs = [(short[r["seed"]], r) for r in rs if r["seed"] in short]
+        if len(pairs) < 2:
+            continue
+        nn_s, th_s, nn_l, th_l = (np.array([p[i]["rmse"][k] for p in pairs], dtype=np.float64)
+                                  for i in (0, 1) for k in ("NN", "theorem"))  # fmt: skip
+        gap_s, gap_l = nn_s / th_s - 1, nn_l / th_l - 1
+        rows.append([name, base, len(pairs), _ci(paired_stats(nn_l, nn_s)), _ci(paired_stats(th_l, th_s)),
+                     _ci(t_interval(gap_s)), _ci(t_interval(gap_l)), _ci(t_interval(gap_l - gap_s))])  # fmt: skip
+    return rows
+
 # %% ../nbs/06a_beyond.ipynb #c0ae37c1
 def mean_curves(records):
     """The study's mean curves over trials (all its trials share the recorded times): network and theorem, test and
@@ -183,7 +205,8 @@ def stopping_report(directory, quiet=False, figures=True):
         raise ValueError(f"{directory} holds no stopping trial results (*/trial_*.json with task=stopping)")
     wall, summed = _wall_hours(directory)
     first = next(iter(studies.values()))[0]["stopping"]
-    tables = dict(predictors=predictor_rows(studies), paired=paired_rows(studies), timing=timing_rows(studies))
+    tables = dict(predictors=predictor_rows(studies), paired=paired_rows(studies), timing=timing_rows(studies),
+                  longer=longer_rows(studies))  # fmt: skip
     md = [
         "## Early stopping and the theorem beyond the paper's data",
         "",
@@ -217,6 +240,19 @@ def stopping_report(directory, quiet=False, figures=True):
         "the theorem's whole curve (to 30 T) puts its optimum and its held-out pick, relative to the protocol's T: a "
         "prediction for longer training, not measured on a network.",
     ]
+    if tables["longer"]:
+        md += [
+            "",
+            "### Training longer: the network against the theorem's prediction",
+            "",
+            _md_table(["study", "against", "n", "NN long / short - 1", "theorem long / short - 1 (prediction)",
+                       "NN / theorem - 1, short", "NN / theorem - 1, long", "change of the gap (points)"],
+                      tables["longer"]),  # fmt: skip
+            "",
+            "Paired on the seeds both studies hold (same data, initialisation and epoch orders; the long run's first "
+            "epochs are the short run's). The theorem's column is what it predicts the longer training gains; the last "
+            "column is the per-seed change of NN / theorem - 1, in percentage points.",
+        ]
     (directory / "summary.md").write_text("\n".join(md) + "\n")
     with open(directory / "summary.csv", "w", newline="") as f:
         w = csv.writer(f)
