@@ -240,7 +240,6 @@ class NetworkStack:
     def sgd_epoch(self, Xe, ye, lr, batch_size):
         """SGD over rows already in the epoch's order, Xe (n_nets, n, d), ye (n_nets, n); returns each network's mean
         batch loss (n_nets,), as Keras reports it."""
-        n = Xe.shape[1]
         if self.loop(batch_size) == "compiled":
             return self.loops.nn1_epoch(
                 self.E[0],
