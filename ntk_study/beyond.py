@@ -13,8 +13,9 @@ from .stopping import STOPPING_PREDICTORS
 from .equivalence import t_interval, paired_stats, _ci, _wall_hours
 
 # %% auto #0
-__all__ = ['NETWORK_ROWS', 'PAIRS', 'EXTENDED', 'load_stopping', 'extended_picks', 'rmse_values', 'predictor_rows',
-           'paired_rows', 'timing_rows', 'longer_rows', 'mean_curves', 'plot_stopping', 'stopping_report']
+__all__ = ['NETWORK_ROWS', 'PAIRS', 'EXTENDED', 'load_stopping', 'extended_picks', 'rmse_values', 'network_clock',
+           'predictor_rows', 'paired_rows', 'timing_rows', 'longer_rows', 'mean_curves', 'plot_stopping',
+           'stopping_report']
 
 # %% ../nbs/06a_beyond.ipynb #774beba3
 NETWORK_ROWS = list(STOPPING_PREDICTORS)  # the network and theorem rows of the predictor table
@@ -70,6 +71,29 @@ def _interval(v, digits=4):
         return f"{v[0]:.{digits}f} (n = 1)"
     return _ci(t_interval(v), pct=False, digits=digits, sign=False)
 
+# %% ../nbs/06a_beyond.ipynb #b6a0nc01
+def network_clock(record):
+    """The network's clock at the end of training: T' / T, where T' is the earliest time at which the theorem's test
+    RMSE (same f0 and rows; its curve on the recorded times and its extended grid together, log-linear between points)
+    comes down to the network's test RMSE at the end, T. 1: the network is where the theorem is; below 1: it lags, as
+    if trained for a shorter time. NaN where the theorem never comes down that far."""
+    c = record["stopping"]["curve"]
+    T = np.concatenate([c["T"], c["T_ext"]])
+    rmse = np.concatenate([c["theorem_test"], c["theorem_ext_test"]])
+    keep = T > 0
+    T, rmse = T[keep], rmse[keep]
+    order = np.argsort(T, kind="stable")
+    T, rmse = T[order], rmse[order]
+    target = c["NN_test"][-1]
+    below = np.flatnonzero(rmse <= target)
+    if len(below) == 0:
+        return float("nan")
+    j = int(below[0])
+    if j == 0:
+        return float(T[0] / c["T"][-1])
+    w = (rmse[j - 1] - target) / (rmse[j - 1] - rmse[j])  # the crossing between points j - 1 and j, in log T
+    return float(np.exp(np.log(T[j - 1]) + w * (np.log(T[j]) - np.log(T[j - 1]))) / c["T"][-1])
+
 # %% ../nbs/06a_beyond.ipynb #fe06d57d
 def predictor_rows(studies):
     "Rows `[predictor, cell per study]` of mean test RMSE [t-95% interval]: network and theorem rows, then kernels."
@@ -107,7 +131,8 @@ def _ratio(a, b):
 
 def timing_rows(studies):
     """Rows per study: the protocol's T; the T of least test RMSE of the theorem and of the network (mean over trials)
-    and their ratio; the held-out picks' ratio; how many held-out picks sit at the end of training."""
+    and their ratio; the held-out picks' ratio; how many held-out picks sit at the end of training; where the theorem's
+    curve puts its optimum; the network's clock at the end (`network_clock`, geometric mean)."""
     rows = []
     for name, rs in studies.items():
         st = [r["stopping"] for r in rs]
@@ -118,11 +143,15 @@ def timing_rows(studies):
         ext = [extended_picks(r) for r in rs]
         T_any = np.array([e["theorem best T, any T"][0] for e in ext])
         T_val_any = np.array([e["theorem val T, any T"][0] for e in ext])
+        ticks = np.array([network_clock(r) for r in rs])
+        ok = np.isfinite(ticks)
+        clock = "-" if not ok.any() else _ratio(ticks[ok], np.ones(ok.sum()))
+        clock += "" if ok.all() or not ok.any() else f" ({ok.sum()} of {len(rs)})"
         rows.append([name, len(st), f"{T:.3f}", f"{get('T_best_theorem').mean():.3f}",
                      f"{get('T_best_network').mean():.3f}", _ratio(get("T_best_network"), get("T_best_theorem")),
                      _ratio(get("T_val_network"), get("T_val_theorem")), f"{at_end_th}/{len(st)}",
                      f"{at_end_nn}/{len(st)}", _ratio(T_any, np.full(len(st), T)),
-                     _ratio(T_val_any, np.full(len(st), T))])  # fmt: skip
+                     _ratio(T_val_any, np.full(len(st), T)), clock])  # fmt: skip
     return rows
 
 # %% ../nbs/06a_beyond.ipynb #b6a0lr01
@@ -232,13 +261,16 @@ def stopping_report(directory, quiet=False, figures=True):
         "",
         _md_table(["study", "n", "T (protocol)", "best T, theorem", "best T, network", "best T ratio network / "
                    "theorem", "held-out pick ratio", "theorem's pick at the end", "network's pick at the end",
-                   "theorem's best T, any T / T", "theorem's held-out pick, any T / T"], tables["timing"]),  # fmt: skip
+                   "theorem's best T, any T / T", "theorem's held-out pick, any T / T", "network's clock T' / T"],
+                  tables["timing"]),  # fmt: skip
         "",
         "Best T: the least test RMSE over the recorded times (oracle); held-out pick: the least held-out RMSE "
         "(what a user can choose). Ratios are geometric means [t-95% of log ratios]. A pick at the end of training "
         "means that stopping later would have been chosen if it had been trained for; the last two columns say where "
         "the theorem's whole curve (to 30 T) puts its optimum and its held-out pick, relative to the protocol's T: a "
-        "prediction for longer training, not measured on a network.",
+        "prediction for longer training, not measured on a network. The network's clock: T' / T at the end of "
+        "training, where T' is the earliest time at which the theorem's test RMSE comes down to the network's (1: "
+        "the network is where the theorem is; below 1 it lags, as if trained for a shorter time).",
     ]
     if tables["longer"]:
         md += [
