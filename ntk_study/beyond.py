@@ -145,8 +145,9 @@ def timing_rows(studies):
         T_val_any = np.array([e["theorem val T, any T"][0] for e in ext])
         ticks = np.array([network_clock(r) for r in rs])
         ok = np.isfinite(ticks)
-        clock = "-" if not ok.any() else _ratio(ticks[ok], np.ones(ok.sum()))
-        clock += "" if ok.all() or not ok.any() else f" ({ok.sum()} of {len(rs)})"
+        clock = _ratio(ticks[ok], np.ones(ok.sum())) if ok.any() else "-"
+        if ok.any() and not ok.all():
+            clock += f" ({ok.sum()} of {len(rs)})"
         rows.append([name, len(st), f"{T:.3f}", f"{get('T_best_theorem').mean():.3f}",
                      f"{get('T_best_network').mean():.3f}", _ratio(get("T_best_network"), get("T_best_theorem")),
                      _ratio(get("T_val_network"), get("T_val_theorem")), f"{at_end_th}/{len(st)}",

@@ -15,9 +15,9 @@ from .networks import make_network, layer_plan, default_device
 from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings, write_atomic
 
 # %% auto #0
-__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'CHECKPOINT_FORMAT', 'epoch_orders', 'train_textbook',
-           'TrainResult', 'NetworkStack', 'compiled_kernels', 'layerwise_ntk', 'save_checkpoint', 'load_checkpoint',
-           'train']
+__all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'CHECKPOINT_FORMAT', 'LOOP_TOLERANCE', 'epoch_orders',
+           'train_textbook', 'TrainResult', 'NetworkStack', 'compiled_kernels', 'layerwise_ntk', 'save_checkpoint',
+           'load_checkpoint', 'train', 'graph_agreement']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def epoch_orders(n_fit, epochs, seed):
@@ -576,3 +576,30 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
                        [(e, k[t]) for e, k in trace], start, tst[t])
            for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
+
+# %% ../nbs/03b_training.ipynb #cg000003
+LOOP_TOLERANCE = 2e-4  # relative to max |f|: the float32 tolerance of the fast-against-textbook check (sum orders)
+
+
+@torch.no_grad()
+def graph_agreement(depth, width, device, graphs=(False, True), epochs=3, rows=468, d_in=15):
+    """Two stacks (a plain network and a centred pair each) trained alike, `epochs` epochs on the same random rows at
+    the paper's learning rate, by the loops `graphs` asks for (False: eager, True: CUDA graph): the loops used, the
+    largest output difference over the largest output, how far training moved the outputs (on the same scale, so that
+    the difference means something) and whether every weight is bit for bit equal."""
+    pair = [NetworkStack(depth, width, d_in, [0, 1], device=device, centred=[False, True], cuda_graphs=g)
+            for g in graphs]  # fmt: skip
+    gen = torch.Generator(device=device).manual_seed(0)
+    X = torch.randn(2, rows, d_in, device=device, generator=gen)
+    y = torch.randn(2, rows, device=device, generator=gen)
+    before = pair[0].forward(X[:, :64])
+    for _ in range(epochs):
+        perm = torch.randperm(rows, device=device, generator=gen)
+        for net in pair:
+            net.sgd_epoch(X[:, perm], y[:, perm], PAPER_LR, PAPER_BATCH_SIZE)
+    out = [net.forward(X[:, :64]) for net in pair]
+    scale = out[0].abs().max()
+    return dict(loops=[net.loop(PAPER_BATCH_SIZE) for net in pair],
+                max_rel_output_diff=float((out[0] - out[1]).abs().max() / scale),
+                training_moved=float((out[0] - before).abs().max() / scale),
+                bitwise_equal=all(torch.equal(a, b) for a, b in zip(pair[0].E + pair[0].b, pair[1].E + pair[1].b)))

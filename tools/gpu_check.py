@@ -82,32 +82,6 @@ def shared_epochs_per_second(depth, width, k, device, graphs, seconds):
     return sum(r["epochs"] for r in runs) / max(r["seconds"] for r in runs)
 
 
-def graph_agreement(depth, width, device, epochs=3, graphs=(False, True)):
-    """The networks after `epochs` epochs (the paper's learning rate, shuffled rows; one plain network and one centred
-    pair) trained by the eager and by the replayed loop: the largest output difference relative to the largest output,
-    how far training moved the outputs (relative, so that the difference means something), and whether every weight is
-    bit for bit equal."""
-    import torch
-    from ntk_study.protocol import PAPER_LR
-    from ntk_study.training import NetworkStack
-
-    pair = [NetworkStack(depth, width, D_IN, [0, 1], device=device, centred=[False, True], cuda_graphs=g)
-            for g in graphs]  # fmt: skip
-    gen = torch.Generator(device=device).manual_seed(0)
-    X, y = torch.randn(2, ROWS, D_IN, device=device, generator=gen), torch.randn(2, ROWS, device=device, generator=gen)
-    before = pair[0].forward(X[:, :64])
-    for _ in range(epochs):
-        perm = torch.randperm(ROWS, device=device, generator=gen)
-        for net in pair:
-            net.sgd_epoch(X[:, perm], y[:, perm], PAPER_LR, 8)
-    out = [net.forward(X[:, :64]) for net in pair]
-    scale = out[0].abs().max()
-    rel = float((out[0] - out[1]).abs().max() / scale)
-    moved = float((out[0] - before).abs().max() / scale)
-    same = all(torch.equal(a, b) for a, b in zip(pair[0].E + pair[0].b, pair[1].E + pair[1].b))
-    return dict(max_rel_output_diff=rel, training_moved=moved, bitwise_equal=same)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default=str(root / "outputs" / "bench" / "gpu"), help="folder for the figures")
@@ -120,7 +94,8 @@ def main():
         return worker(a.worker)
     import torch
     from ntk_study.experiment import TrialSettings, run_trial, write_result, library_versions
-    from ntk_study.protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, keras_split
+    from ntk_study.protocol import PAPER_BATCH_SIZE, PAPER_EPOCHS, PAPER_VAL_SPLIT, keras_split
+    from ntk_study.training import LOOP_TOLERANCE, graph_agreement
 
     t_start = time.perf_counter()
     if not a.dry and not torch.cuda.is_available():
@@ -128,7 +103,9 @@ def main():
             "gpu_check: no CUDA device here (torch.cuda.is_available() is False); --dry tests the script on the CPU"
         )
     device = "cpu" if a.dry else "cuda"
-    width, epochs, timed, shared_seconds = (64, 5, 3, 1.0) if a.dry else (10000, 6000, 5, 5.0)
+    width, timed, shared_seconds = (64, 3, 1.0) if a.dry else (10000, 5, 5.0)
+    epochs_of = {1: 5, 2: 5} if a.dry else PAPER_EPOCHS  # depth -> epochs of a trial (NN1 3000, NN2 6000)
+    epochs = epochs_of[2]
     out = Path(a.out)
     (out / "trials").mkdir(parents=True, exist_ok=True)
     name = "CPU (dry run)" if a.dry else torch.cuda.get_device_name(0)
@@ -154,14 +131,15 @@ def main():
     agreement = {}
     for depth in (1, 2):  # the dry run compares eager with eager: the code path, not the graphs
         try:
-            agreement[f"NN{depth}"] = graph_agreement(depth, width, device, graphs=(False, not a.dry))
+            agreement[f"NN{depth}"] = graph_agreement(depth, width, device, graphs=(False, not a.dry), rows=ROWS,
+                                                      d_in=D_IN)  # fmt: skip
         except Exception as e:
             failures.append(f"NN{depth} graph against eager: {type(e).__name__}: {e}")
     # the single-trial loop for the NN2 trials: the graph where it is faster and trains the same networks
     single = {mode: rate for depth, mode, k, rate in rows if depth == 2 and k == 1}
     nn2 = agreement.get("NN2", {})
-    # the float32 tolerance of chapter 03b's check, and training must have moved the outputs far more than that
-    agree = nn2.get("max_rel_output_diff", 1.0) <= 2e-4 < nn2.get("training_moved", 0.0) / 100
+    # chapter 03b's float32 tolerance, and training must have moved the outputs far more than that
+    agree = nn2.get("max_rel_output_diff", 1.0) <= LOOP_TOLERANCE < nn2.get("training_moved", 0.0) / 100
     use_graphs = agree and single.get("CUDA graph, 1 in one process", 0) > single.get("eager, 1 in one process", 0)
     os.environ["NTK_STUDY_CUDA_GRAPHS"] = "1" if use_graphs else "0"
     per_trial = epochs / single["CUDA graph, 1 in one process" if use_graphs else "eager, 1 in one process"]
@@ -180,9 +158,8 @@ def main():
             "|---|---|---|---|---|",
         ]
         for depth, mode, k, rate in rows:
-            n_epochs = epochs if depth == 2 else epochs // 2  # NN1 trains 3000 epochs, NN2 6000
             lines.append(f"| NN{depth} | {mode} | {rate:,.1f} | {1e3 * k / rate / steps_per_epoch:.3f} | "
-                         f"{50 * n_epochs / rate / 3600:.2f} |")  # fmt: skip
+                         f"{50 * epochs_of[depth] / rate / 3600:.2f} |")  # fmt: skip
         lines += ["", f"{'eager (dry run)' if a.dry else 'CUDA graph'} against eager (3 epochs at the paper's learning "
                   "rate, a plain network and a centred pair):"]  # fmt: skip
         lines += [f"- {net}: max |f difference| / max |f| {v['max_rel_output_diff']:.2e} (training moved f by "
