@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_experiment.ipynb #d6cb0a0a
 from __future__ import annotations
-import json, platform, sys, time
+import functools, json, platform, subprocess, sys, time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -212,30 +212,60 @@ def cpu_model():
     )
 
 
-def machine_record():
-    "The CPU a result came from and the SIMD paths numpy, its BLAS and torch took on it (rounding can depend on them)."
+def _numpy_simd():
+    "The SIMD paths numpy was built for and dispatches to here (its private module: 'unknown' if that moved)."
     try:
-        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
-    except ImportError:
-        from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
-    rec = dict(
-        cpu=cpu_model(),
-        machine=platform.machine(),
-        numpy_simd_baseline=list(__cpu_baseline__),
-        numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)],
-    )
-    if "torch" in sys.modules:
-        rec["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+        try:
+            from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+        except ImportError:
+            from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+        return dict(numpy_simd_baseline=list(__cpu_baseline__),
+                    numpy_simd_dispatch=[f for f in __cpu_dispatch__ if __cpu_features__.get(f)])  # fmt: skip
+    except Exception as e:
+        return dict(numpy_simd=f"unknown ({type(e).__name__})")
+
+
+@functools.lru_cache(maxsize=None)
+def _gpu_driver():
+    "The NVIDIA driver's version (nvidia-smi), or 'unknown (why)'."
+    try:
+        q = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]
+        return subprocess.run(q, capture_output=True, text=True, timeout=20).stdout.split()[0]
+    except Exception as e:
+        return f"unknown ({type(e).__name__})"
+
+
+def _gpu_record(torch):
+    "The CUDA device this process used, its driver, CUDA and TF32 settings; None when it used none."
+    if not torch.cuda.is_initialized():
+        return None
+    p = torch.cuda.get_device_properties(torch.cuda.current_device())
+    return dict(name=p.name, capability=f"{p.major}.{p.minor}", driver=_gpu_driver(), cuda=torch.version.cuda,
+                tf32_matmul=torch.backends.cuda.matmul.allow_tf32,
+                float32_matmul_precision=torch.get_float32_matmul_precision())  # fmt: skip
+
+
+def machine_record():
+    """The CPU (and GPU) a result came from and the SIMD paths numpy, its BLAS and torch took on it (rounding can depend
+    on them). Every lookup is guarded: the record is made after training, where an error would lose the trial."""
+    rec = dict(cpu=cpu_model(), machine=platform.machine(), **_numpy_simd())
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            rec["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+            gpu = _gpu_record(torch)
+            if gpu:
+                rec["gpu"] = gpu
+        except Exception as e:
+            rec["torch_devices"] = f"unknown ({type(e).__name__}: {e})"
     try:
         from threadpoolctl import threadpool_info
-    except ImportError:  # a requirement, but a lent GPU machine may run the package without it
-        rec["blas"] = "unknown (threadpoolctl not installed)"
+
+        blas = [{k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+                for lib in threadpool_info() if lib.get("user_api") == "blas"]  # fmt: skip
+    except Exception as e:  # a requirement, but a lent GPU machine may run the package without it
+        rec["blas"] = f"unknown ({type(e).__name__})"
         return rec
-    blas = [
-        {k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-        for lib in threadpool_info()
-        if lib.get("user_api") == "blas"
-    ]
     rec["blas"] = sorted(blas, key=lambda lib: json.dumps(lib, sort_keys=True))  # not in the order they were loaded
     return rec
 

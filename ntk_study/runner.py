@@ -65,6 +65,12 @@ PRESETS["paper"] = dict(
     "trial on a 2-core CPU)",
     studies={"paper": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN1", "NN2", *PAPER_KERNELS]))},
 )
+PRESETS["paper-nn2"] = dict(
+    description="NN2 at the paper's scale (width 10000, 6000 epochs) beside NTKJ2 and NTKB2, 'paper' convention, the "
+    "seeds of 'paper' (trial i has its data); for GPU jobs (tools/gpu_check.sh, chapter 08_cluster): about 3 minutes "
+    "per trial on an H200 by estimate, 4-7 hours on a 2-core CPU",
+    studies={"paper-nn2": dict(n_trials=50, settings=dict(NETWORK_STUDY, methods=["NN2", "NTKJ2", "NTKB2"]))},
+)
 QUICK_NETWORKS = dict(
     NETWORK_STUDY,
     methods=["NN1", "NN2", "NTKJ1", "NTKJ2", "NTKNN2", "NTKB1"],
@@ -411,7 +417,14 @@ def run_summary(directory, quiet=False):
 
     directory = Path(directory)
     if not any(directory.glob("trial_*.json")):
-        raise ValueError(f"{directory} holds no trial_*.json result files")
+        if not (directory / "run.json").exists():
+            raise ValueError(f"{directory} holds no trial_*.json result files and no run.json")
+        from ntk_study.summary import write_summary  # a planned run with no trial yet: its rows with n = 0
+
+        text = write_summary(directory, figures=False)
+        if not quiet:
+            print(text)
+        return
     notebook = notebook_path("05_summary.ipynb")
     pm.execute_notebook(
         str(notebook),

@@ -168,12 +168,43 @@ def _network_lines(results, settings):
     return lines
 
 
+def _write_tables(run_dir, text, rows):
+    "summary.md and summary.csv (rows `(method, n_trials, mean, se)`)."
+    (run_dir / "summary.md").write_text(text)
+    with open(run_dir / "summary.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", "n_trials", "mean_rmse", "se"])
+        w.writerows(rows)
+
+
+def _empty_summary(run_dir, failed, info):
+    """The summary of a planned run (run.json) with no finished trial yet: each method's row with n = 0, beside Table
+    1's mean where the run follows the paper's protocol at the paper's scale; no figures."""
+    settings = info.get("settings", {})
+    methods = [m for m in METHOD_ORDER if m in settings.get("methods", [])]
+    beside = all(settings.get(k) == v for k, v in PAPER_PROTOCOL.items())
+
+    def table1(m):
+        shown = beside and m in TABLE1 and m not in reduced_networks(settings)
+        return (f"{TABLE1[m][0]:.6g}", f"{TABLE1[m][1]:.3g}") if shown else ("", "")
+
+    table = _md_table(["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE"],
+                      [(m, 0, "-", "-", *table1(m)) for m in methods])  # fmt: skip
+    lines = _header(run_dir, [], failed, info, settings) + [table, "", f"No trial has finished yet: n = 0 for "
+                                                            f"{', '.join(methods)}."]  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    _write_tables(run_dir, text, [(m, 0, float("nan"), float("nan")) for m in methods])
+    return text
+
+
 def write_summary(run_dir, figures=True):
     "Write summary.md, summary.csv and (optionally) the two figures into `run_dir`; returns the markdown."
     run_dir = Path(run_dir)
     results, failed, info = load_run(run_dir)
+    if not results and not info:
+        raise ValueError(f"{run_dir} holds no trial results (trial_*.json) and no run.json")
     if not results:
-        raise ValueError(f"{run_dir} holds no trial results (trial_*.json)")
+        return _empty_summary(run_dir, failed, info)
     rows = summary_rows(method_rmses(results))
     settings = results[0]["settings"]
     paper_protocol = all(settings.get(k) == v for k, v in PAPER_PROTOCOL.items())
@@ -187,11 +218,7 @@ def write_summary(run_dir, figures=True):
         lines += ["", "diff = ours - Table 1; combined SE = sqrt(SE_ours^2 + SE_Table1^2), the standard error of the "
                       "difference of two independent means."]  # fmt: skip
     text = "\n".join(lines) + "\n"
-    (run_dir / "summary.md").write_text(text)
-    with open(run_dir / "summary.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["method", "n_trials", "mean_rmse", "se"])
-        w.writerows(rows)
+    _write_tables(run_dir, text, rows)
     if figures:
         plot_summary(run_dir, method_rmses(results), rows, reference=TABLE1 if paper_protocol else None)
     return text

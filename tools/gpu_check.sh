@@ -1,6 +1,9 @@
 #!/bin/sh
-# The GPU check on a lent device machine (one GPU; torch, scipy, matplotlib, tqdm; no package registry): the training
-# benchmark on CUDA and as many NN2 paper-scale trials as fit in 8 minutes; figures in $OUT (else outputs/bench/gpu).
-set -e
-cd "$(dirname "$0")/.."
-python3 tools/gpu_check.py --out "${OUT:-outputs/bench/gpu}" --budget "${BUDGET:-480}" "$@"
+# The GPU job, one device call of at most 600 s (a lent machine: one GPU; torch, numpy, scipy, matplotlib, tqdm):
+#     bash tools/gpu_check.sh --out "$OUT"
+# probes NN2 at width 10000, checks 3 epochs against the CPU reference, then trains the next missing trials of
+# outputs/paper-nn2 into $OUT while they fit in the budget (560 s from this line, BUDGET=... to change it).
+# Commit what comes back with: python tools/commit_gpu_job.py FOLDER (chapter 08_cluster).
+STARTED=$(date +%s.%N)
+cd "$(dirname "$0")/.." || exit 2
+exec "${PYTHON:-python3}" tools/gpu_check.py --started "$STARTED" --budget "${BUDGET:-560}" "$@"
