@@ -20,9 +20,9 @@ NOT_RECORDED = ("out_dir", "fail_trials", "checkpoint_seconds")  # as experiment
 def trial_problem(rec, index, info, run_dir, report):
     "Why trial record `rec` (from trial_{index}.json) cannot join the run, or None."
     if not RECORD_KEYS <= set(rec) or rec.get("status") != "ok":
-        return f"not a finished trial record (keys {sorted(RECORD_KEYS - set(rec))} missing, status {rec.get('status')})"
+        return f"not a finished trial record (missing {sorted(RECORD_KEYS - set(rec))}, status {rec.get('status')})"
     if rec["trial"] != index or rec["seed"] != info["base_seed"] + index:
-        return f"trial {rec['trial']}, seed {rec['seed']}: not trial {index} of the run (seed {info['base_seed'] + index})"
+        return f"trial {rec['trial']}, seed {rec['seed']}: not trial {index} (seed {info['base_seed'] + index})"
     want = {k: v for k, v in info["settings"].items() if k not in NOT_RECORDED}
     want.update(trial=index, seed=info["base_seed"] + index)
     other = sorted(k for k in set(want) | set(rec["settings"]) if want.get(k) != rec["settings"].get(k))

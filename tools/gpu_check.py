@@ -37,9 +37,12 @@ def gpu_info():
     info = dict(torch=torch.__version__, torch_cuda=torch.version.cuda, python=platform.python_version())
     if not torch.cuda.is_available():
         return dict(info, device="cpu")
-    p = torch.cuda.get_device_properties(0)
-    info.update(device=p.name, capability=f"{p.major}.{p.minor}", memory_gib=round(p.total_memory / 2**30, 1),
-                cudnn=torch.backends.cudnn.version())  # fmt: skip
+    try:
+        p = torch.cuda.get_device_properties(0)
+        info.update(device=p.name, capability=f"{p.major}.{p.minor}", memory_gib=round(p.total_memory / 2**30, 1),
+                    cudnn=torch.backends.cudnn.version())  # fmt: skip
+    except Exception as e:
+        info["device"] = f"a CUDA device ({type(e).__name__}: {e})"
     try:
         q = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]
         info["driver"] = subprocess.run(q, capture_output=True, text=True, timeout=20).stdout.strip() or "unknown"
@@ -85,7 +88,7 @@ def timed(fn, reps, device):
 
 def step_operations(net, device, reps):
     """The copy bandwidth (bytes read + written per second) and each big operation of an SGD step of `net` (NN2) at
-    the paper's learning rate (the hidden layer's forward, backward and update products, the whole eager step), timed."""
+    the paper's learning rate (the hidden layer's forward, backward and update products, the whole eager step)."""
     import torch
     from ntk_study.protocol import PAPER_LR
 
@@ -137,7 +140,13 @@ def probe(width, device):
     "The probe: TF32 off, the step's operations, the training loop's epochs eager and graph, the graph against eager."
     from ntk_study.training import LOOP_TOLERANCE, NetworkStack, graph_agreement
 
-    res = dict(width=width, tf32=tf32_off() if device == "cuda" else "not applicable (CPU)", failures=[])
+    res = dict(width=width, tf32="not applicable (CPU)", failures=[])
+    if device == "cuda":
+        try:
+            res["tf32"] = tf32_off()
+        except Exception as e:  # recorded; the trials' records say what the matmul setting was
+            res["tf32"] = f"could not be set: {type(e).__name__}: {e}"
+            res["failures"].append(f"TF32: {e}")
     net = NetworkStack(2, width, 15, [0], device=device, cuda_graphs=False)
     res["operations"] = step_operations(net, device, 20 if device == "cuda" else 3)
     res["epochs"] = {"eager": loop_epochs(net, device, False)}
@@ -208,7 +217,8 @@ def agreement(ref_path, device, loops):
     for loop in loops:
         run = three_epochs(ref["settings"], device, graphs=loop == "graph")
         c = compare(run, ref["runs"]["float64"])
-        c["against_cpu_float32"] = {k: compare(run, v)["max_rel_diff"] for k, v in ref["runs"].items() if k != "float64"}
+        cpu32 = {k: v for k, v in ref["runs"].items() if k != "float64"}
+        c["against_cpu_float32"] = {k: compare(run, v)["max_rel_diff"] for k, v in cpu32.items()}
         c.update(loop=run["loop"], seconds=run["seconds"], wall_seconds=run["wall_seconds"])
         c["ok"] = c["max_rel_diff"] <= LOOP_TOLERANCE < c["training_moved"] / 100
         out[loop] = c
@@ -252,9 +262,14 @@ def worker(device, out):
     import torch  # noqa: F401  (torch and CUDA start-up are part of the worker's start, under its timeout)
 
     say = lambda obj: print("@@" + json.dumps(obj), flush=True)  # noqa: E731
-    if device == "cuda":
+    info = gpu_info()
+    if device == "cuda" and torch.cuda.is_available():  # else the supervisor stops: no CUDA device
         torch.cuda.init()
-    say(dict(ready=gpu_info()))
+        try:  # off for every part this worker runs (the probe checks and records it again)
+            info["tf32"] = tf32_off()
+        except Exception as e:
+            info["tf32"] = f"could not be set: {type(e).__name__}: {e}"
+    say(dict(ready=info))
     for line in sys.stdin:
         cmd = json.loads(line)
         try:
@@ -367,7 +382,11 @@ class Job:
         self.rec["log_tail"] = Path(self.log.name).read_text()[-3000:]
         self.rec["seconds"] = time.time() - self.t0
         write_text_atomic(self.out / "gpu_check.json", json.dumps(self.rec, indent=1) + "\n")
-        write_text_atomic(self.out / "gpu_check.md", report_markdown(self.rec))
+        try:
+            text = report_markdown(self.rec)
+        except Exception as e:
+            text = f"# GPU job: the report could not be rendered ({type(e).__name__}: {e}); see gpu_check.json\n"
+        write_text_atomic(self.out / "gpu_check.md", text)
 
 
 def started(text):
@@ -423,9 +442,12 @@ def run_trials(job):
         est, basis = trial_estimate(job, loop)
         left = job.left()
         job.rec["estimates"].append(dict(trial=todo[0], estimate_s=est, basis=basis, left_s=left))
-        if est is None or est * START_RULE > left:
-            job.rec["skipped"].append(f"trial {todo[0]} not started: {basis} estimate "
-                                      f"{'unknown' if est is None else f'{est:.0f} s x {START_RULE}'} > {left:.0f} s left")
+        if est is None:
+            job.rec["skipped"].append(f"trial {todo[0]} not started: no estimate of its time ({basis})")
+            break
+        if est * START_RULE > left:
+            job.rec["skipped"].append(f"trial {todo[0]} not started: {est:.0f} s ({basis}) x {START_RULE} > "
+                                      f"{left:.0f} s left")  # fmt: skip
             break
         i = todo.pop(0)
         t = job.ask(f"trial {i}", dict(do="trial", run=job.run_info, index=i, graphs=loop == "graph"))
@@ -461,18 +483,31 @@ def main():
     except (OSError, ValueError) as e:
         job.fail("run directory", f"{a.run / 'run.json'} unreadable ({type(e).__name__}); give --run")
         return 1
+    try:
+        run_job(job)
+    except Exception as e:  # the supervisor's own error: recorded; the trials already written stay
+        job.fail("supervisor", f"{type(e).__name__}: {e}")
+    finally:
+        if job.worker is not None:
+            job.worker.kill()
+        job.write()
+    print((job.out / "gpu_check.md").read_text())
+    return 1 if job.rec["failures"] else 0  # a part failed (the report says which); the files stand either way
+
+
+def run_job(job):
+    "The probe, the agreement check, the trials: each part's answer (or failure) in the report at once."
     job.rec["run_settings"] = job.run_info["settings"]
+    if job.start_worker() is None:
+        return
+    if not job.a.dry and job.rec["machine"].get("device") == "cpu":
+        return job.fail("device", "no CUDA device here (torch.cuda.is_available() is False); --dry tests on the CPU")
     job.rec["probe"] = job.ask("probe", dict(do="probe", width=job.run_info["settings"]["nn_width"]))
     job.write()
     loops = ["eager"] + (["graph"] if job.rec["probe"] and "graph" in job.rec["probe"]["epochs"] else [])
-    job.rec["agreement"] = job.ask("agreement", dict(do="agreement", reference=str(a.reference), loops=loops))
+    job.rec["agreement"] = job.ask("agreement", dict(do="agreement", reference=str(job.a.reference), loops=loops))
     job.write()
     run_trials(job)
-    if job.worker is not None:
-        job.worker.kill()
-    job.write()
-    print(report_markdown(job.rec))
-    return 0
 
 
 # ---------------------------------------------------------------- the report
@@ -509,7 +544,8 @@ def agreement_lines(ag):
         if loop in ag:
             c = ag[loop]
             cpu32 = ", ".join(f"{k} {v:.2e}" for k, v in c["against_cpu_float32"].items())
-            lines.append(f"- {loop} ({c['loop']}): {c['max_rel_diff']:.2e} (at initialisation {c['init_rel_diff']:.1e}; "
+            lines.append(f"- {loop} ({c['loop']}): {c['max_rel_diff']:.2e} (at initialisation "
+                         f"{c['init_rel_diff']:.1e}; "
                          f"training moved f by {c['training_moved']:.2f}); against the CPU's float32: {cpu32}; "
                          f"{'agrees' if c['ok'] else 'DOES NOT AGREE'}")  # fmt: skip
     return lines
