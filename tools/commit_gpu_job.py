@@ -3,7 +3,10 @@ directory: each trial checked (the run's settings and seed, an index not already
 format, a GPU named), copied, logged in run_log.jsonl; then the run's summary regenerated and the job's probe figures
 appended, with its date, to outputs/bench/gpu.md. A trial that fails a check is not copied and is named (exit 1).
 
-    python tools/commit_gpu_job.py FOLDER [--run outputs/paper-nn2] [--bench outputs/bench/gpu.md]"""
+    python tools/commit_gpu_job.py FOLDER [--run outputs/paper-nn2] [--bench outputs/bench/gpu.md] [--force]
+
+A job whose loop failed the agreement check against the CPU reference has its trials refused unless --force (the
+run log then notes it beside each trial): read the report's numbers first."""
 
 import argparse, json, math, sys
 from datetime import datetime, timezone
@@ -73,14 +76,18 @@ def log_line(run_dir, **entry):
         f.write(json.dumps({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}) + "\n")
 
 
-def commit(folder, run_dir, bench):
-    "Add the job in `folder` to `run_dir`; returns the problems (empty when every trial was added)."
+def commit(folder, run_dir, bench, force=False):
+    """Add the job in `folder` to `run_dir`; returns the problems (empty when every trial was added). `force`: add
+    trials of a job whose loop failed the agreement check (the run log says so beside each)."""
     from ntk_study.experiment import write_json_atomic
     from ntk_study.summary import write_summary
 
     report = json.loads((folder / "gpu_check.json").read_text())
     info = json.loads((run_dir / "run.json").read_text())
     whole = report_problem(report, info)
+    note = None
+    if force and whole and "agreement check" in whole:
+        whole, note = None, whole  # added anyway, on the reader's decision, and said so
     files = sorted(folder.glob("trial_*.json"))
     problems = [f"{f.name}: {whole}" for f in files] if whole else []
     job = f"gpu job {report['started_at']} on {(report.get('machine') or {}).get('device', '?')}"
@@ -92,7 +99,7 @@ def commit(folder, run_dir, bench):
             continue
         write_json_atomic(rec, run_dir / f.name)
         log_line(run_dir, trial=rec["trial"], seed=rec["seed"], status="ok", error=None,
-                 seconds=round(rec["timings"]["total"], 2), job=job)  # fmt: skip
+                 seconds=round(rec["timings"]["total"], 2), job=job, **({"note": note} if note else {}))  # fmt: skip
     for fail in report["failures"]:
         if fail.startswith("trial "):
             i = int(fail.split()[1].rstrip(":"))
@@ -110,11 +117,12 @@ def main():
     ap.add_argument("folder", type=Path, help="what the job returned (its --out)")
     ap.add_argument("--run", type=Path, default=root / "outputs" / "paper-nn2", help="the run directory")
     ap.add_argument("--bench", type=Path, default=root / "outputs" / "bench" / "gpu.md", help="the probe's log")
+    ap.add_argument("--force", action="store_true", help="add trials even if the job's loop failed the agreement check")
     a = ap.parse_args()
     for need in (a.folder / "gpu_check.json", a.run / "run.json"):
         if not need.exists():
             ap.exit(2, f"commit_gpu_job: {need} is missing; give the job's folder and its run directory\n")
-    problems = commit(a.folder, a.run, a.bench)
+    problems = commit(a.folder, a.run, a.bench, a.force)
     print("\n".join(f"NOT ADDED {p}" for p in problems) or "every returned trial added")
     return 1 if problems else 0
 

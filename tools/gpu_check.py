@@ -353,12 +353,13 @@ class Job:
         if self.a.dry:
             env["NTK_STUDY_COMPILED"] = "0"  # the torch loop, as on a GPU
         args = [sys.executable, __file__, "--worker", "--out", str(self.out)] + (["--dry"] if self.a.dry else [])
+        w = None
         try:
             w = Worker(args, env, self.log)
             self.rec["machine"] = w.answer(min(READY_TIMEOUT, self.left()))["ready"]
             self.worker = w
         except Exception as e:
-            if "w" in locals():
+            if w is not None:
                 w.kill()
             self.fail("worker start-up", e)
         return self.worker
