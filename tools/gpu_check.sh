@@ -6,4 +6,13 @@
 # Commit what comes back with: python tools/commit_gpu_job.py FOLDER (chapter 08_cluster).
 STARTED=$(date +%s.%N)
 cd "$(dirname "$0")/.." || exit 2
-exec "${PYTHON:-python3}" tools/gpu_check.py --started "$STARTED" --budget "${BUDGET:-560}" "$@"
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then  # the first interpreter that has torch (found without importing it)
+    for c in python3 python; do
+        if "$c" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)" 2>/dev/null; then
+            PY=$c
+            break
+        fi
+    done
+fi
+exec "${PY:-python3}" tools/gpu_check.py --started "$STARTED" --budget "${BUDGET:-560}" "$@"
