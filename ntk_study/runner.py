@@ -157,7 +157,8 @@ PRESETS["equivalence-map"] = dict(
         **map_studies(0.002, 30_000, [512, 2048, 8192]),
         **map_studies(0.2, 10_000, [32768]),
         **map_studies(0.2, 10_000, [2048, 8192], label="-n250", n_obs=250),
-        **map_studies(0.2, 10_000, [2048, 8192], label="-n4000", n_obs=4000),
+        # 4000 rows: no kernel snapshots (one on [1875 fitted; 1320 test rows] is 160 MB for the pair)
+        **map_studies(0.2, 10_000, [2048, 8192], label="-n4000", n_obs=4000, trace_points=0),
         **map_studies(0.05, 40_000, [2048, 8192], n_trials=3),
         **map_studies(0.2, 10_000, [8192], n_trials=3, label="-f64", nn_dtype="float64"),
         **map_studies(0.2, 10_000, [65536], n_trials=3),
