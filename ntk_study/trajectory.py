@@ -311,7 +311,7 @@ def trace_facts(nets, theory, n_fit, plan):
     return out
 
 # %% ../nbs/03e_trajectory.ipynb #c543ac5f
-PREDICTION_BUDGET = 4500  # numbers of final predictions a record keeps: with its columns, under 150 KB
+PREDICTION_BUDGET = 3800  # final predictions a record keeps (numbers, about 14.5 bytes each): under 150 KB in all
 KEEP_ORDER = ("NN", "NNc", "lin-SGD", "lin-SGDc", "NTK f0,T", "NTK 0,T", "NTK f0,inf", "NTK 0,inf", "NTK 0,inf,all",
               "paper NTKJ", "fit NN", "fit NNc", "f0", "lin-flow", "lin-flow inf")  # fmt: skip
 
