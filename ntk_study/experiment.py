@@ -43,7 +43,7 @@ __all__ = ['NETWORK_METHODS', 'TASKS', 'TRIAL_DEFAULTS', 'TrialSettings', 'write
            'run_network_methods', 'run_trial']
 
 # %% ../nbs/04_experiment.ipynb #696cfdd5
-TASKS = ("table", "equivalence", "theorem", "stopping")
+TASKS = ("table", "equivalence", "theorem", "stopping", "trajectory")
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,11 @@ class TrialSettings:
     nn_dtype: str = "float32"               # float32 as the paper, or float64
     task: str = "table"                     # 'table': score the methods; 'equivalence': one network against the
                                             # theorem; 'theorem': its prediction for NN1 and NN2 without training;
-                                            # 'stopping': early stopping read off the theorem (chapter 06a)
+                                            # 'stopping': early stopping read off the theorem (chapter 06a);
+                                            # 'trajectory': recorded along training (chapter 03e, the equivalence map)
     eq_depth: int = 1                       # depth of the network of an equivalence trial
     trace_points: int = 0                   # equivalence: snapshots of the empirical NTK during training (0: none)
+    trace_seeds: int = 0                    # trajectory: only seeds below this take the snapshots (0: every seed)
     curve_every: int = 0                    # equivalence, stopping: held-out (and test) RMSE every that many epochs
     dataset: str = "simulated"              # stopping: 'simulated' (the paper's data) or a real data set (02_data)
     noise_std: float = 0.0                  # stopping: label noise on the simulated data, in units of the signal sd
@@ -106,7 +108,7 @@ class TrialSettings:
     @property
     def network_depths(self):
         "The depths of the networks this trial trains (or, for 'theorem', predicts)."
-        if self.task in ("equivalence", "stopping"):
+        if self.task in ("equivalence", "stopping", "trajectory"):
             return [self.eq_depth]
         if self.task == "theorem":
             return list(NETWORK_METHODS.values())
@@ -139,7 +141,7 @@ class TrialSettings:
             raise ValueError(f"unknown kernel_convention {self.kernel_convention!r}; use one of {CONVENTIONS}")
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
-        if self.task in ("equivalence", "stopping") and self.eq_depth not in NETWORK_METHODS.values():
+        if self.task in ("equivalence", "stopping", "trajectory") and self.eq_depth not in NETWORK_METHODS.values():
             raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {self.eq_depth!r}")
         if self.nn_dtype not in ("float32", "float64"):
             raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {self.nn_dtype!r}")
@@ -153,7 +155,7 @@ class TrialSettings:
             check_training_settings(depth, *args)
         if not (isinstance(self.ridge, (int, float)) and self.ridge >= 0):
             raise ValueError(f"ridge must be a number >= 0, got {self.ridge!r}")
-        for name in ("trace_points", "curve_every"):
+        for name in ("trace_points", "curve_every", "trace_seeds"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
@@ -386,6 +388,20 @@ def _stopping_task(s, progress):
     return _record(s, st.pop("data"), st.pop("rmse"), st.pop("seconds"), stopping=st["stopping"])
 
 
+def _trajectory_task(s, progress):
+    "One run of the equivalence map, recorded along training (chapter 03e_trajectory)."
+    from ntk_study.trajectory import TrajectoryPlan, trajectory_trial  # lazy: a kernel-only trial never imports torch
+
+    traced = s.trace_points if not s.trace_seeds or s.seed < s.trace_seeds else 0
+    plan = TrajectoryPlan(seed=s.seed, width=s.nn_width, epochs=s.epochs(s.eq_depth), lr=s.lr, depth=s.eq_depth,
+                          batch_size=s.batch_size, val_split=s.val_split, data_convention=s.data_convention,
+                          n_obs=s.n_obs, d_in=s.d_in, test_fraction=s.test_fraction, nn_dtype=s.nn_dtype,
+                          trace_points=traced)  # fmt: skip
+    tr = trajectory_trial(plan, progress, checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"),
+                          checkpoint_every=s.checkpoint_seconds)  # fmt: skip
+    return _record(s, tr.pop("data"), tr.pop("rmse"), tr.pop("seconds"), trajectory=tr)
+
+
 def _table_task(s, t0, progress):
     "The methods of Table 1 on one data draw: kernel regressions and trained networks."
     data = simulate(s.seed, s.n_obs, s.d_in, s.test_fraction, s.data_convention)
@@ -414,4 +430,6 @@ def run_trial(progress=None, **settings):
         return _theorem_task(s, t0)
     if s.task == "stopping":
         return _stopping_task(s, progress)
+    if s.task == "trajectory":
+        return _trajectory_task(s, progress)
     return _table_task(s, t0, progress)

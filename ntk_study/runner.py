@@ -24,10 +24,10 @@ from .beyond import stopping_report
 
 # %% auto #0
 __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
-           'STOPPING_STUDY', 'NOISE_LEVELS', 'LONG_EPOCHS', 'LONGEST_EPOCHS', 'WARM_ENGINE', 'equivalence_studies',
-           'stopping_studies', 'notebook_path', 'parse_setting', 'plan_studies', 'check_run_directories',
-           'torch_device', 'estimate_network_seconds', 'run_summary', 'one_thread_per_trial', 'run_batch', 'WarmKernel',
-           'thread_kernel', 'check_scheduler', 'dask_results', 'main']
+           'MAP_TRACE', 'STOPPING_STUDY', 'NOISE_LEVELS', 'LONG_EPOCHS', 'LONGEST_EPOCHS', 'WARM_ENGINE',
+           'equivalence_studies', 'map_studies', 'stopping_studies', 'notebook_path', 'parse_setting', 'plan_studies',
+           'check_run_directories', 'torch_device', 'estimate_network_seconds', 'run_summary', 'one_thread_per_trial',
+           'run_batch', 'WarmKernel', 'thread_kernel', 'check_scheduler', 'dask_results', 'main']
 
 # %% ../nbs/07_runner.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
@@ -133,6 +133,51 @@ PRESETS["quick"]["studies"].update(
 )
 PRESETS["quick"]["description"] += (
     "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each, NTK traced)"
+)
+MAP_TRACE = dict(trace_points=6, trace_seeds=3)  # the equivalence map: the NTK traced at 6 points on seeds 0-2
+
+
+def map_studies(lr, epochs, widths, n_trials=8, label="", folder="", **settings):
+    """One study per width of the equivalence map (chapter 03e_trajectory): NN1 and its centred twin recorded along
+    training at learning rate `lr` for `epochs` epochs, the paper's data and conventions; the NTK traced (`MAP_TRACE`)
+    at widths up to 8192."""
+    return {
+        f"{folder}d1-lr{lr:g}-e{epochs}{label}-w{w:05d}": dict(n_trials=n_trials, settings={
+            **NETWORK_STUDY, "task": "trajectory", "eq_depth": 1, "nn_width": w, "lr": lr, "nn1_epochs": epochs,
+            **(MAP_TRACE if w <= 8192 else {}), **settings})
+        for w in widths
+    }  # fmt: skip
+
+
+PRESETS["equivalence-map"] = dict(
+    description="issue 26, the equivalence map: NN1 and its centred twin recorded along training beside their "
+    "linearisation and the theorem, out to convergence (chapter 03e_trajectory): lr 0.2 for 10000 epochs (T = 504) "
+    "at widths 512-65536, lr 0.02 for 6000 (T = 30) and 0.002 for 30000 (T = 15) at widths 512-8192 (and 0.02 at "
+    "32768), lr 0.05 for 40000 (T = 504), a float64 control and 250 or 4000 rows (T 517, 501); 8 seeds (3 at 65536 and "
+    "for the controls); about 5.5 trial-hours on one core. Its queue runs in the order listed, the most valuable "
+    "first",
+    in_order=True,
+    studies={
+        **map_studies(0.2, 10_000, [512, 2048, 8192]),
+        **map_studies(0.02, 6000, [512, 2048, 8192]),
+        **map_studies(0.002, 30_000, [512, 2048, 8192]),
+        **map_studies(0.2, 10_000, [32768]),
+        **map_studies(0.2, 10_000, [2048, 8192], label="-n250", n_obs=250),
+        # 4000 rows: no kernel snapshots (one on [1875 fitted; 1320 test rows] is 160 MB for the pair)
+        **map_studies(0.2, 10_000, [2048, 8192], label="-n4000", n_obs=4000, trace_points=0),
+        **map_studies(0.05, 40_000, [2048, 8192], n_trials=3),
+        **map_studies(0.2, 10_000, [8192], n_trials=3, label="-f64", nn_dtype="float64"),
+        **map_studies(0.2, 10_000, [65536], n_trials=3),
+        **map_studies(0.02, 6000, [32768]),
+    },
+)
+PRESETS["quick"]["studies"].update(
+    **map_studies(0.2, 300, [64, 256], n_trials=2, folder="equivalence-map/"),
+    **map_studies(0.02, 3000, [256], n_trials=2, folder="equivalence-map/"),
+)
+PRESETS["quick"]["description"] += (
+    "; a reduced equivalence map (NN1 at widths 64 and 256, lr 0.2 for 300 epochs, and lr 0.02 for 3000 at width "
+    "256: T = 15.1 for both, 2 trials each)"
 )
 STOPPING_STUDY = dict(task="stopping", curve_every=30, methods=list(PAPER_KERNELS))  # chapter 06a
 NOISE_LEVELS = [0.0, 0.1, 0.3]  # label noise on the paper's data, in units of the signal's sd
@@ -383,7 +428,7 @@ def _seconds_per_step(net, s, probe_steps):
 def estimate_network_seconds(settings, probe_steps=(30, 3)):
     "Training seconds per trial for the networks of `settings`, extrapolated from a few timed SGD steps here."
     s = TrialSettings.from_dict(settings)
-    if s.task == "equivalence":
+    if s.task in ("equivalence", "trajectory"):
         nets = [(s.eq_depth, [False, True])]  # the network and its centred twin, trained together
     elif s.task == "stopping":
         nets = [(s.eq_depth, [False])]
@@ -440,7 +485,8 @@ def run_summary(directory, quiet=False):
 
 
 def _queue(preset, plan, quiet):
-    "The trials still to run, `(estimated seconds, study, directory, trial, settings)`, longest first; writes run.json."
+    """The trials still to run, `(estimated seconds, study, directory, trial, settings)`, longest first (a preset with
+    `in_order`: in the order of its studies and trials, the most valuable first); writes run.json."""
     queue = []
     for name, directory, n, settings in plan:
         write_json_atomic(dict(preset=preset, study=name, n_trials=n, base_seed=settings["seed"], settings=settings),
@@ -451,6 +497,8 @@ def _queue(preset, plan, quiet):
         if not quiet or len(plan) < 8:
             print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
         queue += [(per_trial, name, directory, i, settings) for i in todo]
+    if PRESETS[preset].get("in_order"):
+        return queue
     return sorted(queue, key=lambda q: -q[0])  # longest first: the workers finish together
 
 

@@ -104,6 +104,7 @@ class TrainResult:
     resumed_from: int = 0  # the epoch of the checkpoint training resumed from (0: it ran from the start)
     test_rmse: np.ndarray = field(default_factory=lambda: np.zeros(0))  # test RMSE at the epochs of `val_rmse`,
     # recorded when `train` is given `y_test` (empty otherwise)
+    records: list = field(default_factory=list)  # [(epoch, outputs on [fitted rows; test rows])] at `record_epochs`
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
 def _rows8(x):
@@ -481,14 +482,16 @@ def load_checkpoint(path, fingerprint, device="cpu"):
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
           val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
           ntk_rows=64, progress=None, orders=None, centred=False, compiled=None, trace_epochs=(), checkpoint=None,
-          checkpoint_every=300.0, y_test=None):  # fmt: skip
+          checkpoint_every=300.0, y_test=None, record_epochs=()):  # fmt: skip
     """Train NTK-parameterised network(s) by the paper's protocol and return a `TrainResult` per trial. Several trials
     at once: give X_train (n_nets, n, d), y_train (n_nets, n), X_test (n_nets, m, d) and `init_seed`/`order_seed` as
     lists of n_nets. `centred` (one bool or one per trial): train the centred pair (f_a - f_b) / sqrt(2) of two
     identical copies instead (f_0 = 0, the same NTK). `trace_epochs`: after these epochs (0: before training) the
     empirical NTK on [fitted rows; test rows] is kept in `ntk_trace` (float64 copies; training is unchanged).
     `checkpoint`: a file to save the state to every `checkpoint_every` seconds and at the end, and to resume from.
-    `y_test`: the test targets, to record the test RMSE beside the held-out RMSE (`TrainResult.test_rmse`)."""
+    `y_test`: the test targets, to record the test RMSE beside the held-out RMSE (`TrainResult.test_rmse`).
+    `record_epochs`: after these epochs the outputs on [fitted rows; test rows] are kept in `records` (float64 copies;
+    training is unchanged, and a run without them has the fingerprint and results it had before they existed)."""
     from tqdm.auto import tqdm
 
     dev = torch.device(device) if device is not None else default_device()
@@ -502,6 +505,9 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     if yte is not None and yte.shape[1] != Xte.shape[1]:
         raise ValueError(f"X_test has {Xte.shape[1]} rows but y_test has {yte.shape[1]}")
     n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, Xtr.shape[1])
+    record_at = set(record_epochs)
+    if any(not isinstance(e, (int, np.integer)) or not 0 <= e <= epochs for e in record_at):
+        raise ValueError(f"record_epochs must be integers in [0, {epochs}], got {sorted(record_epochs)}")
     if orders is None:
         orders = torch.stack([epoch_orders(n_fit, epochs, s) for s in order_seeds])
     orders = orders.reshape(n_nets, epochs, n_fit).to(dev)
@@ -511,13 +517,14 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     Xfit, yfit, Xval, yval = Xtr[:, :n_fit], ytr[:, :n_fit], Xtr[:, n_fit:], ytr[:, n_fit:]
     m = min(ntk_rows, n_fit)
     ntk0 = layerwise_ntk(net, Xfit[:, :m]) if m else None
-    trace, X_trace, trace_at = [], torch.cat([Xfit, Xte], 1), set(trace_epochs)
+    trace, records, X_trace, trace_at = [], [], torch.cat([Xfit, Xte], 1), set(trace_epochs)
     train_loss, val_rmse, test_rmse, start, seconds_before = np.full((n_nets, epochs), np.nan), [], [], 0, 0.0
     fingerprint = _fingerprint(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, n_fit=n_fit,
                                init_seeds=init_seeds, centred=net.centred, dtype=str(dtype), device=dev.type,
                                loop=net.loop(batch_size), history_every=history_every, trace=sorted(trace_at),
                                X=Xtr, y=ytr, X_test=Xte, orders=orders,
-                               **({} if yte is None else dict(y_test=yte)))  # fmt: skip
+                               **({} if yte is None else dict(y_test=yte)),
+                               **({} if not record_at else dict(record=sorted(record_at))))  # fmt: skip
     state = load_checkpoint(checkpoint, fingerprint, dev) if checkpoint else None
     if state is not None:
         for dst, src in zip(net.E + net.b, state["E"] + state["b"]):
@@ -527,13 +534,15 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
         val_rmse = [v.numpy() for v in state["val_rmse"]]
         test_rmse = [v.numpy() for v in state.get("test_rmse", [])]
         trace = [(e, k.numpy()) for e, k in state["trace"]]
+        records = [(e, p.numpy()) for e, p in state.get("records", [])]
 
     def save(done, t_start, diverged=()):
         save_checkpoint(dict(format=CHECKPOINT_FORMAT, fingerprint=fingerprint, epoch=done, diverged=list(diverged),
                              seconds=seconds_before + time.perf_counter() - t_start, E=net.E, b=net.b,
                              train_loss=torch.from_numpy(train_loss), val_rmse=[torch.from_numpy(v) for v in val_rmse],
                              test_rmse=[torch.from_numpy(v) for v in test_rmse],
-                             trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads()),
+                             trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads(),
+                             **({"records": [(e, torch.from_numpy(p)) for e, p in records]} if record_at else {})),
                         checkpoint)  # fmt: skip
 
     last_save = time.perf_counter()
@@ -542,6 +551,9 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
         nonlocal last_save
         if done in trace_at:
             trace.append((done, layerwise_ntk(net, X_trace).double().cpu().numpy()))
+        if done in record_at:
+            with torch.no_grad():
+                records.append((done, net.forward(X_trace).double().cpu().numpy()))
         if checkpoint and done > start and time.perf_counter() - last_save >= checkpoint_every:
             save(done, t0)
             last_save = time.perf_counter()
@@ -573,7 +585,7 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
     out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch],
                        float(nch[t]), bool(diverged[t]), e_run, seconds / n_nets,
                        dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]),
-                       [(e, k[t]) for e, k in trace], start, tst[t])
+                       [(e, k[t]) for e, k in trace], start, tst[t], [(e, p[t]) for e, p in records])
            for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
 

@@ -17,6 +17,7 @@ CHAPTERS = [
     "03b_training",
     "03c_theorem",
     "03d_stopping",
+    "03e_trajectory",
     "04_experiment",
     "05_summary",
     "06_equivalence",
