@@ -10,12 +10,16 @@ import numpy as np
 from .kernels import PAPER_KERNELS
 from .summary import _md_table
 from .stopping import STOPPING_PREDICTORS
-from .equivalence import t_interval, paired_stats, _ci, _wall_hours
+from .data import load_data
+from .theorem import initial_outputs
+from .stopping import theorem_flow
+from .equivalence import (t_interval, paired_stats, _ci, _wall_hours, spread_direction, split_stats,
+                                   with_holm, differs_p, tost, RATIO_MARGIN)
 
 # %% auto #0
-__all__ = ['NETWORK_ROWS', 'PAIRS', 'EXTENDED', 'load_stopping', 'extended_picks', 'rmse_values', 'network_clock',
-           'predictor_rows', 'paired_rows', 'timing_rows', 'longer_rows', 'mean_curves', 'plot_stopping',
-           'stopping_report']
+__all__ = ['NETWORK_ROWS', 'PAIRS', 'EXTENDED', 'KERNEL_PAIRS', 'load_stopping', 'extended_picks', 'rmse_values',
+           'network_clock', 'predictor_rows', 'paired_rows', 'timing_rows', 'longer_rows', 'theorem_norms',
+           'split_study_rows', 'kernel_pair_rows', 'mean_curves', 'plot_stopping', 'stopping_report']
 
 # %% ../nbs/06a_beyond.ipynb #774beba3
 NETWORK_ROWS = list(STOPPING_PREDICTORS)  # the network and theorem rows of the predictor table
@@ -177,6 +181,71 @@ def longer_rows(studies):
                      _ci(t_interval(gap_s)), _ci(t_interval(gap_l)), _ci(t_interval(gap_l - gap_s))])  # fmt: skip
     return rows
 
+# %% ../nbs/06a_beyond.ipynb #b6a0sd02
+def _theorem_norm(r):
+    """||theorem|| on the test rows and their number for one stopping record (the records keep the theorem's RMSE and
+    ||NN - theorem|| / ||theorem||, not its predictions): data, f0 and the theorem's flow rebuilt from the recorded seed
+    (chapter 03d), the rebuilt RMSE checked against the stored one."""
+    s, st = r["stopping"], r["settings"]
+    d = load_data(s["dataset"], s["seed"], s["noise_std"], s["row_scaling"], st["n_obs"], st["d_in"],
+                  st["test_fraction"], st["data_convention"])  # fmt: skip
+    f0 = initial_outputs(s["depth"], s["width"], s["seed"], np.vstack([d.X_train, d.X_test]))
+    at_T = theorem_flow(d, s["n_fit"], s["depth"], f0).predict(s["T"])[len(d.X_train) - s["n_fit"] :]
+    got = float(np.sqrt(np.mean((at_T - d.y_test) ** 2)))
+    if not math.isclose(got, r["rmse"]["theorem"], rel_tol=1e-9):  # the same float64 computation: ~1e-14 apart
+        raise ValueError(f"seed {s['seed']}: the rebuilt theorem has test RMSE {got!r}, the record "
+                         f"{r['rmse']['theorem']!r}; was the record made with other code?")  # fmt: skip
+    return dict(norm=float(np.linalg.norm(at_T)), m=len(at_T), rmse=got)
+
+
+def theorem_norms(directory, studies):
+    """`{(study, seed): {norm, m, rmse}}` of every record (`_theorem_norm`), cached in `theorem_norms.json` of
+    `directory` (an entry is rebuilt when its RMSE is not the record's)."""
+    path = Path(directory) / "theorem_norms.json"
+    cache = json.loads(path.read_text()) if path.exists() else {}
+    todo = [(n, r) for n, rs in studies.items() for r in rs
+            if cache.get(f"{n}/{r['seed']}", {}).get("rmse") != r["rmse"]["theorem"]]  # fmt: skip
+    for n, r in todo:
+        cache[f"{n}/{r['seed']}"] = _theorem_norm(r)
+    if todo:
+        path.write_text(json.dumps(dict(sorted(cache.items())), indent=1) + "\n")
+    return {(n, r["seed"]): cache[f"{n}/{r['seed']}"] for n, rs in studies.items() for r in rs}
+
+
+def split_study_rows(studies, norms):
+    """Per study: the trained network against the theorem split into spread and direction (`split_stats` of chapter
+    06: measured excess, e, cos theta, the excess spread alone predicts, p differs, TOST at 1%),
+    Holm over the studies."""
+    rows = []
+    for name, rs in studies.items():
+        vals = []
+        for r in rs:
+            nm, ratio = norms[(name, r["seed"])], r["rmse"]["NN"] / r["rmse"]["theorem"]
+            dist = r["stopping"]["dist_end"] * nm["norm"]
+            vals.append((ratio - 1, *spread_direction(ratio, dist, r["rmse"]["theorem"], nm["m"])))
+        if len(vals) >= 2:
+            rows.append(dict(study=name, **split_stats(vals)))
+    return with_holm(rows)
+
+
+KERNEL_PAIRS = (("GP1", "NTKJ1"), ("GP1 cv", "NTKJ1 cv"))  # claim (ii): the GP kernel against the NTK, lambda 0 / cv
+
+
+def kernel_pair_rows(studies, pairs=KERNEL_PAIRS):
+    """Per study and pair of `pairs`: a / b - 1 on the same trials, its two-sided p and its TOST p at +-1%, Holm over
+    the table."""
+    rows = []
+    for name, rs in studies.items():
+        for a, b in pairs:
+            va, vb = rmse_values(rs, a), rmse_values(rs, b)
+            ok = np.isfinite(va) & np.isfinite(vb)
+            if ok.sum() >= 2:
+                d = va[ok] / vb[ok] - 1
+                rows.append(dict(study=name, pair=f"{a} / {b}", n=int(ok.sum()), excess=t_interval(d),
+                                 p_differs=differs_p(d), p_tost=tost(d, -RATIO_MARGIN, RATIO_MARGIN)))  # fmt: skip
+    return with_holm(rows)
+
+
 # %% ../nbs/06a_beyond.ipynb #c0ae37c1
 def mean_curves(records):
     """The study's mean curves over trials (all its trials share the recorded times): network and theorem, test and
@@ -226,6 +295,40 @@ def plot_stopping(directory, studies):
     plt.close(fig)
 
 # %% ../nbs/06a_beyond.ipynb #e32f7b6b
+def _p(p, holm_p):
+    return f"{p:.2g} ({holm_p:.2g})"
+
+
+def _split_md(split, kernels):
+    "The spread/direction table (network against theorem) and the kernel-pair table of claim (ii), with their TOSTs."
+    margin = f"±{100 * RATIO_MARGIN:g}%"
+    cells = [[r["study"], str(r["n"]), _ci(r["excess"]), f"{100 * r['spread']:+.2f}%",
+              _ci(r["e"], pct=False, digits=3, sign=False), _ci(r["cos"], pct=False), _p(r["p_differs"], r["p_differs_holm"]),
+              _p(r["p_tost"], r["p_tost_holm"])]
+             for r in split]  # fmt: skip
+    kcells = [[r["study"], r["pair"], str(r["n"]), _ci(r["excess"]), _p(r["p_differs"], r["p_differs_holm"]),
+               _p(r["p_tost"], r["p_tost_holm"])] for r in kernels]  # fmt: skip
+    return [
+        "### The network against the theorem: spread and direction",
+        "",
+        _md_table(["study", "n", "NN / theorem - 1", "spread alone", "e", "cos(theta)", "p differs (Holm)",
+                   f"TOST p, {margin} (Holm)"], cells),  # fmt: skip
+        "",
+        "e = ||NN - theorem|| / ||theorem - y||, theta the angle between NN - theorem and theorem - y (cos > 0: the "
+        "network trails the theorem); spread alone: the excess sqrt(1 + e^2) - 1 that a discrepancy without direction "
+        f"gives; p: two-sided paired t-test; TOST: the excess within {margin} (chapter 06); Holm over the "
+        f"{len(cells)} studies.",
+        "",
+        "### Claim (ii): the GP kernel against the NTK, with lambda = 0 and with the cross-validated ridge",
+        "",
+        _md_table(["study", "a / b", "n", "a / b - 1 [95%]", "p differs (Holm)", f"TOST p, {margin} (Holm)"], kcells),
+        "",
+        f"Holm over the {len(kcells)} rows. Kernel conventions: the study's (noise: its data convention; diabetes: "
+        "exact).",
+        "",
+    ]
+
+
 def stopping_report(directory, quiet=False, figures=True):
     """summary.md, summary.csv and (with `figures`) curves.png of a preset's folder of stopping studies; returns the
     table rows `{table: rows}`."""
@@ -236,7 +339,8 @@ def stopping_report(directory, quiet=False, figures=True):
     wall, summed = _wall_hours(directory)
     first = next(iter(studies.values()))[0]["stopping"]
     tables = dict(predictors=predictor_rows(studies), paired=paired_rows(studies), timing=timing_rows(studies),
-                  longer=longer_rows(studies))  # fmt: skip
+                  longer=longer_rows(studies), split=split_study_rows(studies, theorem_norms(directory, studies)),
+                  kernels=kernel_pair_rows(studies))  # fmt: skip
     md = [
         "## Early stopping and the theorem beyond the paper's data",
         "",
@@ -258,6 +362,7 @@ def stopping_report(directory, quiet=False, figures=True):
         "",
         "Comparisons: " + "; ".join(f"{a} / {b}: {w}" for a, b, w in PAIRS) + ".",
         "",
+        *_split_md(tables["split"], tables["kernels"]),
         "### When to stop: the theorem's T against the network's epoch",
         "",
         _md_table(["study", "n", "T (protocol)", "best T, theorem", "best T, network", "best T ratio network / "

@@ -703,9 +703,10 @@ def main(argv=None):
     try:
         if a.command == "summary":
             d = Path(a.directory)
-            # a sweep of studies: the equivalence report
+            # a sweep of studies: the equivalence report (of stopping studies: their report)
             if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):
-                equivalence_report(d)
+                tasks = {json.loads(f.read_text()).get("settings", {}).get("task") for f in d.glob("*/trial_*.json")}
+                stopping_report(d) if tasks == {"stopping"} else equivalence_report(d)
             else:
                 run_summary(d)
             return 0
