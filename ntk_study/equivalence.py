@@ -8,7 +8,7 @@ import csv, json, math
 from datetime import datetime
 from pathlib import Path
 import numpy as np
-from .summary import _md_table, table1_se, read_run_log, TABLE1
+from .summary import _md_table, table1_se, read_run_log, TABLE1, load_run, method_rmses
 from .protocol import PAPER_LR, epochs_setting
 from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS, _rel
 
@@ -18,8 +18,8 @@ __all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'RATIO_MARGIN', 'SPLIT
            'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
            'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
            'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'with_holm', 'split_rows',
-           'nearer_rows', 'theorem_rows', 'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour',
-           'paired_with_trained']
+           'nearer_rows', 'theorem_rows', 'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope',
+           'plot_equivalence', 'plot_rigour', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -345,7 +345,8 @@ def depth_effect_rows(nn1, nn2):
         got = {k: [(a["rmse"][k], b["rmse"][k]) for a, b in pairs] for k in ("NN", "NTK f0,T")}
         trained = paired_stats(*zip(*got["NN"]))
         theory = paired_stats(*zip(*got["NTK f0,T"]))
-        gap = t_interval([a / b - c / d for (a, b), (c, d) in zip(got["NN"], got["NTK f0,T"])])
+        diff = [a / b - c / d for (a, b), (c, d) in zip(got["NN"], got["NTK f0,T"])]
+        gap = dict(t_interval(diff), values=diff)
         rows.append((w, trained, theory, gap))
     return rows
 
@@ -767,18 +768,102 @@ def _curve_section(series):
 
 def _depth_section(nn1, nn2):
     rows = depth_effect_rows(nn1, nn2)
-    cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g)] for w, a, b, g in rows]
+    tests = with_holm([dict(p_differs=differs_p(g["values"]), p_tost=tost(g["values"], -RATIO_MARGIN, RATIO_MARGIN))
+                       for *_, g in rows])  # fmt: skip
+    cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g), _p(t["p_differs"], t["p_differs_holm"]),
+              _p(t["p_tost"], t["p_tost_holm"])] for (w, a, b, g), t in zip(rows, tests)]  # fmt: skip
     return (
         [
             "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the "
-            "paper's protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]):",
+            "paper's protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]); p: "
+            "two-sided t-test of trained minus theorem against 0, TOST: within ±1 point; in brackets Holm over the "
+            "widths:",
             "",
-            _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem"], cells),
+            _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem",
+                       "p differs (Holm)", "TOST p, ±1 (Holm)"], cells),  # fmt: skip
             "",
         ]
         if rows
         else []
     )
+
+# %% ../nbs/06_equivalence.ipynb #b1e5d008
+def _runs_rmse(run_dir):
+    "`{method: RMSEs over trials}` of a Table 1 run directory, and its number of trials (0 where it does not exist)."
+    results = load_run(run_dir)[0] if Path(run_dir).is_dir() else []
+    return method_rmses(results), len(results)
+
+
+def table1_side_by_side(outputs, theorem):
+    """Table 1 side by side, in the paper's SE convention (ddof 0): the paper; this study in the `paper` convention
+    (kernels: `paper-kernels`; NN rows: the trained network, `paper-nn1` / `paper-nn2`, with its number of trials);
+    the `exact` convention (`exact-kernels`); and for the NN rows the theorem's prediction for the trained network
+    (`theorem-table`, no training). Rows `[row, paper, paper convention, exact convention, theorem]`."""
+    outputs = Path(outputs)
+    paper, n_paper = _runs_rmse(outputs / "paper-kernels")
+    exact, n_exact = _runs_rmse(outputs / "exact-kernels")
+    cell = lambda v: "-" if v is None or len(v) == 0 else f"{v.mean():.4f} ± {table1_se(v):.4f}"
+    rows = []
+    for depth in (1, 2):
+        net, n_net = _runs_rmse(outputs / f"paper-nn{depth}")
+        th = np.array([r["rmse"][f"NN{depth} theorem"] for r in theorem])
+        trained = f"{cell(net.get(f'NN{depth}'))} (n = {n_net})" if n_net else "not trained yet (n = 0)"
+        rows.append([f"NN{depth}", f"{TABLE1[f'NN{depth}'][0]:.4f} ± {TABLE1[f'NN{depth}'][1]:.4f}", trained, "-",
+                     f"{cell(th)} (n = {len(th)})" if len(th) else "-"])  # fmt: skip
+    for k in TABLE1:
+        if not k.startswith("NN"):
+            rows.append([k, f"{TABLE1[k][0]:.4f} ± {TABLE1[k][1]:.4f}", cell(paper.get(k)), cell(exact.get(k)), ""])
+    return rows, (n_paper, n_exact)
+
+
+def plot_front(path, theorem, trained, depth=1):
+    """What the paper compared against what the theorem predicts: per seed, the trained network's test RMSE (y)
+    against the paper's predictor (NTKJ, `paper` convention, T = infinity, all rows, f0 = 0) and against the theorem's
+    prediction for that network (its f0, T and fitted rows), both on the same seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    th = {r["seed"]: r["rmse"] for r in theorem}
+    pairs = [(r["rmse"][f"NN{depth}"], th[r["seed"]]) for r in trained if r["seed"] in th]
+    if len(pairs) < 2:
+        return None
+    nn = np.array([p[0] for p in pairs])
+    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    ax.scatter([p[1][f"NTKJ{depth} paper"] for p in pairs], nn, s=12, color="C3",
+               label=f"the paper's comparison: NTKJ{depth} (T = inf, all rows, f0 = 0)")  # fmt: skip
+    ax.scatter([p[1][f"NN{depth} theorem"] for p in pairs], nn, s=12, color="C0",
+               label=f"the theorem's prediction for this network (its f0, T, fitted rows)")  # fmt: skip
+    lim = [0, 1.05 * nn.max()]
+    ax.plot(lim, lim, color="k", lw=0.8, label="predicted = trained")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("predicted test RMSE")
+    ax.set_ylabel(f"trained NN{depth}: test RMSE")
+    ax.set_title(f"NN{depth}, width {trained[0]['settings']['nn_width']}, the paper's protocol: {len(pairs)} seeds",
+                 fontsize=9)  # fmt: skip
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _table1_md(rows, n_runs):
+    return [
+        "| row | Table 1 (the paper) | this study, `paper` convention (NN: trained) | `exact` convention "
+        "| the theorem's prediction for the trained network |",
+        "|---|---|---|---|---|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+        f"Mean ± SE over trials as in Table 1 (SD with ddof 0 / sqrt(n)); kernels: {n_runs[0]} and {n_runs[1]} "
+        "trials; "
+        "NN rows: width 10000, the paper's protocol (NN1 3000 epochs, NN2 6000), n trials each; the theorem: the "
+        "network's own f0, fitted rows and T, analytic NTK, no training.",
+    ]
+
 
 # %% ../nbs/06_equivalence.ipynb #b67c3a6d
 MAIN_SERIES = "NN1, paper data, val_split 0.3, 3000 epochs"  # the paper's NN1 protocol
@@ -819,6 +904,10 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
     if theorem:
         shap = _shapley_section(theorem, trained)
         md += _theorem_section(theorem) + shap
+        t1, n_runs = table1_side_by_side(directory.parent, theorem)
+        (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
+        if figures and trained:
+            plot_front(directory / "front.png", theorem, trained)
         key += shap
         csv_rows += [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
                      for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
