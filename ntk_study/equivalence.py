@@ -556,7 +556,7 @@ def _shapley_section(theorem, trained):
             f"**NN{depth}: the paper's gap taken apart, order-free** ({g['n']} seeds; {what}). Shapley value of each "
             "change for the seed-averaged RMSE, its range over every order of the changes, and its share of the gap "
             "per seed (mean [t-based 95% interval]). The finite-width step is measured at the theorem's own corner "
-            "and taken as the same at the other corners.",
+            "and assumed equal at the other corners.",
             "",
             _md_table(["change", "Shapley (RMSE)", "range over orders", "share of the gap"], cells),
             "",
@@ -775,7 +775,7 @@ def _depth_section(nn1, nn2):
     return (
         [
             "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the "
-            "paper's protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]); p: "
+            "paper's protocol), and the theorem's prediction of that ratio (mean [t-based 95% interval]); p: "
             "two-sided t-test of trained minus theorem against 0, TOST: within ±1 point; in brackets Holm over the "
             "widths:",
             "",
@@ -858,10 +858,8 @@ def _table1_md(rows, n_runs):
         "|---|---|---|---|---|",
         *("| " + " | ".join(r) + " |" for r in rows),
         "",
-        f"Mean ± SE over trials as in Table 1 (SD with ddof 0 / sqrt(n)); kernels: {n_runs[0]} and {n_runs[1]} "
-        "trials; "
-        "NN rows: width 10000, the paper's protocol (NN1 3000 epochs, NN2 6000), n trials each; the theorem: the "
-        "network's own f0, fitted rows and T, analytic NTK, no training.",
+        f"Mean ± SE as in Table 1 (ddof 0; kernels {n_runs[0]} / {n_runs[1]} trials). NN rows: width 10000, the "
+        "paper's protocol, n trials; the theorem: the network's own f0, fitted rows and T, no training.",
     ]
 
 
