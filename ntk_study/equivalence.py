@@ -859,7 +859,7 @@ def _table1_md(rows, n_runs):
         *("| " + " | ".join(r) + " |" for r in rows),
         "",
         f"Mean ± SE as in Table 1 (ddof 0; kernels {n_runs[0]} / {n_runs[1]} trials). NN rows: width 10000, the "
-        "paper's protocol, n trials; the theorem: the network's own f0, fitted rows and T, no training.",
+        "paper's protocol; the theorem: the network's f0, fitted rows and T, no training.",
     ]
 
 
