@@ -8,16 +8,18 @@ import csv, json, math
 from datetime import datetime
 from pathlib import Path
 import numpy as np
-from .summary import _md_table, table1_se, read_run_log, TABLE1
+from .summary import _md_table, table1_se, read_run_log, TABLE1, load_run, method_rmses
 from .protocol import PAPER_LR, epochs_setting
 from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS, _rel
 
 # %% auto #0
-__all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'MAIN_SERIES', 'DEPTH2_SERIES', 'PAIRED_SETTINGS',
-           't_interval', 'paired_stats', 'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials',
-           'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows',
-           'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'theorem_rows',
-           'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour', 'paired_with_trained']
+__all__ = ['DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'RATIO_MARGIN', 'SPLIT_PAIRS', 'MAIN_SERIES', 'DEPTH2_SERIES',
+           'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost', 'differs_p', 'holm',
+           'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
+           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
+           'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'with_holm', 'split_rows',
+           'nearer_rows', 'theorem_rows', 'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope',
+           'plot_equivalence', 'plot_rigour', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -47,6 +49,51 @@ def paired_stats(a, b, confidence=0.95):
     above, below = int((d > 0).sum()), int((d < 0).sum())
     p_sign = float(binomtest(above, above + below).pvalue) if above + below else 1.0
     return dict(t_interval(d, confidence), above=above, below=below, p_sign=p_sign)
+
+# %% ../nbs/06_equivalence.ipynb #b1e5d002
+def spread_direction(ratio, dist, rmse_theorem, m):
+    """Spread and direction of one comparison of a network with its theorem on `m` test rows: `e` = ||net - th|| /
+    ||th - y|| from `dist` = ||net - th|| and the theorem's test RMSE, and cos(theta) from the identity
+    (RMSE_net / RMSE_th)^2 = 1 + e^2 + 2 e cos(theta), `ratio` = RMSE_net / RMSE_th. Returns (e, cos theta)."""
+    e = float(dist) / (math.sqrt(m) * float(rmse_theorem))
+    if e == 0:
+        return 0.0, float("nan")
+    return e, float((ratio**2 - 1 - e**2) / (2 * e))
+
+
+def tost(values, low, high):
+    """Two one-sided t-tests (TOST) that the mean of `values` lies inside (low, high) (either bound may be infinite: a
+    one-sided test): p = the larger of the p-values of H0 mean <= low and H0 mean >= high; small p: inside."""
+    from scipy.stats import t as student_t
+
+    st = t_interval(values)
+    df = st["n"] - 1
+    p_low = 0.0 if low == -math.inf else float(student_t.sf((st["mean"] - low) / st["se"], df))
+    p_high = 0.0 if high == math.inf else float(student_t.cdf((st["mean"] - high) / st["se"], df))
+    return max(p_low, p_high)
+
+
+def differs_p(values):
+    "Two-sided one-sample t-test of mean(values) = 0 (the paired test of a ratio minus one)."
+    from scipy.stats import t as student_t
+
+    st = t_interval(values)
+    return float(2 * student_t.sf(abs(st["mean"]) / st["se"], st["n"] - 1))
+
+
+def holm(pvalues):
+    """Holm's step-down adjustment of a family of p-values (in their order): the k-th smallest times (n - k + 1), made
+    non-decreasing along the sorted order, at most 1. NaN stays NaN and does not count."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    running = 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (len(order) - k) * p[i]))
+        out[i] = running
+    return out.tolist()
+
 
 # %% ../nbs/06_equivalence.ipynb #03168640
 def pooled_slope(x, y, confidence=0.95):
@@ -298,7 +345,8 @@ def depth_effect_rows(nn1, nn2):
         got = {k: [(a["rmse"][k], b["rmse"][k]) for a, b in pairs] for k in ("NN", "NTK f0,T")}
         trained = paired_stats(*zip(*got["NN"]))
         theory = paired_stats(*zip(*got["NTK f0,T"]))
-        gap = t_interval([a / b - c / d for (a, b), (c, d) in zip(got["NN"], got["NTK f0,T"])])
+        diff = [a / b - c / d for (a, b), (c, d) in zip(got["NN"], got["NTK f0,T"])]
+        gap = dict(t_interval(diff), values=diff)
         rows.append((w, trained, theory, gap))
     return rows
 
@@ -367,6 +415,53 @@ def gap_shapley(theorem, trained, depth=1):
     start, end = np.mean([v(set()) for v in values]), np.mean([v(set(factors)) for v in values])
     return dict(n=len(use), start=float(start), end=float(end), total=float(total), value=mean, shares=shares,
                 factors=factors)  # fmt: skip
+
+# %% ../nbs/06_equivalence.ipynb #b1e5d005
+RATIO_MARGIN = 0.01  # TOST margin of a paired RMSE ratio - 1: the theorem's own RMSE moves ~1% for T +-10%
+SPLIT_PAIRS = (("NN", "NTK f0,T"), ("NNc", "NTK 0,T"))  # (network, the theorem for it)
+
+
+def trial_split(r, net="NN", theory="NTK f0,T"):
+    "`(RMSE ratio - 1, e, cos theta)` of a trial's `net` against `theory`, from its stored test predictions and RMSEs."
+    p = r["equivalence"]["preds"]
+    a, th = np.asarray(p[net], dtype=np.float64), np.asarray(p[theory], dtype=np.float64)
+    ratio = r["rmse"][net] / r["rmse"][theory]
+    return (ratio - 1, *spread_direction(ratio, np.linalg.norm(a - th), r["rmse"][theory], len(th)))
+
+
+def split_stats(values, margin=RATIO_MARGIN):
+    """From per-seed `(ratio - 1, e, cos theta)`: the measured excess, e and cos theta with t-intervals, the excess that
+    spread alone predicts (mean of sqrt(1 + e^2) - 1), the two-sided p that the excess differs from 0 and the TOST p
+    that it lies within +-`margin`."""
+    d, e, c = (np.asarray(x, dtype=np.float64) for x in zip(*values))
+    return dict(n=len(d), excess=t_interval(d), e=t_interval(e), cos=t_interval(c),
+                spread=float(np.mean(np.sqrt(1 + e**2) - 1)), p_differs=differs_p(d),
+                p_tost=tost(d, -margin, margin))  # fmt: skip
+
+
+def with_holm(rows, keys=("p_differs", "p_tost")):
+    "Adds `key_holm` to every row: Holm-adjusted over the rows (one family, read together)."
+    for key in keys:
+        for r, h in zip(rows, holm([r[key] for r in rows])):
+            r[key + "_holm"] = h
+    return rows
+
+
+def split_rows(series, pairs=SPLIT_PAIRS):
+    """Per width with 2 or more trials and per (network, theorem) of `pairs`: `split_stats` on the same seeds, the
+    p-values Holm-adjusted over the whole table (every width and network read together)."""
+    rows = [dict(width=w, net=net, theory=theory, **split_stats([trial_split(r, net, theory) for r in rs]))
+            for w, rs in series.items() if len(rs) >= 2 for net, theory in pairs if net in rs[0]["rmse"]]  # fmt: skip
+    return with_holm(rows)
+
+
+def nearer_rows(series, rung="T -10%"):
+    """Per width with 2 or more trials: the TOST (one-sided) p that ||NN - theorem|| / ||theorem|| lies below the
+    ladder's `rung` of the same seed (how far the theorem itself moves for T 10% shorter), Holm-adjusted over widths."""
+    rows = [dict(width=w, p_tost=tost([_eq(r, "dist", "|NN-theory|") - _eq(r, "ladder", rung, "theory") for r in rs],
+                                      -math.inf, 0.0)) for w, rs in series.items() if len(rs) >= 2]  # fmt: skip
+    return with_holm(rows, ("p_tost",))
+
 
 # %% ../nbs/06_equivalence.ipynb #5c660ac9
 def _pm(m, se, digits=4):
@@ -461,7 +556,7 @@ def _shapley_section(theorem, trained):
             f"**NN{depth}: the paper's gap taken apart, order-free** ({g['n']} seeds; {what}). Shapley value of each "
             "change for the seed-averaged RMSE, its range over every order of the changes, and its share of the gap "
             "per seed (mean [t-based 95% interval]). The finite-width step is measured at the theorem's own corner "
-            "and taken as the same at the other corners.",
+            "and assumed equal at the other corners.",
             "",
             _md_table(["change", "Shapley (RMSE)", "range over orders", "share of the gap"], cells),
             "",
@@ -483,8 +578,33 @@ def _bias_section(series):
     ]
 
 
+def _p(p, holm_p):
+    return f"{p:.2g} ({holm_p:.2g})"
+
+
+def _split_section(series):
+    rows = split_rows(series)
+    if not rows:
+        return []
+    cells = [[str(r["width"]), r["net"], str(r["n"]), _ci(r["excess"]), f"{100 * r['spread']:+.2f}%",
+              _ci(r["e"], pct=False, digits=3, sign=False), _ci(r["cos"], pct=False),
+              _p(r["p_differs"], r["p_differs_holm"]), _p(r["p_tost"], r["p_tost_holm"])] for r in rows]  # fmt: skip
+    return [
+        "Spread against direction, on the same seeds: the measured excess (network / theorem - 1) beside the excess "
+        "that spread alone predicts (sqrt(1 + e^2) - 1), e = ||network - theorem|| / ||theorem - y|| and cos(theta) "
+        "of the angle between network - theorem and theorem - y (mean [t-based 95% interval]; cos > 0: the network "
+        f"trails the theorem). p: two-sided paired t-test of the excess against 0; TOST: the excess within "
+        f"±{100 * RATIO_MARGIN:g}% (the margin of section 7 of the spec); in brackets Holm-adjusted over the "
+        f"{len(rows)} rows of the table.",
+        "",
+        _md_table(["width", "network", "n", "measured excess", "spread alone", "e", "cos(theta)", "p differs (Holm)",
+                   f"TOST p, ±{100 * RATIO_MARGIN:g}% (Holm)"], cells),  # fmt: skip
+        "",
+    ]
+
+
 def _ladder_section(series):
-    md = []
+    md, near = [], {r["width"]: r for r in nearer_rows(series)}
     for scale, what in (("theory", "||theorem||"), ("error", "||theorem - y||, the theorem's own error")):
         key = "dist" if scale == "theory" else "dist_error"
         cells = []
@@ -492,13 +612,17 @@ def _ladder_section(series):
             if len(rs) < 2:
                 continue
             cells.append([str(w), _dist_ci(_eq(r, key, "|NN-theory|") for r in rs)]
-                         + [_dist_ci(_eq(r, "ladder", k, scale) for r in rs) for k in LADDER])  # fmt: skip
+                         + [_dist_ci(_eq(r, "ladder", k, scale) for r in rs) for k in LADDER]
+                         + ([_p(near[w]["p_tost"], near[w]["p_tost_holm"])] if scale == "theory" else []))  # fmt: skip
         if cells:
+            extra = ["|NN - theorem| < T -10%: TOST p (Holm)"] if scale == "theory" else []
             md += [
                 f"The null ladder over {what}: the network's distance from the theorem beside the theorem's own "
-                "near neighbours on the same seeds (mean [t-based 95% interval]):",
+                "near neighbours on the same seeds (mean [t-based 95% interval])"
+                + ("; last column the one-sided TOST p that the network is nearer to the theorem than the theorem "
+                   "stopped at 0.9 T is (paired on the seeds; Holm over the widths):" if extra else ":"),
                 "",
-                _md_table(["width", "|NN - theorem|", *LADDER], cells),
+                _md_table(["width", "|NN - theorem|", *LADDER, *extra], cells),
                 "",
             ]
     return md
@@ -644,18 +768,100 @@ def _curve_section(series):
 
 def _depth_section(nn1, nn2):
     rows = depth_effect_rows(nn1, nn2)
-    cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g)] for w, a, b, g in rows]
+    tests = with_holm([dict(p_differs=differs_p(g["values"]), p_tost=tost(g["values"], -RATIO_MARGIN, RATIO_MARGIN))
+                       for *_, g in rows])  # fmt: skip
+    cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g), _p(t["p_differs"], t["p_differs_holm"]),
+              _p(t["p_tost"], t["p_tost_holm"])] for (w, a, b, g), t in zip(rows, tests)]  # fmt: skip
     return (
         [
             "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the "
-            "paper's protocol), and the theorem's prediction of the same ratio (mean [t-based 95% interval]):",
+            "paper's protocol), and the theorem's prediction of that ratio (mean [t-based 95% interval]); p: "
+            "two-sided t-test of trained minus theorem against 0, TOST: within ±1 point; in brackets Holm over the "
+            "widths:",
             "",
-            _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem"], cells),
+            _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem",
+                       "p differs (Holm)", "TOST p, ±1 (Holm)"], cells),  # fmt: skip
             "",
         ]
         if rows
         else []
     )
+
+# %% ../nbs/06_equivalence.ipynb #b1e5d008
+def _runs_rmse(run_dir):
+    "`{method: RMSEs over trials}` of a Table 1 run directory, and its number of trials (0 where it does not exist)."
+    results = load_run(run_dir)[0] if Path(run_dir).is_dir() else []
+    return method_rmses(results), len(results)
+
+
+def table1_side_by_side(outputs, theorem):
+    """Table 1 side by side, in the paper's SE convention (ddof 0): the paper; this study in the `paper` convention
+    (kernels: `paper-kernels`; NN rows: the trained network, `paper-nn1` / `paper-nn2`, with its number of trials);
+    the `exact` convention (`exact-kernels`); and for the NN rows the theorem's prediction for the trained network
+    (`theorem-table`, no training). Rows `[row, paper, paper convention, exact convention, theorem]`."""
+    outputs = Path(outputs)
+    paper, n_paper = _runs_rmse(outputs / "paper-kernels")
+    exact, n_exact = _runs_rmse(outputs / "exact-kernels")
+    cell = lambda v: "-" if v is None or len(v) == 0 else f"{v.mean():.4f} ± {table1_se(v):.4f}"
+    rows = []
+    for depth in (1, 2):
+        net, n_net = _runs_rmse(outputs / f"paper-nn{depth}")
+        th = np.array([r["rmse"][f"NN{depth} theorem"] for r in theorem])
+        trained = f"{cell(net.get(f'NN{depth}'))} (n = {n_net})" if n_net else "not trained yet (n = 0)"
+        rows.append([f"NN{depth}", f"{TABLE1[f'NN{depth}'][0]:.4f} ± {TABLE1[f'NN{depth}'][1]:.4f}", trained, "-",
+                     f"{cell(th)} (n = {len(th)})" if len(th) else "-"])  # fmt: skip
+    for k in TABLE1:
+        if not k.startswith("NN"):
+            rows.append([k, f"{TABLE1[k][0]:.4f} ± {TABLE1[k][1]:.4f}", cell(paper.get(k)), cell(exact.get(k)), ""])
+    return rows, (n_paper, n_exact)
+
+
+def plot_front(path, theorem, trained, depth=1):
+    """What the paper compared against what the theorem predicts: per seed, the trained network's test RMSE (y)
+    against the paper's predictor (NTKJ, `paper` convention, T = infinity, all rows, f0 = 0) and against the theorem's
+    prediction for that network (its f0, T and fitted rows), both on the same seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    th = {r["seed"]: r["rmse"] for r in theorem}
+    pairs = [(r["rmse"][f"NN{depth}"], th[r["seed"]]) for r in trained if r["seed"] in th]
+    if len(pairs) < 2:
+        return None
+    nn = np.array([p[0] for p in pairs])
+    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    ax.scatter([p[1][f"NTKJ{depth} paper"] for p in pairs], nn, s=12, color="C3",
+               label=f"the paper's comparison: NTKJ{depth} (T = inf, all rows, f0 = 0)")  # fmt: skip
+    ax.scatter([p[1][f"NN{depth} theorem"] for p in pairs], nn, s=12, color="C0",
+               label=f"the theorem's prediction for this network (its f0, T, fitted rows)")  # fmt: skip
+    lim = [0, 1.05 * nn.max()]
+    ax.plot(lim, lim, color="k", lw=0.8, label="predicted = trained")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("predicted test RMSE")
+    ax.set_ylabel(f"trained NN{depth}: test RMSE")
+    ax.set_title(f"NN{depth}, width {trained[0]['settings']['nn_width']}, the paper's protocol: {len(pairs)} seeds",
+                 fontsize=9)  # fmt: skip
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _table1_md(rows, n_runs):
+    return [
+        "| row | Table 1 (the paper) | this study, `paper` convention (NN: trained) | `exact` convention "
+        "| the theorem's prediction for the trained network |",
+        "|---|---|---|---|---|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+        f"Mean ± SE as in Table 1 (ddof 0; kernels {n_runs[0]} / {n_runs[1]} trials). NN rows: width 10000, the "
+        "paper's protocol; the theorem: the network's f0, fitted rows and T, no training.",
+    ]
+
 
 # %% ../nbs/06_equivalence.ipynb #b67c3a6d
 MAIN_SERIES = "NN1, paper data, val_split 0.3, 3000 epochs"  # the paper's NN1 protocol
@@ -696,17 +902,21 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
     if theorem:
         shap = _shapley_section(theorem, trained)
         md += _theorem_section(theorem) + shap
+        t1, n_runs = table1_side_by_side(directory.parent, theorem)
+        (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
+        if figures and trained:
+            plot_front(directory / "front.png", theorem, trained)
         key += shap
         csv_rows += [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
                      for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
     for name, series in data.items():
         s = next(iter(series.values()))[0]["settings"]
-        head, bias = [f"### {name}", ""], _bias_section(series)
+        head, bias = [f"### {name}", ""], _bias_section(series) + _split_section(series)
         md += head + _main_table(series) + bias
         if s.get("lr", PAPER_LR) != PAPER_LR:
             large = _large_T_section(series)
             md += large
-            key += head + large
+            key += head + large + _split_section(series)
         elif s.get("trace_points", 0):
             trace = _trace_section(series)
             md += trace + _curve_section(series)

@@ -107,7 +107,7 @@ PRESETS["equivalence"] = dict(
     description="chapter 06_equivalence: NN1 (paper protocol) and its centred twin against their linearisation and "
     "the theorem at widths 32-65536 (8 seeds on the paper's data, 3 on the exact data, a float64 control and "
     "val_split 0); the NTK traced and the held-out curve at widths 2048, 10000, 16384; NN1 at learning rates 0.02 "
-    "and 0.05 (T about 15 and 37); NN2 at the paper's 6000 epochs (widths "
+    "and 0.05 (T about 15 and 37, 8 seeds); NN2 at the paper's 6000 epochs (widths "
     "64-2048) and at 1000; the theorem for the paper's NN1 and NN2 (50 trials, no training); about 8 trial-hours, "
     "4-5 h on 2 cores, a third of it NN2 at width 2048",
     studies={
@@ -118,7 +118,7 @@ PRESETS["equivalence"] = dict(
         **{
             name: study
             for lr in LARGE_T_LRS
-            for name, study in equivalence_studies(1, [2048, 16384], 3, f"paper-lr{lr:g}", lr=lr).items()
+            for name, study in equivalence_studies(1, [2048, 16384], 8, f"paper-lr{lr:g}", lr=lr).items()
         },
         **equivalence_studies(1, [2048, 10000, 16384], 3, "paper-trace", trace_points=6, curve_every=1),
         **equivalence_studies(2, DEPTH2_WIDTHS, 3, "paper", data_convention="paper"),
@@ -764,9 +764,10 @@ def main(argv=None):
     try:
         if a.command == "summary":
             d = Path(a.directory)
-            # a sweep of studies: the equivalence report
+            # a sweep of studies: the equivalence report (of stopping studies: their report)
             if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):
-                equivalence_report(d)
+                tasks = {json.loads(f.read_text()).get("settings", {}).get("task") for f in d.glob("*/trial_*.json")}
+                stopping_report(d) if tasks == {"stopping"} else equivalence_report(d)
             else:
                 run_summary(d)
             return 0
