@@ -68,7 +68,10 @@ torch::Tensor hidden_forward(torch::Tensor H, torch::Tensor E) {
 // One row k of E for the A batch rows where unit k is active (gp: their rows of G, hk: -c H[i, k]): the products with
 // the old row, then the update. Over those rows only, because elsewhere the update term is zero and the backward
 // product is masked out by the ReLU; the operations that remain are those over all eight rows, in the same order (a
-// skipped term adds an exact zero).
+// skipped term adds an exact zero). The update's terms are summed first and added to the row once, as torch's
+// baddbmm_ does. Added one by one, E was rounded A times, up to 3.5 units in its last place (ulp) off for an update of
+// a few ulp, and a term under half an ulp was lost every time (at width 10000 the hidden layer's first update came
+// out 0.3% short, and 3 epochs of NN2 ended 1.9e-3 of max |f| from float64 instead of 8.6e-5; chapter 03b).
 template <int A>
 static inline void active_row(float* row, const float* const* gp, const float* hk, int64_t M, float* dots) {
     __m256 dot[A], c[A];
@@ -79,13 +82,13 @@ static inline void active_row(float* row, const float* const* gp, const float* h
     if (A <= 6) { // registers enough for one pass over the row
         for (int64_t j = 0; j < M; j += 8) {
             const __m256 w = _mm256_loadu_ps(row + j);
-            __m256 u = w;
+            __m256 u = _mm256_setzero_ps(); // the update, summed over the active rows
             for (int a = 0; a < A; ++a) {
                 const __m256 ga = _mm256_loadu_ps(gp[a] + j);
                 dot[a] = _mm256_fmadd_ps(ga, w, dot[a]);
                 u = _mm256_fmadd_ps(c[a], ga, u);
             }
-            _mm256_storeu_ps(row + j, u);
+            _mm256_storeu_ps(row + j, _mm256_add_ps(w, u)); // one rounding of E
         }
     } else {
         for (int64_t j = 0; j < M; j += 8) {
@@ -93,9 +96,9 @@ static inline void active_row(float* row, const float* const* gp, const float* h
             for (int a = 0; a < A; ++a) dot[a] = _mm256_fmadd_ps(_mm256_loadu_ps(gp[a] + j), w, dot[a]);
         }
         for (int64_t j = 0; j < M; j += 8) {
-            __m256 w = _mm256_loadu_ps(row + j);
-            for (int a = 0; a < A; ++a) w = _mm256_fmadd_ps(c[a], _mm256_loadu_ps(gp[a] + j), w);
-            _mm256_storeu_ps(row + j, w);
+            __m256 u = _mm256_setzero_ps();
+            for (int a = 0; a < A; ++a) u = _mm256_fmadd_ps(c[a], _mm256_loadu_ps(gp[a] + j), u);
+            _mm256_storeu_ps(row + j, _mm256_add_ps(_mm256_loadu_ps(row + j), u));
         }
     }
     for (int a = 0; a < A; ++a) dots[a] = hsum(dot[a]);
