@@ -11,9 +11,10 @@ from scipy.linalg import cholesky, LinAlgError
 from .kernels import kernel_matrix, CONVENTIONS
 
 # %% auto #0
-__all__ = ['NOISE_SEED_OFFSET', 'REAL_DATASETS', 'DATASETS', 'ROW_SCALINGS', 'TrialData', 'n_test_rows',
-           'check_data_settings', 'noise_seed', 'simulate', 'check_noise', 'check_row_scaling', 'check_dataset',
-           'real_dataset', 'split_rows', 'split_real', 'load_data']
+__all__ = ['PAPER_N_OBS', 'PAPER_D_IN', 'PAPER_TEST_FRACTION', 'NOISE_SEED_OFFSET', 'REAL_DATASETS', 'DATASETS',
+           'ROW_SCALINGS', 'TrialData', 'n_test_rows', 'check_data_settings', 'noise_seed', 'simulate', 'check_noise',
+           'check_row_scaling', 'check_dataset', 'real_dataset', 'split_rows', 'split_real', 'DataSettings',
+           'load_data']
 
 # %% ../nbs/02_data.ipynb #d76806cc
 @dataclass
@@ -57,6 +58,11 @@ def check_data_settings(n_obs, d_in, test_fraction, data_convention):
     if data_convention not in CONVENTIONS:
         raise ValueError(f"unknown data_convention {data_convention!r}; use one of {CONVENTIONS}")
 
+# %% ../nbs/02_data.ipynb #9f354f10
+PAPER_N_OBS = 1000  # rows simulated per trial (train + test)
+PAPER_D_IN = 15  # input dimension
+PAPER_TEST_FRACTION = 0.33  # share of the rows in the test set
+
 # %% ../nbs/02_data.ipynb #a81bd5b8
 NOISE_SEED_OFFSET = 2_000_003  # a trial's label noise is drawn from seed + this (its own stream; orders use 1_000_003)
 
@@ -66,8 +72,8 @@ def noise_seed(seed):
     return seed + NOISE_SEED_OFFSET
 
 
-def simulate(seed, n_obs=1000, d_in=15, test_fraction=0.33, data_convention="paper", low=-5.0, high=7.0,
-             noise_std=0.0):  # fmt: skip
+def simulate(seed, n_obs=PAPER_N_OBS, d_in=PAPER_D_IN, test_fraction=PAPER_TEST_FRACTION, data_convention="paper",
+             low=-5.0, high=7.0, noise_std=0.0):  # fmt: skip
     """Simulate one trial's data as in the paper (spec section 5); every draw comes from `seed`. `noise_std` > 0 adds
     label noise eps ~ N(0, (noise_std * s)^2) to every row, s the signal's standard deviation sqrt(mean diag K), drawn
     from its own seed (`noise_seed`), so that inputs, signal and split are those of the noise-free trial."""
@@ -150,14 +156,14 @@ def real_dataset(name):
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 # %% ../nbs/02_data.ipynb #e473b9c9
-def split_rows(n_obs, seed, test_fraction=0.33):
+def split_rows(n_obs, seed, test_fraction=PAPER_TEST_FRACTION):
     "`(train, test)` row indices of a random split of `n_obs` rows drawn from `seed` (train rows in random order)."
     perm = np.random.default_rng(seed).permutation(n_obs)
     n_test = n_test_rows(n_obs, test_fraction)
     return perm[n_test:], perm[:n_test]
 
 
-def split_real(X, y, seed, test_fraction=0.33, row_scaling="unit", name="data"):
+def split_real(X, y, seed, test_fraction=PAPER_TEST_FRACTION, row_scaling="unit", name="data"):
     """One trial of a real data set: a random split from `seed` (`split_rows`), features and target standardised with
     the training rows' mean and sd, rows then scaled to unit norm (`row_scaling='unit'`) or left (`'none'`)."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -192,18 +198,49 @@ def split_real(X, y, seed, test_fraction=0.33, row_scaling="unit", name="data"):
                     target_std=float(y_sd))  # fmt: skip
     return TrialData(Z[train], t[train], Z[test], t[test], settings)
 
+# %% ../nbs/02_data.ipynb #e45963a4
+@dataclass(frozen=True)
+class DataSettings:
+    "The data of one trial, checked when the record is made (a ValueError names the bad setting)."
+
+    n_obs: int = PAPER_N_OBS  # rows simulated (train + test); a real data set has its own
+    d_in: int = PAPER_D_IN  # input dimension of the simulation
+    test_fraction: float = PAPER_TEST_FRACTION  # share of the rows in the test set
+    data_convention: str = "paper"  # NTKB1 that draws the simulated y: 'paper' (Table 1) or 'exact'
+    dataset: str = "simulated"  # the paper's simulation or a real data set of `REAL_DATASETS`
+    noise_std: float = 0.0  # label noise on the simulated data, in units of the signal's sd
+    row_scaling: str = "unit"  # real data: rows scaled to unit norm ('unit') or not ('none')
+
+    def __post_init__(self):
+        check_data_settings(self.n_obs, self.d_in, self.test_fraction, self.data_convention)
+        check_dataset(self.dataset, self.row_scaling)
+        check_noise(self.noise_std)
+        if self.dataset == "simulated" and self.row_scaling != "unit":
+            raise ValueError("the simulated inputs are unit-norm by construction; row_scaling='none' is for real data")
+        if self.dataset != "simulated" and self.noise_std:
+            raise ValueError(f"noise_std is for the simulated data; the {self.dataset} data come with their own noise")
+
+    @property
+    def n_rows(self):
+        "Rows of the data before the split: the simulation's `n_obs`, or the real data set's own."
+        return REAL_DATASETS[self.dataset]["rows"] if self.dataset in REAL_DATASETS else self.n_obs
+
+    @property
+    def n_train(self):
+        "Training rows (before the networks' held-out share)."
+        return self.n_rows - n_test_rows(self.n_rows, self.test_fraction)
+
+    def load(self, seed):
+        "The trial's data drawn from `seed`: the simulation (`simulate`) or a random split of a real data set."
+        if self.dataset == "simulated":
+            return simulate(seed, self.n_obs, self.d_in, self.test_fraction, self.data_convention,
+                            noise_std=self.noise_std)  # fmt: skip
+        X, y = real_dataset(self.dataset)
+        return split_real(X, y, seed, self.test_fraction, self.row_scaling, name=self.dataset)
+
 # %% ../nbs/02_data.ipynb #63dee085
-def load_data(dataset="simulated", seed=0, noise_std=0.0, row_scaling="unit", n_obs=1000, d_in=15, test_fraction=0.33,
-              data_convention="paper"):  # fmt: skip
+def load_data(dataset="simulated", seed=0, noise_std=0.0, row_scaling="unit", n_obs=PAPER_N_OBS, d_in=PAPER_D_IN,
+              test_fraction=PAPER_TEST_FRACTION, data_convention="paper"):  # fmt: skip
     """One trial's data by name: the paper's simulation (`simulate`, with label noise `noise_std`) or one random split
     of a real data set (`split_real`; its size is the data set's, `n_obs` and `d_in` are for the simulation)."""
-    check_dataset(dataset, row_scaling)
-    check_noise(noise_std)
-    if dataset == "simulated":
-        if row_scaling != "unit":
-            raise ValueError("the simulated inputs are unit-norm by construction; row_scaling='none' is for real data")
-        return simulate(seed, n_obs, d_in, test_fraction, data_convention, noise_std=noise_std)
-    if noise_std:
-        raise ValueError(f"noise_std is for the simulated data; the {dataset} data come with their own noise")
-    X, y = real_dataset(dataset)
-    return split_real(X, y, seed, test_fraction, row_scaling, name=dataset)
+    return DataSettings(n_obs, d_in, test_fraction, data_convention, dataset, noise_std, row_scaling).load(seed)

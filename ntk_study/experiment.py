@@ -14,11 +14,10 @@ from . import __version__
 from .kernels import kernel_matrices, parse_kernel_name, PAPER_KERNELS, CONVENTIONS
 from ntk_study.data import (
     simulate,
-    check_data_settings,
-    check_dataset,
-    check_noise,
-    load_data,
-    n_test_rows,
+    DataSettings,
+    PAPER_N_OBS,
+    PAPER_D_IN,
+    PAPER_TEST_FRACTION,
     REAL_DATASETS,
 )
 from .regression import kernel_regression
@@ -28,7 +27,8 @@ from ntk_study.protocol import (
     PAPER_LR,
     PAPER_BATCH_SIZE,
     PAPER_VAL_SPLIT,
-    check_training_settings,
+    SGDSettings,
+    check_nn_dtype,
     epochs_setting,
     order_seed,
     rmse,
@@ -53,9 +53,9 @@ class TrialSettings:
     # fmt: off
     trial: int = 0                          # trial index (names the result file)
     seed: int = 0                           # seed of every random draw of this trial
-    n_obs: int = 1000                       # rows simulated (train + test)
-    d_in: int = 15                          # input dimension
-    test_fraction: float = 0.33             # share of rows in the test set (330 of 1000)
+    n_obs: int = PAPER_N_OBS                # rows simulated (train + test)
+    d_in: int = PAPER_D_IN                  # input dimension
+    test_fraction: float = PAPER_TEST_FRACTION   # share of rows in the test set (330 of 1000)
     data_convention: str = "paper"          # NTKB1 that generates y: 'paper' (Table 1) or 'exact'
     kernel_convention: str = "paper"        # convention of every kernel predictor
     methods: list = field(default_factory=lambda: list(PAPER_KERNELS))   # predictors to fit and score
@@ -95,11 +95,21 @@ class TrialSettings:
     def as_dict(self):
         return asdict(self)
 
+    @functools.cached_property
+    def data_settings(self):
+        "The data of this trial as one record (`DataSettings`, chapter 02_data), checked when made."
+        return DataSettings(self.n_obs, self.d_in, self.test_fraction, self.data_convention, self.dataset,
+                            self.noise_std, self.row_scaling)  # fmt: skip
+
+    def sgd_settings(self, depth):
+        "The SGD protocol of this trial's network of `depth` as one record (`SGDSettings`, chapter 03_protocol)."
+        return SGDSettings(depth, self.nn_width, self.epochs(depth), self.lr, self.batch_size, self.val_split,
+                           self.nn_dtype)  # fmt: skip
+
     @property
     def n_train(self):
         "Training rows (before the networks' held-out split)."
-        n = REAL_DATASETS[self.dataset]["rows"] if self.dataset in REAL_DATASETS else self.n_obs
-        return n - n_test_rows(n, self.test_fraction)
+        return self.data_settings.n_train
 
     def epochs(self, depth):
         "Epochs of the network of `depth`."
@@ -115,9 +125,7 @@ class TrialSettings:
         return [d for m, d in NETWORK_METHODS.items() if m in self.methods]
 
     def _check_data(self):
-        "The data settings: a known data set, noise >= 0, and both only where the task uses them."
-        check_dataset(self.dataset, self.row_scaling)
-        check_noise(self.noise_std)
+        "The data settings of the task: a real data set, noise and row scaling only where the task uses them."
         if self.task != "stopping":
             if self.dataset != "simulated" or self.noise_std or self.row_scaling != "unit":
                 raise ValueError("dataset, noise_std and row_scaling are settings of task='stopping' (chapter 06a)")
@@ -131,28 +139,24 @@ class TrialSettings:
         if not isinstance(self.cv_folds, (int, np.integer)) or self.cv_folds < 2:
             raise ValueError(f"cv_folds must be an integer >= 2, got {self.cv_folds!r}")
         if self.dataset in REAL_DATASETS:  # non-finite values and the like, before any trial starts
-            load_data(self.dataset, self.seed, row_scaling=self.row_scaling, test_fraction=self.test_fraction)
-        elif self.row_scaling != "unit":
-            raise ValueError("the simulated inputs are unit-norm by construction; row_scaling='none' is for real data")
+            self.data_settings.load(self.seed)
 
     def __post_init__(self):
-        check_data_settings(self.n_obs, self.d_in, self.test_fraction, self.data_convention)
+        self.data_settings  # the data's record, checked when made
         if self.kernel_convention not in CONVENTIONS:
             raise ValueError(f"unknown kernel_convention {self.kernel_convention!r}; use one of {CONVENTIONS}")
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
         if self.task in ("equivalence", "stopping", "trajectory") and self.eq_depth not in NETWORK_METHODS.values():
             raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {self.eq_depth!r}")
-        if self.nn_dtype not in ("float32", "float64"):
-            raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {self.nn_dtype!r}")
+        check_nn_dtype(self.nn_dtype)  # also where no network is trained
         if not self.methods and self.task == "table":
             raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
         for m in self.methods:
             if m not in NETWORK_METHODS:
                 parse_kernel_name(m)
-        for depth in self.network_depths:
-            args = (self.nn_width, self.epochs(depth), self.lr, self.batch_size, self.val_split, self.n_train)
-            check_training_settings(depth, *args)
+        for depth in self.network_depths:  # each network's record, checked when made, and its fitted rows
+            self.sgd_settings(depth).n_fit(self.n_train)
         if not (isinstance(self.ridge, (int, float)) and self.ridge >= 0):
             raise ValueError(f"ridge must be a number >= 0, got {self.ridge!r}")
         for name in ("trace_points", "curve_every", "trace_seeds"):

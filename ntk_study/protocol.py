@@ -5,13 +5,14 @@
 # %% ../nbs/03_protocol.ipynb #e45331eb
 from __future__ import annotations
 import contextlib, math, os, tempfile
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['PAPER_WIDTH', 'PAPER_EPOCHS', 'PAPER_LR', 'PAPER_BATCH_SIZE', 'PAPER_VAL_SPLIT', 'ORDER_SEED_OFFSET',
-           'PAPER_NETWORKS', 'network_name', 'epochs_setting', 'order_seed', 'keras_split', 'batch_sizes',
-           'check_training_settings', 'rmse', 'write_atomic']
+           'PAPER_NETWORKS', 'NN_DTYPES', 'network_name', 'epochs_setting', 'order_seed', 'keras_split', 'batch_sizes',
+           'check_nn_dtype', 'SGDSettings', 'check_training_settings', 'rmse', 'write_atomic']
 
 # %% ../nbs/03_protocol.ipynb #63618af0
 PAPER_WIDTH = 10000  # hidden width of NN1 and NN2
@@ -51,21 +52,61 @@ def batch_sizes(n_fit, batch_size):
     return [min(batch_size, n_fit - s) for s in range(0, n_fit, batch_size)]
 
 # %% ../nbs/03_protocol.ipynb #3537a15e
+NN_DTYPES = ("float32", "float64")  # the networks' precision: float32 as the paper, or float64
+
+
+def check_nn_dtype(nn_dtype):
+    "ValueError unless `nn_dtype` is one of `NN_DTYPES`."
+    if nn_dtype not in NN_DTYPES:
+        raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {nn_dtype!r}")
+
+
+@dataclass(frozen=True)
+class SGDSettings:
+    "The SGD protocol of one network, checked when the record is made (a ValueError names the bad setting)."
+
+    depth: int = 1  # hidden layers
+    width: int = PAPER_WIDTH  # hidden width
+    epochs: int | None = None  # None: the paper's for this depth (`PAPER_EPOCHS`)
+    lr: float = PAPER_LR  # SGD learning rate
+    batch_size: int = PAPER_BATCH_SIZE
+    val_split: float = PAPER_VAL_SPLIT  # Keras' validation_split: the share of the training rows held out
+    nn_dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.epochs is None and self.depth in PAPER_EPOCHS:
+            object.__setattr__(self, "epochs", PAPER_EPOCHS[self.depth])
+        for name in ("depth", "width", "epochs", "batch_size"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"learning rate must be > 0, got {self.lr!r}")
+        if not (isinstance(self.val_split, (int, float)) and 0 <= self.val_split < 1):
+            raise ValueError(f"val_split must be in [0, 1), got {self.val_split!r}")
+        check_nn_dtype(self.nn_dtype)
+
+    def n_fit(self, n_rows):
+        "The rows fitted out of `n_rows` training rows (`keras_split`); a ValueError if none, or fewer than a batch."
+        n_fit = keras_split(n_rows, self.val_split)
+        if n_fit < 1:
+            raise ValueError(f"val_split = {self.val_split} leaves no training rows out of {n_rows}")
+        if self.batch_size > n_fit:
+            raise ValueError(
+                f"batch_size = {self.batch_size} is larger than the {n_fit} training rows; use a smaller batch"
+            )
+        return n_fit
+
+    def time(self, n_fit, epochs=None):
+        """The theorem's time after `epochs` epochs (default: all) over `n_fit` fitted rows: the expected per-row time
+        T = 2 * lr * epochs * ceil(n_fit / batch_size) / n_fit of the schedule, its last batch shorter."""
+        epochs = self.epochs if epochs is None else epochs
+        return 2.0 * self.lr * epochs * -(-n_fit // self.batch_size) / n_fit
+
+# %% ../nbs/03_protocol.ipynb #79dcc70b
 def check_training_settings(depth, width, epochs, lr, batch_size, val_split, n_rows):
-    "The number of fitted rows; a ValueError that names the bad setting."
-    for name, v in (("depth", depth), ("width", width), ("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"learning rate must be > 0, got {lr!r}")
-    if not (isinstance(val_split, (int, float)) and 0 <= val_split < 1):
-        raise ValueError(f"val_split must be in [0, 1), got {val_split!r}")
-    n_fit = keras_split(n_rows, val_split)
-    if n_fit < 1:
-        raise ValueError(f"val_split = {val_split} leaves no training rows out of {n_rows}")
-    if batch_size > n_fit:
-        raise ValueError(f"batch_size = {batch_size} is larger than the {n_fit} training rows; use a smaller batch")
-    return n_fit
+    "The number of fitted rows of these SGD settings (`SGDSettings`); a ValueError that names the bad setting."
+    return SGDSettings(depth, width, epochs, lr, batch_size, val_split).n_fit(n_rows)
 
 # %% ../nbs/03_protocol.ipynb #6a1fff86
 def rmse(pred, y):

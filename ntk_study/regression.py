@@ -9,6 +9,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, eigh, LinAlgError
 from scipy.linalg.lapack import dpocon
 from .kernels import to_numpy
+from .protocol import SGDSettings
 
 # %% auto #0
 __all__ = ['LARGE_CHOLESKY', 'SingularKernelError', 'fit_kernel_regression', 'kernel_regression', 'sgd_time',
@@ -99,9 +100,9 @@ def sgd_time(learning_rate, batch_size, epochs):
 
 # %% ../nbs/03a_regression.ipynb #d54aaae3
 def schedule_time(learning_rate, batch_size, epochs, n_fit):
-    """Expected per-row gradient-flow time of `epochs` epochs of SGD over `n_fit` rows in batches of `batch_size` (the
-    last one shorter): T = 2 * lr * epochs * ceil(n_fit / batch_size) / n_fit."""
-    return 2.0 * learning_rate * epochs * -(-n_fit // batch_size) / n_fit
+    """Expected per-row gradient-flow time of `epochs` epochs of SGD over `n_fit` rows in batches of `batch_size`
+    (`SGDSettings.time`, chapter 03_protocol, the one definition; this alias serves the callers with loose settings)."""
+    return SGDSettings(lr=learning_rate, batch_size=batch_size).time(n_fit, epochs)
 
 # %% ../nbs/03a_regression.ipynb #f65059c9
 class GradientFlowPredictor:
