@@ -375,8 +375,7 @@ def _theorem_task(s, t0):
     "The theorem's prediction for NN1 and NN2 without training (chapter 03c_theorem)."
     from ntk_study.theorem import theorem_trial
 
-    epochs = {d: s.epochs(d) for d in NETWORK_METHODS.values()}
-    th = theorem_trial(s.seed, s.nn_width, epochs=epochs, **_protocol_kwargs(s))
+    th = theorem_trial(s.seed, s.data_settings, [s.sgd_settings(depth) for depth in NETWORK_METHODS.values()])
     return _record(s, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
 
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 import time
 import numpy as np
 import torch
-from .data import simulate
+from .data import simulate, DataSettings
 from .kernels import kernel_matrix
 from .regression import GradientFlowPredictor, kernel_regression, schedule_time, sgd_time
 from .networks import default_device
 from ntk_study.protocol import (
-    PAPER_WIDTH,
     PAPER_EPOCHS,
     PAPER_LR,
     PAPER_BATCH_SIZE,
     PAPER_VAL_SPLIT,
+    SGDSettings,
     check_training_settings,
     order_seed,
     rmse,
@@ -405,39 +405,30 @@ def theorem_corners(d, n_fit, depth, f0_all, T):
     return out
 
 
-def theorem_trial(
-    seed,
-    width=PAPER_WIDTH,
-    depths=(1, 2),
-    epochs=None,
-    lr=PAPER_LR,
-    batch_size=PAPER_BATCH_SIZE,
-    val_split=PAPER_VAL_SPLIT,
-    data_convention="paper",
-    n_obs=1000,
-    d_in=15,
-    test_fraction=0.33,
-):
-    """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for
-    the expected per-row time T of the schedule on the fitted rows, with the analytic NTK and the initial function of
-    the network the trial would train (same seed, float32 as trained); and the theorem with every combination of the
-    paper's changes (`theorem_corners`)."""
-    epochs = {**PAPER_EPOCHS, **(epochs or {})}
-    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
-    n_fit = check_training_settings(
-        max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train)
-    )
+def theorem_trial(seed, data=DataSettings(), networks=None):
+    """What the theorem predicts for the trained networks `networks` (`SGDSettings`, one per depth, of one width and
+    held-out share; None: the paper's NN1 and NN2) on the data `data` drawn from `seed`, without training them: test
+    RMSEs of f0 + flow for the expected per-row time T of each schedule on the fitted rows, with the analytic NTK and
+    the initial function of the network the trial would train (same seed, float32 as trained); and the theorem with
+    every combination of the paper's changes (`theorem_corners`)."""
+    networks = networks or [SGDSettings(depth=depth) for depth in PAPER_EPOCHS]
+    if len({(net.width, net.val_split) for net in networks}) != 1:
+        raise ValueError("the networks of one theorem trial share their width and val_split (one fit, one f0 each)")
+    width = networks[0].width
+    d = data.load(seed)
+    n_fit = networks[0].n_fit(len(d.X_train))
     X_all = torch.as_tensor(np.vstack([d.X_train, d.X_test]), dtype=torch.float32)[None]
     fit_test = np.r_[0:n_fit, len(d.X_train) : len(X_all[0])]  # [fitted rows; test rows] of X_all
     scores, times, corners = {}, {}, {}
-    all_T = sorted({schedule_time(lr, batch_size, epochs[k], n_fit) for k in depths})
-    for depth in depths:
-        net = NetworkStack(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
+    all_T = sorted({sgd.time(n_fit) for sgd in networks})
+    for sgd in networks:
+        depth = sgd.depth
+        net = NetworkStack(depth, width, data.d_in, [seed], dtype=torch.float32, device=default_device())
         with torch.no_grad():
             f0_all = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
         del net
         f0 = f0_all[fit_test]
-        T = schedule_time(lr, batch_size, epochs[depth], n_fit)
+        T = sgd.time(n_fit)
         _, theory, zero = theorem_predictors(d, n_fit, depth, f0)
         at_T = dict(zip(all_T, theory.predict(all_T)))  # every depth's T: depth and training time separated
         scores[f"NN{depth} theorem"] = rmse(at_T[T], d.y_test)
