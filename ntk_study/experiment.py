@@ -363,10 +363,8 @@ def _equivalence_task(s, progress):
     "One network against the theorem (chapter 03c_theorem)."
     from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
 
-    eq = equivalence_trial(s.seed, s.nn_width, depth=s.eq_depth, epochs=s.epochs(s.eq_depth), nn_dtype=s.nn_dtype,
-                           trace_points=s.trace_points, curve_every=s.curve_every, progress=progress,
-                           checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"), checkpoint_every=s.checkpoint_seconds,
-                           **_protocol_kwargs(s))  # fmt: skip
+    eq = equivalence_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), s.trace_points, s.curve_every, progress,
+                           checkpoint_path(s, f"NN{s.eq_depth}"), s.checkpoint_seconds)  # fmt: skip
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(s, data_settings, scores, seconds, equivalence=eq)
 
