@@ -353,20 +353,12 @@ def _record(s, data_settings, scores, seconds, **extra):
     )
 
 
-def _protocol_kwargs(s):
-    "The data and SGD settings of `s` that both equivalence tasks take."
-    return dict(lr=s.lr, batch_size=s.batch_size, val_split=s.val_split, data_convention=s.data_convention,
-                n_obs=s.n_obs, d_in=s.d_in, test_fraction=s.test_fraction)  # fmt: skip
-
-
 def _equivalence_task(s, progress):
     "One network against the theorem (chapter 03c_theorem)."
     from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
 
-    eq = equivalence_trial(s.seed, s.nn_width, depth=s.eq_depth, epochs=s.epochs(s.eq_depth), nn_dtype=s.nn_dtype,
-                           trace_points=s.trace_points, curve_every=s.curve_every, progress=progress,
-                           checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"), checkpoint_every=s.checkpoint_seconds,
-                           **_protocol_kwargs(s))  # fmt: skip
+    eq = equivalence_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), s.trace_points, s.curve_every, progress,
+                           checkpoint_path(s, f"NN{s.eq_depth}"), s.checkpoint_seconds)  # fmt: skip
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(s, data_settings, scores, seconds, equivalence=eq)
 
@@ -375,8 +367,7 @@ def _theorem_task(s, t0):
     "The theorem's prediction for NN1 and NN2 without training (chapter 03c_theorem)."
     from ntk_study.theorem import theorem_trial
 
-    epochs = {d: s.epochs(d) for d in NETWORK_METHODS.values()}
-    th = theorem_trial(s.seed, s.nn_width, epochs=epochs, **_protocol_kwargs(s))
+    th = theorem_trial(s.seed, s.data_settings, [s.sgd_settings(depth) for depth in NETWORK_METHODS.values()])
     return _record(s, th.pop("data"), th.pop("rmse"), dict(total=time.perf_counter() - t0), theorem=th)
 
 
@@ -384,11 +375,9 @@ def _stopping_task(s, progress):
     "Early stopping read off the theorem, on simulated data with label noise or on real data (chapter 03d_stopping)."
     from ntk_study.stopping import stopping_trial  # lazy: a kernel-only trial never imports torch
 
-    st = stopping_trial(s.seed, dataset=s.dataset, noise_std=s.noise_std, row_scaling=s.row_scaling, width=s.nn_width,
-                        depth=s.eq_depth, epochs=s.epochs(s.eq_depth), kernel_convention=s.kernel_convention,
-                        methods=s.methods, nn_dtype=s.nn_dtype, curve_every=s.curve_every, cv_folds=s.cv_folds,
-                        progress=progress, checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"),
-                        checkpoint_every=s.checkpoint_seconds, **_protocol_kwargs(s))  # fmt: skip
+    st = stopping_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), s.methods, s.kernel_convention,
+                        s.curve_every, s.cv_folds, progress=progress, checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"),
+                        checkpoint_every=s.checkpoint_seconds)  # fmt: skip
     return _record(s, st.pop("data"), st.pop("rmse"), st.pop("seconds"), stopping=st["stopping"])
 
 

@@ -8,17 +8,12 @@ import time
 import numpy as np
 import torch
 from scipy.linalg import eigh
-from .data import load_data
+from .data import DataSettings
 from .kernels import kernel_matrices, kernel_matrix, PAPER_KERNELS
-from .regression import GradientFlowPredictor, SingularKernelError, kernel_regression, schedule_time
+from .regression import GradientFlowPredictor, SingularKernelError, kernel_regression
 from .networks import default_device
 from ntk_study.protocol import (
-    PAPER_WIDTH,
-    PAPER_EPOCHS,
-    PAPER_LR,
-    PAPER_BATCH_SIZE,
-    PAPER_VAL_SPLIT,
-    check_training_settings,
+    SGDSettings,
     order_seed,
     rmse,
 )
@@ -98,46 +93,25 @@ def _argmin_first(v):
     return int(np.nanargmin(v))
 
 
-def stopping_trial(
-    seed,
-    dataset="simulated",
-    noise_std=0.0,
-    row_scaling="unit",
-    width=PAPER_WIDTH,
-    depth=1,
-    epochs=None,
-    lr=PAPER_LR,
-    batch_size=PAPER_BATCH_SIZE,
-    val_split=PAPER_VAL_SPLIT,
-    data_convention="paper",
-    kernel_convention="exact",
-    methods=PAPER_KERNELS,
-    n_obs=1000,
-    d_in=15,
-    test_fraction=0.33,
-    nn_dtype="float32",
-    curve_every=30,
-    cv_folds=5,
-    extend=30.0,
-    progress=False,
-    checkpoint=None,
-    checkpoint_every=300.0,
-):
-    """Every predictor of chapter 06a on one trial of `dataset` (`STOPPING_PREDICTORS` and the kernels), the network's
-    recorded curve beside the theorem's, and the picks of T; a record (dict)."""
-    epochs = epochs or PAPER_EPOCHS[depth]
+def stopping_trial(seed, data=DataSettings(), sgd=SGDSettings(), methods=PAPER_KERNELS, kernel_convention="exact",
+                   curve_every=30, cv_folds=5, extend=30.0, progress=False, checkpoint=None,
+                   checkpoint_every=300.0):  # fmt: skip
+    """Every predictor of chapter 06a on one trial of the data `data` drawn from `seed` (`STOPPING_PREDICTORS` and the
+    kernels), the network `sgd`'s recorded curve beside the theorem's, and the picks of T; a record (dict)."""
+    depth, width, epochs, lr, batch_size = sgd.depth, sgd.width, sgd.epochs, sgd.lr, sgd.batch_size
     if not isinstance(curve_every, (int, np.integer)) or not 1 <= curve_every <= epochs:
         raise ValueError(f"curve_every must be an integer between 1 and the {epochs} epochs, got {curve_every!r}")
-    d = load_data(dataset, seed, noise_std, row_scaling, n_obs, d_in, test_fraction, data_convention)
-    n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
+    d = data.load(seed)
+    n_fit = sgd.n_fit(len(d.X_train))
     if n_fit == len(d.X_train):
         raise ValueError("the stopping study picks T on the held-out rows: val_split must be > 0")
     t0 = time.perf_counter()
     scores, ridges, singular = kernel_predictors(d, methods, kernel_convention, cv_folds)
     t_kernels = time.perf_counter() - t0
     net = train(d.X_train, d.y_train, d.X_test, depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size,
-                val_split=val_split, init_seed=seed, order_seed=order_seed(seed), dtype=getattr(torch, nn_dtype),
-                device=default_device(), progress=progress, history_every=curve_every, y_test=d.y_test,
+                val_split=sgd.val_split, init_seed=seed, order_seed=order_seed(seed),
+                dtype=getattr(torch, sgd.nn_dtype), device=default_device(), progress=progress,
+                history_every=curve_every, y_test=d.y_test,
                 checkpoint=checkpoint, checkpoint_every=checkpoint_every)  # fmt: skip
     f0 = initial_outputs(depth, width, seed, np.vstack([d.X_train, d.X_test]))
     flow = theorem_flow(d, n_fit, depth, f0)
@@ -150,9 +124,9 @@ def stopping_trial(
         return np.sqrt(err[:, :n_val].mean(1)), np.sqrt(err[:, n_val:].mean(1)), p
 
     rec_epochs = curve_every * np.arange(1, len(net.test_rmse) + 1)
-    rec_T = np.array([schedule_time(lr, batch_size, int(e), n_fit) for e in rec_epochs])
+    rec_T = np.array([sgd.time(n_fit, int(e)) for e in rec_epochs])
     th_val, th_test, th_pred = curves(rec_T)
-    T = schedule_time(lr, batch_size, epochs, n_fit)
+    T = sgd.time(n_fit)
     T_ext = np.concatenate([[0.0], np.geomspace(rec_T[0] / 10, extend * T, 60)])
     ext_val, ext_test, _ = curves(T_ext)
     at_T = flow.predict(T)[n_val:]
@@ -186,8 +160,9 @@ def stopping_trial(
                  NN_val=net.val_rmse.tolist(), theorem_test=th_test.tolist(), theorem_val=th_val.tolist(),
                  T_ext=T_ext.tolist(), theorem_ext_test=ext_test.tolist(),
                  theorem_ext_val=ext_val.tolist())  # fmt: skip
-    meta = dict(seed=seed, dataset=dataset, noise_std=noise_std, row_scaling=row_scaling, width=width, depth=depth,
-                epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split, n_fit=n_fit, nn_dtype=nn_dtype,
+    meta = dict(seed=seed, dataset=data.dataset, noise_std=data.noise_std, row_scaling=data.row_scaling, width=width,
+                depth=depth, epochs=epochs, lr=lr, batch_size=batch_size, val_split=sgd.val_split, n_fit=n_fit,
+                nn_dtype=sgd.nn_dtype,
                 kernel_convention=kernel_convention, curve_every=curve_every, cv_folds=cv_folds,
                 diverged=bool(net.diverged), loop=net.settings["loop"])  # fmt: skip
     return dict(

@@ -7,17 +7,13 @@ from __future__ import annotations
 import time
 import numpy as np
 import torch
-from .data import simulate
+from .data import simulate, DataSettings
 from .kernels import kernel_matrix
 from .regression import GradientFlowPredictor, kernel_regression, schedule_time, sgd_time
 from .networks import default_device
 from ntk_study.protocol import (
-    PAPER_WIDTH,
     PAPER_EPOCHS,
-    PAPER_LR,
-    PAPER_BATCH_SIZE,
-    PAPER_VAL_SPLIT,
-    check_training_settings,
+    SGDSettings,
     order_seed,
     rmse,
 )
@@ -262,32 +258,16 @@ def equivalence_result(d, preds, ladder, facts, **meta):
     )
 
 
-def equivalence_trial(
-    seed,
-    width,
-    depth=1,
-    epochs=None,
-    lr=PAPER_LR,
-    batch_size=PAPER_BATCH_SIZE,
-    val_split=PAPER_VAL_SPLIT,
-    data_convention="paper",
-    n_obs=1000,
-    d_in=15,
-    test_fraction=0.33,
-    nn_dtype="float32",
-    trace_points=0,
-    curve_every=0,
-    progress=False,
-    checkpoint=None,
-    checkpoint_every=300.0,
-):
-    """Test predictions of the trained network, the centred network and every theoretical predictor for one trial (one
-    data draw, one initialisation). `trace_points`: snapshots of the empirical NTK during training (besides the one at
-    initialisation); `curve_every`: the held-out RMSE every that many epochs, beside the theorem's; `checkpoint`: a
-    file the training saves its state to every `checkpoint_every` seconds and resumes from (chapter 03b)."""
-    epochs = epochs or PAPER_EPOCHS[depth]
-    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
-    n_fit = check_training_settings(depth, width, epochs, lr, batch_size, val_split, len(d.X_train))
+def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points=0, curve_every=0, progress=False,
+                      checkpoint=None, checkpoint_every=300.0):  # fmt: skip
+    """Test predictions of the trained network `sgd` (`SGDSettings`), the centred network and every theoretical
+    predictor for one trial (the data `data` drawn from `seed`, one initialisation). `trace_points`: snapshots of the
+    empirical NTK during training (besides the one at initialisation); `curve_every`: the held-out RMSE every that many
+    epochs, beside the theorem's; `checkpoint`: a file the training saves its state to every `checkpoint_every` seconds
+    and resumes from (chapter 03b)."""
+    depth, width, epochs, lr, batch_size = sgd.depth, sgd.width, sgd.epochs, sgd.lr, sgd.batch_size
+    d = data.load(seed)
+    n_fit = sgd.n_fit(len(d.X_train))
     init_seed, orders_seed = seed, order_seed(seed)
     orders = epoch_orders(n_fit, epochs, orders_seed)
     trace_at = sorted({round(epochs * i / trace_points) for i in range(trace_points + 1)}) if trace_points else ()
@@ -302,12 +282,12 @@ def equivalence_trial(
         epochs=epochs,
         lr=lr,
         batch_size=batch_size,
-        val_split=val_split,
+        val_split=sgd.val_split,
         init_seed=[init_seed] * 2,
         order_seed=[orders_seed] * 2,
         orders=torch.stack([orders] * 2),
         centred=[False, True],
-        dtype=getattr(torch, nn_dtype),
+        dtype=getattr(torch, sgd.nn_dtype),
         device=default_device(),
         progress=progress,
         history_every=curve_every or 10**9,
@@ -329,7 +309,7 @@ def equivalence_trial(
     if curve_every and n_fit < len(d.X_train):
         f0_val = initial_outputs(depth, width, init_seed, d.X_train[n_fit:])
         done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
-        times = [schedule_time(lr, batch_size, int(e), n_fit) for e in done]
+        times = [sgd.time(n_fit, int(e)) for e in done]
         th_curve = theorem_curve(d, n_fit, depth, facts["f0"][:n_fit], f0_val, times)
         extra["curve"] = dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(),
                               NNc=nets[1].val_rmse.tolist(),
@@ -345,8 +325,8 @@ def equivalence_trial(
         )
         for k, r in zip(("NN", "NNc"), nets)
     }
-    meta = dict(zip(_META, (seed, width, depth, epochs, lr, batch_size, val_split, n_fit, data_convention, nn_dtype,
-                            init_seed, orders_seed)))  # fmt: skip
+    meta = dict(zip(_META, (seed, width, depth, epochs, lr, batch_size, sgd.val_split, n_fit, data.data_convention,
+                            sgd.nn_dtype, init_seed, orders_seed)))  # fmt: skip
     return dict(
         equivalence_result(d, preds, ladder, facts, **meta),
         lazy=lazy,
@@ -405,39 +385,30 @@ def theorem_corners(d, n_fit, depth, f0_all, T):
     return out
 
 
-def theorem_trial(
-    seed,
-    width=PAPER_WIDTH,
-    depths=(1, 2),
-    epochs=None,
-    lr=PAPER_LR,
-    batch_size=PAPER_BATCH_SIZE,
-    val_split=PAPER_VAL_SPLIT,
-    data_convention="paper",
-    n_obs=1000,
-    d_in=15,
-    test_fraction=0.33,
-):
-    """What the theorem predicts for the paper's trained networks, without training them: test RMSEs of f0 + flow for
-    the expected per-row time T of the schedule on the fitted rows, with the analytic NTK and the initial function of
-    the network the trial would train (same seed, float32 as trained); and the theorem with every combination of the
-    paper's changes (`theorem_corners`)."""
-    epochs = {**PAPER_EPOCHS, **(epochs or {})}
-    d = simulate(seed, n_obs=n_obs, d_in=d_in, test_fraction=test_fraction, data_convention=data_convention)
-    n_fit = check_training_settings(
-        max(depths), width, max(epochs[k] for k in depths), lr, batch_size, val_split, len(d.X_train)
-    )
+def theorem_trial(seed, data=DataSettings(), networks=None):
+    """What the theorem predicts for the trained networks `networks` (`SGDSettings`, one per depth, of one width and
+    held-out share; None: the paper's NN1 and NN2) on the data `data` drawn from `seed`, without training them: test
+    RMSEs of f0 + flow for the expected per-row time T of each schedule on the fitted rows, with the analytic NTK and
+    the initial function of the network the trial would train (same seed, float32 as trained); and the theorem with
+    every combination of the paper's changes (`theorem_corners`)."""
+    networks = networks or [SGDSettings(depth=depth) for depth in PAPER_EPOCHS]
+    if len({(net.width, net.val_split) for net in networks}) != 1:
+        raise ValueError("the networks of one theorem trial share their width and val_split (one fit, one f0 each)")
+    width = networks[0].width
+    d = data.load(seed)
+    n_fit = networks[0].n_fit(len(d.X_train))
     X_all = torch.as_tensor(np.vstack([d.X_train, d.X_test]), dtype=torch.float32)[None]
     fit_test = np.r_[0:n_fit, len(d.X_train) : len(X_all[0])]  # [fitted rows; test rows] of X_all
     scores, times, corners = {}, {}, {}
-    all_T = sorted({schedule_time(lr, batch_size, epochs[k], n_fit) for k in depths})
-    for depth in depths:
-        net = NetworkStack(depth, width, d_in, [seed], dtype=torch.float32, device=default_device())
+    all_T = sorted({sgd.time(n_fit) for sgd in networks})
+    for sgd in networks:
+        depth = sgd.depth
+        net = NetworkStack(depth, width, data.d_in, [seed], dtype=torch.float32, device=default_device())
         with torch.no_grad():
             f0_all = net.forward(X_all.to(net.device))[0].double().cpu().numpy()
         del net
         f0 = f0_all[fit_test]
-        T = schedule_time(lr, batch_size, epochs[depth], n_fit)
+        T = sgd.time(n_fit)
         _, theory, zero = theorem_predictors(d, n_fit, depth, f0)
         at_T = dict(zip(all_T, theory.predict(all_T)))  # every depth's T: depth and training time separated
         scores[f"NN{depth} theorem"] = rmse(at_T[T], d.y_test)

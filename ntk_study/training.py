@@ -17,7 +17,7 @@ from .protocol import PAPER_LR, PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_trainin
 # %% auto #0
 __all__ = ['CSRC', 'COMPILED_SOURCES', 'COMPILED_TARGET', 'CHECKPOINT_FORMAT', 'LOOP_TOLERANCE', 'epoch_orders',
            'train_textbook', 'TrainResult', 'NetworkStack', 'compiled_kernels', 'layerwise_ntk', 'save_checkpoint',
-           'load_checkpoint', 'train', 'graph_agreement']
+           'load_checkpoint', 'TrainingCheckpoint', 'train', 'graph_agreement']
 
 # %% ../nbs/03b_training.ipynb #9c7c3a19
 def epoch_orders(n_fit, epochs, seed):
@@ -478,6 +478,29 @@ def load_checkpoint(path, fingerprint, device="cpu"):
         return None
     return state
 
+
+class TrainingCheckpoint:
+    "The checkpoint of one `train` run: its file, how often it is saved (seconds), and the run's fingerprint."
+
+    def __init__(self, path, every, fingerprint):
+        self.path, self.every, self.fingerprint = Path(path), every, fingerprint
+        self.last_save = time.perf_counter()
+
+    def load(self, device="cpu"):
+        "The state this run saved (`load_checkpoint`), or None; the clock of `due` starts now."
+        state = load_checkpoint(self.path, self.fingerprint, device)
+        self.last_save = time.perf_counter()
+        return state
+
+    def due(self):
+        "Whether `every` seconds have passed since the last save (or the load)."
+        return time.perf_counter() - self.last_save >= self.every
+
+    def save(self, **state):
+        "Save `state` with the format and this run's fingerprint, whole or absent; the clock of `due` restarts."
+        save_checkpoint(dict(format=CHECKPOINT_FORMAT, fingerprint=self.fingerprint, **state), self.path)
+        self.last_save = time.perf_counter()
+
 # %% ../nbs/03b_training.ipynb #224b13c6
 def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_size=PAPER_BATCH_SIZE,
           val_split=PAPER_VAL_SPLIT, init_seed=0, order_seed=None, dtype=torch.float32, device=None, history_every=1,
@@ -525,7 +548,8 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
                                X=Xtr, y=ytr, X_test=Xte, orders=orders,
                                **({} if yte is None else dict(y_test=yte)),
                                **({} if not record_at else dict(record=sorted(record_at))))  # fmt: skip
-    state = load_checkpoint(checkpoint, fingerprint, dev) if checkpoint else None
+    ckpt = TrainingCheckpoint(checkpoint, checkpoint_every, fingerprint) if checkpoint else None
+    state = ckpt.load(dev) if ckpt else None
     if state is not None:
         for dst, src in zip(net.E + net.b, state["E"] + state["b"]):
             dst.copy_(src)
@@ -537,26 +561,20 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
         records = [(e, p.numpy()) for e, p in state.get("records", [])]
 
     def save(done, t_start, diverged=()):
-        save_checkpoint(dict(format=CHECKPOINT_FORMAT, fingerprint=fingerprint, epoch=done, diverged=list(diverged),
-                             seconds=seconds_before + time.perf_counter() - t_start, E=net.E, b=net.b,
-                             train_loss=torch.from_numpy(train_loss), val_rmse=[torch.from_numpy(v) for v in val_rmse],
-                             test_rmse=[torch.from_numpy(v) for v in test_rmse],
-                             trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads(),
-                             **({"records": [(e, torch.from_numpy(p)) for e, p in records]} if record_at else {})),
-                        checkpoint)  # fmt: skip
-
-    last_save = time.perf_counter()
+        ckpt.save(epoch=done, diverged=list(diverged), seconds=seconds_before + time.perf_counter() - t_start, E=net.E,
+                  b=net.b, train_loss=torch.from_numpy(train_loss), val_rmse=[torch.from_numpy(v) for v in val_rmse],
+                  test_rmse=[torch.from_numpy(v) for v in test_rmse],
+                  trace=[(e, torch.from_numpy(k)) for e, k in trace], threads=torch.get_num_threads(),
+                  **({"records": [(e, torch.from_numpy(p)) for e, p in records]} if record_at else {}))  # fmt: skip
 
     def after_epoch(done):
-        nonlocal last_save
         if done in trace_at:
             trace.append((done, layerwise_ntk(net, X_trace).double().cpu().numpy()))
         if done in record_at:
             with torch.no_grad():
                 records.append((done, net.forward(X_trace).double().cpu().numpy()))
-        if checkpoint and done > start and time.perf_counter() - last_save >= checkpoint_every:
+        if ckpt and done > start and ckpt.due():
             save(done, t0)
-            last_save = time.perf_counter()
 
     if state is None:
         after_epoch(0)  # the snapshot at initialisation (no checkpoint yet: nothing to save)
@@ -570,22 +588,26 @@ def train(X_train, y_train, X_test, *, depth, width, epochs, lr=PAPER_LR, batch_
         monitors = [(Xval, yval, val_rmse)] + ([] if yte is None else [(Xte, yte, test_rmse)])
         diverged, e_run = _run_epochs(net, Xfit, yfit, orders, lr, batch_size, history_every, bar, train_loss, monitors,
                                       start, after_epoch)  # fmt: skip
-    if checkpoint:
+    if ckpt:
         save(e_run, t0, diverged.tolist())  # the end state: a kill in what follows training loses none of it
     seconds = seconds_before + time.perf_counter() - t0
     with torch.no_grad():
         pred = net.forward(Xte).double().cpu().numpy()
         ntk1 = layerwise_ntk(net, Xfit[:, :m]) if m else None
-    wch, bch, nch = _relative_changes(net, E0, b0, ntk0, ntk1)
+    weight_changes, bias_changes, ntk_changes = _relative_changes(net, E0, b0, ntk0, ntk1)
     val = np.array(val_rmse).T if val_rmse else np.zeros((n_nets, 0))
     tst = np.array(test_rmse).T if test_rmse else np.zeros((n_nets, 0))
     settings = dict(depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size, val_split=val_split,
                     n_fit=n_fit, dtype=str(dtype).replace("torch.", ""), device=str(dev), history_every=history_every,
                     ntk_rows=m, loop=net.loop(batch_size))  # fmt: skip
-    out = [TrainResult(pred[t], train_loss[t, :e_run], val[t], [float(w[t]) for w in wch], [float(b[t]) for b in bch],
-                       float(nch[t]), bool(diverged[t]), e_run, seconds / n_nets,
-                       dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t], centred=net.centred[t]),
-                       [(e, k[t]) for e, k in trace], start, tst[t], [(e, p[t]) for e, p in records])
+    out = [TrainResult(test_pred=pred[t], train_loss=train_loss[t, :e_run], val_rmse=val[t],
+                       weight_change=[float(w[t]) for w in weight_changes],
+                       bias_change=[float(b[t]) for b in bias_changes], ntk_change=float(ntk_changes[t]),
+                       diverged=bool(diverged[t]), epochs_run=e_run, seconds=seconds / n_nets,
+                       settings=dict(settings, init_seed=init_seeds[t], order_seed=order_seeds[t],
+                                     centred=net.centred[t]),
+                       ntk_trace=[(e, k[t]) for e, k in trace], resumed_from=start, test_rmse=tst[t],
+                       records=[(e, p[t]) for e, p in records])
            for t in range(n_nets)]  # fmt: skip
     return out[0] if single else out
 

@@ -4,17 +4,17 @@
 
 # %% ../nbs/03e_trajectory.ipynb #39b92351
 from __future__ import annotations
-import time
+import functools, time
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 import numpy as np
 import torch
 from scipy.linalg import eigvalsh
-from .data import simulate
-from .regression import GradientFlowPredictor, SingularKernelError, schedule_time
+from .data import DataSettings, PAPER_N_OBS, PAPER_D_IN, PAPER_TEST_FRACTION
+from .regression import GradientFlowPredictor, SingularKernelError
 from .networks import default_device
-from .protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, check_training_settings, order_seed, rmse
+from .protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, SGDSettings, order_seed, rmse
 from .training import train, epoch_orders
 from ntk_study.theorem import (
     all_rows_interpolant,
@@ -137,31 +137,38 @@ class TrajectoryPlan:
     batch_size: int = PAPER_BATCH_SIZE
     val_split: float = PAPER_VAL_SPLIT
     data_convention: str = "paper"
-    n_obs: int = 1000
-    d_in: int = 15
-    test_fraction: float = 0.33
+    n_obs: int = PAPER_N_OBS
+    d_in: int = PAPER_D_IN
+    test_fraction: float = PAPER_TEST_FRACTION
     nn_dtype: str = "float32"
     trace_points: int = 0  # empirical-NTK snapshots besides the one at initialisation, spread in log T (0: none)
 
     def __post_init__(self):
-        if self.nn_dtype not in ("float32", "float64"):
-            raise ValueError(f"nn_dtype must be 'float32' or 'float64', got {self.nn_dtype!r}")
+        self.data_settings, self.sgd_settings  # the records of its data and its SGD, checked when made
         if not isinstance(self.trace_points, (int, np.integer)) or self.trace_points < 0:
             raise ValueError(f"trace_points must be an integer >= 0, got {self.trace_points!r}")
 
+    @functools.cached_property
+    def data_settings(self):
+        "The run's data as one record (`DataSettings`, chapter 02_data)."
+        return DataSettings(self.n_obs, self.d_in, self.test_fraction, self.data_convention)
+
+    @functools.cached_property
+    def sgd_settings(self):
+        "The run's network and SGD as one record (`SGDSettings`, chapter 03_protocol)."
+        return SGDSettings(self.depth, self.width, self.epochs, self.lr, self.batch_size, self.val_split, self.nn_dtype)
+
     def data(self):
         "The trial's data (chapter 02)."
-        return simulate(self.seed, n_obs=self.n_obs, d_in=self.d_in, test_fraction=self.test_fraction,
-                        data_convention=self.data_convention)  # fmt: skip
+        return self.data_settings.load(self.seed)
 
     def n_fit(self, n_train):
         "Fitted rows out of `n_train` training rows; a ValueError that names a bad setting."
-        return check_training_settings(self.depth, self.width, self.epochs, self.lr, self.batch_size, self.val_split,
-                                       n_train)  # fmt: skip
+        return self.sgd_settings.n_fit(n_train)
 
     def T(self, epoch, n_fit):
-        "The theorem's time after `epoch` epochs (`schedule_time`)."
-        return schedule_time(self.lr, self.batch_size, epoch, n_fit)
+        "The theorem's time after `epoch` epochs (`SGDSettings.time`)."
+        return self.sgd_settings.time(n_fit, epoch)
 
     def trace_at(self):
         "Epochs of the NTK snapshots: 0 and `trace_points` recorded epochs spread evenly in log epoch (with the last)."
