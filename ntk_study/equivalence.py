@@ -653,7 +653,8 @@ def split_cells(rows, label):
     at the fixed margins."""
     return [[*label(r), str(r["n"]), _ci(r["excess"]), f"{100 * r['spread']:+.2f}%",
              f"{100 * r['allows'][0]:+.2f}% to {100 * r['allows'][1]:+.2f}%",
-             _ci(r["e"], pct=False, digits=3, sign=False), f"{_ci(r['cos'], pct=False)}, {_p(r['p_cos'], r['p_cos_holm'])}",
+             _ci(r["e"], pct=False, digits=3, sign=False),
+             f"{_ci(r['cos'], pct=False)}, {_p(r['p_cos'], r['p_cos_holm'])}",
              _p(r["p_differs"], r["p_differs_holm"]), _margin(r["margin"]), _p(r["p_tost"], r["p_tost_holm"]),
              " / ".join(f"{r[f'p_tost_{m:g}']:.2g}" for m in FIXED_MARGINS)] for r in rows]  # fmt: skip
 
