@@ -8,7 +8,7 @@ appended, with its date, to outputs/bench/gpu.md. A trial that fails a check is 
 A job whose loop failed the agreement check against the CPU reference has its trials refused unless --force (the
 run log then notes it beside each trial): read the report's numbers first."""
 
-import argparse, json, math, sys
+import argparse, dataclasses, json, math, sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,13 +20,22 @@ RECORD_KEYS = {"trial", "seed", "status", "settings", "data", "rmse", "timings",
 NOT_RECORDED = ("out_dir", "fail_trials", "checkpoint_seconds")  # as experiment._NOT_RECORDED: no effect on a result
 
 
+def settings_defaults():
+    "Every TrialSettings field at its default (the runner, too, reads a setting missing from run.json as default)."
+    from ntk_study.experiment import TrialSettings
+
+    return {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            for f in dataclasses.fields(TrialSettings)}  # fmt: skip
+
+
 def trial_problem(rec, index, info, run_dir, report):
     "Why trial record `rec` (from trial_{index}.json) cannot join the run, or None."
     if not RECORD_KEYS <= set(rec) or rec.get("status") != "ok":
         return f"not a finished trial record (missing {sorted(RECORD_KEYS - set(rec))}, status {rec.get('status')})"
     if rec["trial"] != index or rec["seed"] != info["base_seed"] + index:
         return f"trial {rec['trial']}, seed {rec['seed']}: not trial {index} (seed {info['base_seed'] + index})"
-    want = {k: v for k, v in info["settings"].items() if k not in NOT_RECORDED}
+    want = {**settings_defaults(), **info["settings"]}  # a setting added after run.json was written: its default
+    want = {k: v for k, v in want.items() if k not in NOT_RECORDED}
     want.update(trial=index, seed=info["base_seed"] + index)
     other = sorted(k for k in set(want) | set(rec["settings"]) if want.get(k) != rec["settings"].get(k))
     if other:
@@ -47,7 +56,7 @@ def report_problem(report, info):
     "Why the job's report makes its trials unusable, or None."
     if report.get("format") != "ntk-study gpu job 1":
         return "gpu_check.json is not a GPU job's report"
-    if report.get("run_settings") != info["settings"]:
+    if {**settings_defaults(), **(report.get("run_settings") or {})} != {**settings_defaults(), **info["settings"]}:
         return "the job ran other settings than this run's run.json"
     ag = report.get("agreement") or {}
     loop = report.get("trial_loop", "eager")
@@ -64,7 +73,7 @@ def bench_section(report):
     lines = [f"## {report['started_at']}: {m.get('device', '?')}{' (dry run, CPU)' if report['dry'] else ''}", "",
              f"Driver {m.get('driver', '-')}, CUDA {m.get('torch_cuda')}, torch {m.get('torch')}. Job "
              f"{report['seconds']:.0f} s of {report['budget_s']:.0f}; trials ({report.get('trial_loop')} loop): "
-             + (", ".join(f"{t['trial']} in {t['seconds']:.0f} s" for t in report["trials"]) or "none") + ".", ""]
+             + (", ".join(f"trial {t['trial']} in {t['seconds']:.0f} s" for t in report["trials"]) or "none") + ".", ""]
     lines += probe_lines(report["probe"]) if report.get("probe") else ["The probe failed."]
     lines += [""] + (agreement_lines(report["agreement"]) if report.get("agreement") else ["No agreement check."])
     lines += [f"- FAILED {f}" for f in report["failures"]]
