@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The equivalence map's long sweep (chapter 03e), run from a pinned git worktree so that edits to the checkout cannot
 # change the code under it, and committed in parts.
-#   bash tools/map_sweep.sh start [JOBS]   # pin HEAD in $SWEEP/code, seed $SWEEP/out from outputs/, start in background
+#   bash tools/map_sweep.sh start [JOBS] [PATTERN...]  # pin HEAD in $SWEEP/code, seed $SWEEP/out from outputs/, start
+#                                          # in background: the whole preset, or the studies matching each glob PATTERN
+#                                          # (runner --studies), one part after another in the order given
 #   bash tools/map_sweep.sh sync           # copy finished records (trial json, run.json, run_log) into outputs/
 #   bash tools/map_sweep.sh status         # trials per study, here and in the sweep
 # $SWEEP defaults to ../sweep beside the checkout; the runner resumes: finished trials are skipped.
@@ -24,10 +26,14 @@ start)
     [ -d "$sweep/code" ] && git -C "$root" worktree remove --force "$sweep/code"
     git -C "$root" worktree add --detach "$sweep/code" HEAD >/dev/null
     cd "$sweep/code"
+    jobs="${2:-1}"
+    parts=("${@:3}")
+    [ ${#parts[@]} -eq 0 ] && parts=("*")
+    script='for p in "$@"; do "$RUNNER" run --preset equivalence-map --jobs "$JOBS" --out "$OUT" --studies "$p"; done'
     setsid nohup env PYTHONPATH="$sweep/code" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-        NTK_STUDY_THREADS=1 "$root/.venv/bin/ntk-study" run --preset equivalence-map --jobs "${2:-1}" --out "$out" \
-        >"$sweep/sweep.log" 2>&1 &
-    echo "sweep started at $(git rev-parse --short HEAD) into $out (log: $sweep/sweep.log)"
+        NTK_STUDY_THREADS=1 RUNNER="$root/.venv/bin/ntk-study" JOBS="$jobs" OUT="$out" \
+        bash -c "$script" parts "${parts[@]}" >"$sweep/sweep.log" 2>&1 &
+    echo "sweep started at $(git rev-parse --short HEAD) into $out, parts: ${parts[*]} (log: $sweep/sweep.log)"
     ;;
 sync)
     copy_records "$out" "$committed"
