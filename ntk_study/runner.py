@@ -19,7 +19,7 @@ from ntk_study.experiment import (
     write_json_atomic,
     result_path,
 )
-from .equivalence import equivalence_report
+from .equivalence import equivalence_report, map_report
 from .beyond import stopping_report
 
 # %% auto #0
@@ -596,6 +596,8 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
             equivalence_report(d, quiet=quiet)
         for d in sorted({directory.parent for _, directory, _, s in plan if s["task"] == "stopping"}):
             stopping_report(d, quiet=quiet)
+        for d in sorted({directory.parent for _, directory, _, s in plan if s["task"] == "trajectory"}):
+            map_report(d)
     if n_failed:
         print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
     return n_failed
@@ -764,10 +766,11 @@ def main(argv=None):
     try:
         if a.command == "summary":
             d = Path(a.directory)
-            # a sweep of studies: the equivalence report (of stopping studies: their report)
+            # a sweep of studies: the equivalence report (of stopping or map studies only: theirs)
             if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):
                 tasks = {json.loads(f.read_text()).get("settings", {}).get("task") for f in d.glob("*/trial_*.json")}
-                stopping_report(d) if tasks == {"stopping"} else equivalence_report(d)
+                by_task = {"stopping": stopping_report, "trajectory": map_report}
+                by_task.get(tasks.pop() if len(tasks) == 1 else None, equivalence_report)(d)
             else:
                 run_summary(d)
             return 0
