@@ -24,8 +24,8 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUA
            'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report',
            'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'final_split',
            'converged_rows', 'common_times', 'equal_T_rows', 'gap_exponents', 'plot_map', 'data_size_rows',
-           'data_size_section', 'converged_section', 'equal_T_section', 'exponent_section', 'map_report',
-           'paired_with_trained']
+           'data_size_section', 'converged_section', 'equal_T_section', 'exponent_section', 'map_cost_section',
+           'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1501,6 +1501,17 @@ def exponent_section(studies):
     return [f"### The gap as a power law, T in [{FIT_TIMES[0]:g}, {FIT_TIMES[1]:g}]", "", _md_table(head, body), ""]
 
 
+def map_cost_section(directory, studies):
+    "What the map's trials cost: per study the mean trial time on one thread, and the whole run's hours."
+    body = [[str(k), len(rs), f"{np.mean([r['timings']['total'] for r in rs]):,.0f}",
+             ", ".join(sorted({r["machine"]["cpu"] for r in rs}))] for k, rs in studies.items()]  # fmt: skip
+    wall, summed = _wall_hours(directory)
+    return ["### Cost", "", _md_table(["study", "trials", "s per trial (one thread)", "CPU"], body), "",
+            f"{sum(len(v) for v in studies.values())} trials: {summed:.2f} h of summed trial time, {wall:.2f} h of "
+            "wall-clock with at least one trial running (one worker of one thread beside other work: the trial "
+            "times include the contention).", ""]  # fmt: skip
+
+
 def map_report(directory, figures=True):
     "summary.md (the three tables) and map.png of the equivalence map's run directory; returns the studies read."
     directory = Path(directory)
@@ -1509,7 +1520,7 @@ def map_report(directory, figures=True):
     lines = ["## The equivalence map", "", f"{n} finished trials in {len(studies)} studies: "
              + "; ".join(f"{k} ({len(v)})" for k, v in studies.items()) + ".", ""]  # fmt: skip
     lines += converged_section(studies) + data_size_section(studies) + equal_T_section(studies)
-    lines += exponent_section(studies)
+    lines += exponent_section(studies) + map_cost_section(directory, studies)
     (directory / "summary.md").write_text("\n".join(lines))
     if figures:
         plot_map(directory / "map.png", studies)
