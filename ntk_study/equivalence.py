@@ -16,16 +16,17 @@ from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS, _rel
 # %% auto #0
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS',
            'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAIN_SERIES', 'DEPTH2_SERIES', 'CONVERGED_LMT', 'MAP_MARGIN',
-           'CONVERGED_PAIRS', 'FIT_TIMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost',
-           'differs_p', 't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'series_name',
-           'load_trials', 'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine',
-           'slope_rows', 'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split',
-           'split_stats', 'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells',
-           'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report',
-           'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'final_split',
-           'converged_rows', 'common_times', 'equal_T_rows', 'gap_exponents', 'plot_map', 'data_size_rows',
-           'data_size_section', 'converged_section', 'equal_T_section', 'exponent_section', 'map_cost_section',
-           'map_report', 'paired_with_trained']
+           'CONVERGED_PAIRS', 'FIT_TIMES', 'FLOOR_TIMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats',
+           'spread_direction', 'tost', 'differs_p', 't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope',
+           'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
+           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
+           'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'series_margin', 'with_holm',
+           'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells', 'trained_pairs', 'paper_width_section',
+           'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour',
+           'MapStudy', 'load_map', 'along', 'final_split', 'converged_rows', 'common_times', 'equal_T_rows',
+           'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows', 'data_size_section',
+           'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section',
+           'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1370,6 +1371,54 @@ def gap_exponents(studies, lr, times=FIT_TIMES):
     return dict(lr=lr, seeds=seeds, widths=sorted(group), alpha=t_interval(al), beta=t_interval(be),
                 equal_gap=t_interval(ratio))
 
+# %% ../nbs/06_equivalence.ipynb #map00041
+FLOOR_TIMES = (15.13, 30.26)  # the times every learning rate of the main grid has recorded (with 504 at lr 0.2)
+
+
+def floor_fit(studies, lr, T=None):
+    """The gap to the theorem at time `T` (None: the end, against the interpolant) against width as a n^-1/2 + c (the
+    theory's exponent, a floor c): per seed present at every width of `lr` (main grid), least squares over the
+    widths; t-intervals over seeds of a and c, and the mean residual's share of the gap (how well the model fits)."""
+    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
+    seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values())))
+    if len(group) < 3 or len(seeds) < 2:
+        raise ValueError(f"lr {lr}: {len(group)} widths and {len(seeds)} common seeds; 3 and 2 are needed")
+    X = np.stack([np.asarray(sorted(group), dtype=np.float64) ** -0.5, np.ones(len(group))], 1)
+    fits, resid = [], []
+    for s in seeds:
+        rs = [next(r for r in group[w] if r["seed"] == s) for w in sorted(group)]
+        if T is None:  # the end, against the interpolant: only where every trial is converged
+            if min(r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs) < CONVERGED_LMT:
+                raise ValueError(f"lr {lr}: not converged (lambda_min T < {CONVERGED_LMT:g})")
+            y = np.array([r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"] for r in rs])
+        else:
+            y = np.array([_at_T([r], T, "dist", "|NN-theory|")[1][0] for r in rs])
+        coef = np.linalg.lstsq(X, y, rcond=None)[0]
+        fits.append(coef)
+        resid.append(np.linalg.norm(y - X @ coef) / np.linalg.norm(y))
+    a, c = zip(*fits)
+    return dict(lr=lr, T=T, seeds=seeds, widths=sorted(group), a=t_interval(a), c=t_interval(c),
+                resid=float(np.mean(resid)))
+
+
+def floor_section(studies):
+    "The floor fits (`floor_fit`) at the shared times and at the end, in markdown."
+    body = []
+    for lr in sorted({k.lr for k in studies if k.base}, reverse=True):
+        for T in (*FLOOR_TIMES, None):
+            try:
+                f = floor_fit(studies, lr, T)
+            except (ValueError, TypeError):
+                continue  # fewer than 3 widths, or this time not recorded at this learning rate
+            body.append([f"{lr:g}", "end: interpolant" if T is None else f"{T:g}", len(f["seeds"]),
+                         _ci(f["a"], pct=False), _ci(f["c"]), f"{100 * f['resid']:.1f}%"])  # fmt: skip
+    if not body:
+        return []
+    head = ["lr", "T", "seeds", "a (gap = a n^-1/2 + c)", "floor c", "residual / gap"]
+    note = ("Per seed, least squares over the widths with the theory's exponent 1/2 fixed; c > 0 is a floor that "
+            "width does not remove under that model (the free exponents are in the power-law table).")
+    return ["### A floor under the theory's exponent", "", _md_table(head, body), "", note, ""]
+
 # %% ../nbs/06_equivalence.ipynb #map00023
 def _band(ax, T, v, label, color, log=False):
     """Mean over seeds with its 95% t-interval as a band (a line alone for one seed); `log`: both taken on log(v) (the
@@ -1453,6 +1502,78 @@ def data_size_section(studies):
             "collapsed on it (Atanasov et al. 2023), the distance would rise with it across data sizes.")
     return ["### Data size", "", _md_table(head, body), "", note, ""]
 
+# %% ../nbs/06_equivalence.ipynb #map00051
+def conditioning_rows(studies):
+    """Per converged study: the analytic NTK's lambda_min on the fitted rows, the empirical one's at initialisation,
+    the kernel's whitened error at initialisation (chapter 03e), and at the end the two pieces of the gap over
+    ||theorem||, ||lin - theorem|| and ||NN - lin||, with t-intervals over seeds."""
+    rows = []
+    for st, rs in studies.items():
+        sp = [r["trajectory"]["spectrum"] for r in rs]
+        if len(rs) < 2 or min(s["lambda_min_T"] for s in sp) < CONVERGED_LMT:
+            continue
+        end = lambda key: [r["trajectory"]["along"]["dist"][key][-1] for r in rs]
+        rows.append(dict(study=st, n=len(rs), analytic=float(np.mean([s["analytic"]["lambda_min"] for s in sp])),
+                         empirical=t_interval([s["empirical_init"]["lambda_min"] for s in sp]),
+                         whitened=t_interval([s["whitened_init_error"] for s in sp]),
+                         lin_theory=t_interval(end("|lin-theory|")), nn_lin=t_interval(end("|NN-lin|"))))  # fmt: skip
+    return rows
+
+
+def conditioning_section(studies):
+    """The conditioning table (`conditioning_rows`) and, over the main grid's converged widths, the width exponent of
+    the whitened error and the width at which that fit reaches 1 (an extrapolation: a prediction for wider runs)."""
+    rows = conditioning_rows(studies)
+    if not rows:
+        return []
+    num = lambda st, d=4: f"{st['mean']:.{d}f} [{st['ci'][0]:.{d}f}, {st['ci'][1]:.{d}f}]"
+    body = [[str(r["study"]), r["n"], f"{r['analytic']:.4f}", num(r["empirical"]), num(r["whitened"], 2),
+             _ci(r["lin_theory"], sign=False), _ci(r["nn_lin"], sign=False)] for r in rows]  # fmt: skip
+    head = ["study", "n", "lambda_min, analytic NTK", "lambda_min, empirical NTK at init", "whitened error at init",
+            "||lin - theorem|| at the end", "||NN - lin|| at the end"]
+    out = ["### Conditioning at convergence", "", _md_table(head, body), ""]
+    base = {r["study"].width: studies[r["study"]] for r in rows if r["study"].base}
+    if len(base) >= 2:
+        sl = seed_slopes(base, lambda r: r["trajectory"]["spectrum"]["whitened_init_error"])
+        w = max(base)
+        at_w = np.exp(np.mean(np.log([r["trajectory"]["spectrum"]["whitened_init_error"] for r in base[w]])))
+        out += [f"Width exponent of the whitened error (widths {sorted(base)}, {len(sl['seeds'])} seeds, per-seed "
+                f"slopes): {_ci(sl, pct=False, digits=3)}. Extrapolated from width {w} (geometric mean {at_w:.2f}) "
+                f"with the mean slope, it reaches 1 near width {w * at_w ** (-1 / sl['mean']):,.0f}: a prediction "
+                "for the wider runs, not a measurement.", ""]  # fmt: skip
+    return out
+
+# %% ../nbs/06_equivalence.ipynb #map00054
+def plot_pieces(path, studies):
+    """pieces.png: per learning rate (columns), against T, the two pieces of the gap, ||NN - lin|| (solid) and
+    ||lin - theorem|| (dashed) over ||theorem|| (top; geometric means over seeds), and the relative movement of the
+    empirical NTK on the fitted rows (bottom; the traced seeds); one colour per width."""
+    import matplotlib.pyplot as plt
+
+    lrs = sorted({k.lr for k in studies if k.base}, reverse=True)
+    fig, axes = plt.subplots(2, len(lrs), figsize=(4.2 * len(lrs), 6.5), sharex=True, sharey="row", squeeze=False)
+    widths = sorted({k.width for k in studies if k.base})
+    colors = dict(zip(widths, plt.cm.viridis(np.linspace(0, 0.85, len(widths)))))
+    for j, lr in enumerate(lrs):
+        for st, rs in ((k, v) for k, v in studies.items() if k.base and k.lr == lr):
+            T, nn_lin = along(rs, "dist", "|NN-lin|")
+            axes[0, j].plot(T, np.exp(np.log(nn_lin).mean(0)), color=colors[st.width], label=f"width {st.width}")
+            axes[0, j].plot(T, np.exp(np.log(along(rs, "dist", "|lin-theory|")[1]).mean(0)), color=colors[st.width],
+                            ls="--")  # fmt: skip
+            traced = [r["trajectory"]["trace"]["NN"] for r in rs if r["trajectory"].get("trace")]
+            for k, tr in enumerate(traced):
+                axes[1, j].plot(tr["T"][1:], tr["change"][1:], "o-", ms=3, color=colors[st.width], lw=0.8,
+                                label=f"width {st.width}" if k == 0 else None)  # fmt: skip
+        axes[0, j].set(xscale="log", yscale="log", title=f"lr {lr:g}")
+        axes[1, j].set(xscale="log", yscale="log", xlabel="T")
+    axes[0, 0].set_ylabel("NN - lin (solid), lin - theorem (dashed)")
+    axes[1, 0].set_ylabel("NTK movement (seeds 0-2)")
+    axes[0, -1].legend(fontsize=7)
+    axes[1, -1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
 # %% ../nbs/06_equivalence.ipynb #map00024
 def converged_section(studies):
     "The converged regime's table (`converged_rows`) and the width exponent of the converged distance, in markdown."
@@ -1513,17 +1634,19 @@ def map_cost_section(directory, studies):
 
 
 def map_report(directory, figures=True):
-    "summary.md (the three tables) and map.png of the equivalence map's run directory; returns the studies read."
+    "summary.md, map.png and pieces.png of the equivalence map's run directory; returns the studies read."
     directory = Path(directory)
     studies = load_map(directory)
     n = sum(len(v) for v in studies.values())
     lines = ["## The equivalence map", "", f"{n} finished trials in {len(studies)} studies: "
              + "; ".join(f"{k} ({len(v)})" for k, v in studies.items()) + ".", ""]  # fmt: skip
-    lines += converged_section(studies) + data_size_section(studies) + equal_T_section(studies)
-    lines += exponent_section(studies) + map_cost_section(directory, studies)
+    lines += converged_section(studies) + conditioning_section(studies) + data_size_section(studies)
+    lines += equal_T_section(studies)
+    lines += exponent_section(studies) + floor_section(studies) + map_cost_section(directory, studies)
     (directory / "summary.md").write_text("\n".join(lines))
     if figures:
         plot_map(directory / "map.png", studies)
+        plot_pieces(directory / "pieces.png", studies)
     return studies
 
 # %% ../nbs/06_equivalence.ipynb #559f1488
