@@ -285,6 +285,21 @@ def _sgd_step(nets, Xb, yb, lr):
         g = torch.ops.aten.threshold_backward(back, zs[l - 1], 0.0) if l else None
     return (r * r).mean(1)
 
+# %% ../nbs/03b_training.ipynb #h27a0016
+def _served_loops(nets, compiled=None):
+    """The compiled loops (`compiled_kernels`) for the networks `nets` (`_Networks`) where they apply, float32 on the
+    CPU: the whole NN1 epoch (depth 1, 15 inputs) or NN2's hidden-layer products (a width that is a multiple of 8).
+    None elsewhere or with compiled=False; with compiled=True a ValueError where they do not serve."""
+    cpu32 = compiled is not False and nets.dtype == torch.float32 and nets.device.type == "cpu"
+    served = cpu32 and ((nets.depth == 1 and nets.d_in == 15) or (nets.depth >= 2 and nets.width % 8 == 0))
+    loops = compiled_kernels() if served else None
+    if compiled is True and loops is None:
+        raise ValueError(
+            "the compiled loops serve float32 on the CPU: depth 1 with 15 inputs (the whole epoch), or hidden "
+            "layers whose width is a multiple of 8 (NN2); they need a C++ compiler and AVX2"
+        )
+    return loops
+
 # %% ../nbs/03b_training.ipynb #h27a0013
 class NetworkStack(_Networks):
     """A stack of n_nets NTK-parameterised ReLU networks (`_Networks`: depth L, width n, effective weights E_l,
@@ -421,21 +436,6 @@ def compiled_kernels(verbose=False):
             "the torch loop is used instead"
         )
     return _COMPILED["mod"]
-
-# %% ../nbs/03b_training.ipynb #h27a0016
-def _served_loops(nets, compiled=None):
-    """The compiled loops (`compiled_kernels`) for the networks `nets` (`_Networks`) where they apply, float32 on the
-    CPU: the whole NN1 epoch (depth 1, 15 inputs) or NN2's hidden-layer products (a width that is a multiple of 8).
-    None elsewhere or with compiled=False; with compiled=True a ValueError where they do not serve."""
-    cpu32 = compiled is not False and nets.dtype == torch.float32 and nets.device.type == "cpu"
-    served = cpu32 and ((nets.depth == 1 and nets.d_in == 15) or (nets.depth >= 2 and nets.width % 8 == 0))
-    loops = compiled_kernels() if served else None
-    if compiled is True and loops is None:
-        raise ValueError(
-            "the compiled loops serve float32 on the CPU: depth 1 with 15 inputs (the whole epoch), or hidden "
-            "layers whose width is a multiple of 8 (NN2); they need a C++ compiler and AVX2"
-        )
-    return loops
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
 @torch.no_grad()
