@@ -172,7 +172,7 @@ class TrainResult:
     records: list = field(default_factory=list)  # [(epoch, outputs on [fitted rows; test rows])] at `record_epochs`
 
 # %% ../nbs/03b_training.ipynb #e1ebb0b9
-def _rows8(x):
+def _pad_to_8_rows(x):
     "x (B <= 8, n) padded with zero rows to (8, n), contiguous: the compiled hidden-layer kernels work on 8 rows."
     return x.contiguous() if x.shape[0] == 8 else torch.cat([x, x.new_zeros(8 - x.shape[0], x.shape[1])])
 
@@ -193,43 +193,43 @@ class _Networks:
         self.centred = centred = [bool(centred)] * self.n_nets if np.ndim(centred) == 0 else [bool(c) for c in centred]
         if len(centred) != self.n_nets:
             raise ValueError(f"centred has {len(centred)} entries for {self.n_nets} networks")
-        # members: the plain networks that are actually trained; network t is the sum of coef * member over its members
-        owner = [t for t, c in enumerate(centred) for _ in range(2 if c else 1)]
-        coef = [s for c in centred for s in ((2**-0.5, -(2**-0.5)) if c else (1.0,))]
+        # members: the plain networks that are trained; network t is the sum of member_scale * member over its members
+        member_net = [t for t, c in enumerate(centred) for _ in range(2 if c else 1)]
+        member_scale = [s for c in centred for s in ((2**-0.5, -(2**-0.5)) if c else (1.0,))]
         self.plain = not any(centred)
-        self.owner = torch.tensor(owner, device=self.device)
-        self.coef = torch.tensor(coef, dtype=dtype, device=self.device)
-        nets = [
+        self.member_net = torch.tensor(member_net, device=self.device)
+        self.member_scale = torch.tensor(member_scale, dtype=dtype, device=self.device)
+        members = [
             make_network("NTKNN", depth, width, d_in, seed=init_seeds[t], dtype=dtype, device=self.device)
-            for t in owner
+            for t in member_net
         ]
         with torch.no_grad():
             self.E = [
-                torch.stack([n.weights[l].T * self.plan[l].weight_scale for n in nets]).contiguous()
+                torch.stack([n.weights[l].T * self.plan[l].weight_scale for n in members]).contiguous()
                 for l in range(depth + 1)
             ]
-            self.b = [torch.stack([n.biases[l] for n in nets]).contiguous() for l in range(depth + 1)]
+            self.b = [torch.stack([n.biases[l] for n in members]).contiguous() for l in range(depth + 1)]
         self.loops, self.compiled_epoch, self.compiled_hidden = None, False, False  # the compiled loops: `NetworkStack`
 
     def combine(self, per_member, power=1):
-        "Sum coef^power * x over the members of each network: (members, ...) -> (n_nets, ...)."
+        "Sum member_scale^power * x over the members of each network: (members, ...) -> (n_nets, ...)."
         if self.plain:
             return per_member
-        c = (self.coef**power).reshape(-1, *([1] * (per_member.dim() - 1)))
+        c = (self.member_scale**power).reshape(-1, *([1] * (per_member.dim() - 1)))
         return torch.zeros(
             self.n_nets, *per_member.shape[1:], dtype=per_member.dtype, device=per_member.device
-        ).index_add_(0, self.owner, c * per_member)
+        ).index_add_(0, self.member_net, c * per_member)
 
     def forward(self, X, keep=False):
         """Outputs (n_nets, m) for inputs X (n_nets, m, d); with keep=True also every member's pre-activations and
         activations."""
-        h = X if self.plain else X[self.owner]
+        h = X if self.plain else X[self.member_net]
         zs, hs = [], [h]
         for l in range(self.depth + 1):
             # a training batch through a wide hidden layer
             if self.compiled_hidden and 0 < l < self.depth and h.shape[1] <= self.COMPILED_ROWS:
                 z = self.b[l].unsqueeze(1) + torch.stack(
-                    [self.loops.hidden_forward(_rows8(h[t]), self.E[l][t])[: h.shape[1]] for t in range(len(h))]
+                    [self.loops.hidden_forward(_pad_to_8_rows(h[t]), self.E[l][t])[: h.shape[1]] for t in range(len(h))]
                 )
             else:
                 z = torch.baddbmm(self.b[l].unsqueeze(1), h, self.E[l])
@@ -259,14 +259,17 @@ def _sgd_step(nets, Xb, yb, lr):
     r = f - yb
     g = (r * (2.0 / Xb.shape[1])).unsqueeze(-1)  # dL/df, (n_nets, B, 1)
     if not nets.plain:
-        g = nets.coef[:, None, None] * g[nets.owner]  # each member's share
+        g = nets.member_scale[:, None, None] * g[nets.member_net]  # each member's share
     for l in range(nets.depth, -1, -1):
         fused = nets.compiled_hidden and 0 < l < nets.depth and g.shape[1] <= nets.COMPILED_ROWS
         if fused:  # compiled: the backward product and the update in one pass over E_l
             back = torch.stack(
                 [
                     nets.loops.hidden_backward_update(
-                        _rows8(hs[l][t]), _rows8(g[t]), nets.E[l][t], lr * nets.plan[l].weight_scale ** 2
+                        _pad_to_8_rows(hs[l][t]),
+                        _pad_to_8_rows(g[t]),
+                        nets.E[l][t],
+                        lr * nets.plan[l].weight_scale ** 2,
                     )[: g.shape[1]]
                     for t in range(len(g))
                 ]
@@ -341,12 +344,12 @@ class NetworkStack(_Networks):
             return self.loops.nn1_epoch(
                 self.E[0],
                 self.b[0],
-                self.E[1].view(len(self.owner), -1),
+                self.E[1].view(len(self.member_net), -1),
                 self.b[1],
                 Xe.contiguous(),
                 ye.contiguous(),
-                self.owner,
-                self.coef,
+                self.member_net,
+                self.member_scale,
                 batch_size,
                 lr,
                 self.plan[0].weight_scale ** 2,
@@ -439,18 +442,18 @@ def compiled_kernels(verbose=False):
 
 # %% ../nbs/03b_training.ipynb #d7efe79a
 @torch.no_grad()
-def layerwise_ntk(fast, X):
+def layerwise_ntk(nets, X):
     """Empirical NTK (n_nets, m, m) of every network on inputs X (n_nets, m, d), from the backward vectors of each layer
     (a centred pair: the mean of its two members')."""
-    f, zs, hs = fast.forward(X, keep=True)
+    f, zs, hs = nets.forward(X, keep=True)
     g = torch.ones(hs[0].shape[0], hs[0].shape[1], 1, dtype=X.dtype, device=X.device)
     ntk = torch.zeros(hs[0].shape[0], X.shape[1], X.shape[1], dtype=X.dtype, device=X.device)
-    for l in range(fast.depth, -1, -1):
-        sw2 = fast.plan[l].weight_scale ** 2
+    for l in range(nets.depth, -1, -1):
+        sw2 = nets.plan[l].weight_scale ** 2
         ntk += (g @ g.transpose(1, 2)) * (1.0 + sw2 * hs[l] @ hs[l].transpose(1, 2))
         if l:
-            g = torch.ops.aten.threshold_backward(torch.bmm(g, fast.E[l].transpose(1, 2)), zs[l - 1], 0.0)
-    return fast.combine(ntk, power=2)
+            g = torch.ops.aten.threshold_backward(torch.bmm(g, nets.E[l].transpose(1, 2)), zs[l - 1], 0.0)
+    return nets.combine(ntk, power=2)
 
 # %% ../nbs/03b_training.ipynb #h27a0019
 @dataclass
