@@ -5,6 +5,7 @@
 # %% ../nbs/06_equivalence.ipynb #06d3303d
 from __future__ import annotations
 import csv, json, math
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 import numpy as np
@@ -14,14 +15,18 @@ from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS, _rel
 
 # %% auto #0
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS',
-           'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAIN_SERIES', 'DEPTH2_SERIES', 'PAIRED_SETTINGS', 't_interval',
-           'paired_stats', 'spread_direction', 'tost', 'differs_p', 't_rule_margin', 'unpaired_z', 'holm',
-           'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
+           'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAIN_SERIES', 'DEPTH2_SERIES', 'CONVERGED_LMT', 'MAP_MARGIN',
+           'CONVERGED_PAIRS', 'FIT_TIMES', 'FLOOR_TIMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats',
+           'spread_direction', 'tost', 'differs_p', 't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope',
+           'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
            'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
            'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'series_margin', 'with_holm',
            'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells', 'trained_pairs', 'paper_width_section',
            'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour',
-           'paired_with_trained']
+           'MapStudy', 'load_map', 'along', 'final_split', 'converged_rows', 'common_times', 'equal_T_rows',
+           'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows', 'data_size_section',
+           'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section',
+           'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -929,7 +934,8 @@ def table1_side_by_side(outputs, theorem):
     outputs = Path(outputs)
     paper, n_paper = _runs_rmse(outputs / "paper-kernels")
     exact, n_exact = _runs_rmse(outputs / "exact-kernels")
-    cell = lambda v: "-" if v is None or len(v) == 0 else f"{v.mean():.4f} ± {table1_se(v):.4f}"
+    cell = lambda v: ("-" if v is None or len(v) == 0 else f"{v[0]:.4f}, one trial: no SE" if len(v) == 1
+                      else f"{v.mean():.4f} ± {table1_se(v):.4f}")  # fmt: skip
     rows = []
     for depth in (1, 2):
         net, n_net = _runs_rmse(outputs / f"paper-nn{depth}")
@@ -1217,6 +1223,431 @@ def plot_rigour(directory, data):
         fig.tight_layout()
         fig.savefig(directory / "trace.png", dpi=100, metadata={"Software": None})
         plt.close(fig)
+
+# %% ../nbs/06_equivalence.ipynb #map00011
+@dataclass(frozen=True, order=True)
+class MapStudy:
+    "One study of the equivalence map, read from its trials' settings (never from its folder's name)."
+    lr: float
+    epochs: int
+    n_obs: int
+    dtype: str
+    width: int
+
+    @classmethod
+    def of(cls, settings):
+        s = settings
+        return cls(float(s["lr"]), int(s["nn1_epochs"]), int(s["n_obs"]), s["nn_dtype"], int(s["nn_width"]))
+
+    @property
+    def base(self):
+        "True for the map's main grid: the paper's data size, float32."
+        return self.n_obs == 1000 and self.dtype == "float32"
+
+    def __str__(self):
+        extra = "".join(f", {x}" for x in ([f"n_obs {self.n_obs}"] if self.n_obs != 1000 else [])
+                        + ([self.dtype] if self.dtype != "float32" else []))  # fmt: skip
+        return f"lr {self.lr:g}, {self.epochs} epochs, width {self.width}{extra}"
+
+
+def load_map(directory):
+    "`{MapStudy: [trajectory records by seed]}` of the finished trials under `directory` (outputs/equivalence-map)."
+    out = {}
+    for f in sorted(Path(directory).glob("*/trial_*.json")):
+        r = json.loads(f.read_text())
+        if r.get("status") == "ok" and "trajectory" in r:
+            out.setdefault(MapStudy.of(r["settings"]), []).append(r)
+    return {k: sorted(v, key=lambda r: r["seed"]) for k, v in sorted(out.items())}
+
+
+def along(records, *path):
+    "`(T, values)`: the recorded times and a column of `along` (path of keys), one row per record (seed)."
+    def get(r):
+        v = r["trajectory"]["along"]
+        for k in path:
+            v = v[k]
+        return v
+    Ts = [r["trajectory"]["along"]["T"] for r in records]
+    n = min(len(t) for t in Ts)  # a diverged run records fewer epochs
+    return np.asarray(Ts[0][:n]), np.asarray([get(r)[:n] for r in records], dtype=np.float64)
+
+# %% ../nbs/06_equivalence.ipynb #map00014
+def final_split(r, net, ref):
+    "`(RMSE ratio - 1, relative distance, e, cos theta)` of `net` against `ref` at the end of a map trial."
+    f = r["trajectory"]["final"]
+    key = f"{net}~{ref}"
+    return (f["rmse"][net] / f["rmse"][ref] - 1, f["dist"][key], f["spread"][key]["e"], f["spread"][key]["cos"])
+
+
+CONVERGED_LMT = 5.0  # lambda_min T at or above which the theorem's flow is converged (e^-5 < 1% of the bound)
+MAP_MARGIN = 0.05  # +-5% of the interpolant's test RMSE: fixed before the widths 32768-65536 ran (see the text)
+CONVERGED_PAIRS = (("NN", "NTK f0,inf"), ("NNc", "NTK 0,inf"), ("NN", "paper NTKJ"))
+
+
+def converged_rows(studies, margin=MAP_MARGIN):
+    """Per converged study (every trial's lambda_min T >= `CONVERGED_LMT`) and per pair of `CONVERGED_PAIRS`: the
+    RMSE excess with its t-interval, e and cos theta, p that it differs from 0, TOST p inside +-`margin`, Holm-adjusted
+    over the table; with lambda_min T, the SGD stability factor and the interpolant's seed-to-seed variation."""
+    rows = []
+    for st, rs in studies.items():
+        lmt = [r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs]
+        if len(rs) < 2 or min(lmt) < CONVERGED_LMT:
+            continue
+        for net, ref in CONVERGED_PAIRS:
+            d, dist, e, c = (np.asarray(x) for x in zip(*(final_split(r, net, ref) for r in rs)))
+            ref_rmse = np.array([r["trajectory"]["final"]["rmse"][ref] for r in rs])
+            rows.append(dict(study=st, net=net, ref=ref, n=len(rs), lmt=(min(lmt), max(lmt)),
+                             stability=float(np.mean([r["trajectory"]["sgd_stability"] for r in rs])),
+                             excess=t_interval(d), dist=t_interval(dist), e=t_interval(e), cos=t_interval(c),
+                             ref_cv=float(ref_rmse.std(ddof=1) / ref_rmse.mean()),
+                             p_differs=differs_p(d), p_cos=differs_p(c), p_tost=tost(d, -margin, margin)))  # fmt: skip
+    return with_holm(rows, ("p_differs", "p_cos", "p_tost"))
+
+# %% ../nbs/06_equivalence.ipynb #map00017
+def _at_T(records, T, *path):
+    "Per seed, a column of `along` at the recorded time within 1% of `T` (None if none is)."
+    Ts, v = along(records, *path)
+    k = int(np.argmin(abs(np.log(Ts / T))))
+    return (Ts[k], v[:, k]) if abs(Ts[k] / T - 1) <= 0.01 else (None, None)
+
+
+def common_times(a, b, low=15.0):
+    "Recorded times (at or above `low`) that two studies share within 1%: the times of `a`."
+    Ta, Tb = along(a, "T")[0], np.asarray(along(b, "T")[0])
+    return [float(t) for t in Ta if t >= low and np.min(abs(np.log(Tb / t))) <= math.log(1.01)]
+
+
+def _excess(records, T):
+    "Per seed, NN / theorem(T) RMSE - 1 at the recorded time `T`."
+    return _at_T(records, T, "rmse", "NN")[1] / _at_T(records, T, "rmse", "NTK f0,T")[1] - 1
+
+
+def equal_T_rows(studies):
+    """Per width and per pair of learning rates with a common recorded time at or above 15 (the largest): the paired
+    difference, on the same seeds, of ||NN - theorem|| / ||theorem|| and of the RMSE excess (larger lr minus smaller),
+    with t-intervals and p, Holm-adjusted over the table."""
+    rows = []
+    base = {k: v for k, v in studies.items() if k.base}
+    for hi in base:
+        for lo in base:
+            if hi.width != lo.width or hi.lr <= lo.lr:
+                continue
+            seeds = sorted({r["seed"] for r in studies[hi]} & {r["seed"] for r in studies[lo]})
+            a = [r for r in studies[hi] if r["seed"] in seeds]
+            b = [r for r in studies[lo] if r["seed"] in seeds]
+            times = common_times(a, b)
+            if len(seeds) < 2 or not times:
+                continue
+            T = times[-1]
+            dd = _at_T(a, T, "dist", "|NN-theory|")[1] - _at_T(b, T, "dist", "|NN-theory|")[1]
+            de = _excess(a, T) - _excess(b, T)
+            rows.append(dict(width=hi.width, lrs=(hi.lr, lo.lr), T=T, n=len(seeds), dist=t_interval(dd),
+                             excess=t_interval(de), p_dist=differs_p(dd), p_excess=differs_p(de)))  # fmt: skip
+    return with_holm(rows, ("p_dist", "p_excess"))
+
+# %% ../nbs/06_equivalence.ipynb #map00020
+FIT_TIMES = (1.0, 30.0)  # the power-law fit's range of T: after SGD's first steps, before the flow converges
+
+
+def gap_exponents(studies, lr, times=FIT_TIMES):
+    """Per seed present at every width of learning rate `lr` (main grid): the least-squares fit of
+    log ||NN - theorem|| / ||theorem|| = a + beta log T - alpha log n over its recorded T in `times`; returns
+    t-intervals over seeds of alpha, beta and alpha / beta (the slope of the lines of equal gap, log T on log n)."""
+    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
+    seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values())))
+    if len(group) < 2 or len(seeds) < 2:
+        raise ValueError(f"lr {lr}: {len(group)} widths and {len(seeds)} common seeds; 2 of each are needed")
+    fits = []
+    for s in seeds:
+        X, Y = [], []
+        for w, rs in group.items():
+            T, v = along([r for r in rs if r["seed"] == s], "dist", "|NN-theory|")
+            keep = (T >= times[0]) & (T <= times[1])
+            X += [(1.0, math.log(t), -math.log(w)) for t in T[keep]]
+            Y += list(np.log(v[0, keep]))
+        a, beta, alpha = np.linalg.lstsq(np.asarray(X), np.asarray(Y), rcond=None)[0]
+        fits.append((alpha, beta, alpha / beta))
+    al, be, ratio = zip(*fits)
+    return dict(lr=lr, seeds=seeds, widths=sorted(group), alpha=t_interval(al), beta=t_interval(be),
+                equal_gap=t_interval(ratio))
+
+# %% ../nbs/06_equivalence.ipynb #map00041
+FLOOR_TIMES = (15.13, 30.26)  # the times every learning rate of the main grid has recorded (with 504 at lr 0.2)
+
+
+def floor_fit(studies, lr, T=None):
+    """The gap to the theorem at time `T` (None: the end, against the interpolant) against width as a n^-1/2 + c (the
+    theory's exponent, a floor c): per seed present at every width of `lr` (main grid), least squares over the
+    widths; t-intervals over seeds of a and c, and the mean residual's share of the gap (how well the model fits)."""
+    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
+    seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values())))
+    if len(group) < 3 or len(seeds) < 2:
+        raise ValueError(f"lr {lr}: {len(group)} widths and {len(seeds)} common seeds; 3 and 2 are needed")
+    X = np.stack([np.asarray(sorted(group), dtype=np.float64) ** -0.5, np.ones(len(group))], 1)
+    fits, resid = [], []
+    for s in seeds:
+        rs = [next(r for r in group[w] if r["seed"] == s) for w in sorted(group)]
+        if T is None:  # the end, against the interpolant: only where every trial is converged
+            if min(r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs) < CONVERGED_LMT:
+                raise ValueError(f"lr {lr}: not converged (lambda_min T < {CONVERGED_LMT:g})")
+            y = np.array([r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"] for r in rs])
+        else:
+            y = np.array([_at_T([r], T, "dist", "|NN-theory|")[1][0] for r in rs])
+        coef = np.linalg.lstsq(X, y, rcond=None)[0]
+        fits.append(coef)
+        resid.append(np.linalg.norm(y - X @ coef) / np.linalg.norm(y))
+    a, c = zip(*fits)
+    return dict(lr=lr, T=T, seeds=seeds, widths=sorted(group), a=t_interval(a), c=t_interval(c),
+                resid=float(np.mean(resid)))
+
+
+def floor_section(studies):
+    "The floor fits (`floor_fit`) at the shared times and at the end, in markdown."
+    body = []
+    for lr in sorted({k.lr for k in studies if k.base}, reverse=True):
+        for T in (*FLOOR_TIMES, None):
+            try:
+                f = floor_fit(studies, lr, T)
+            except (ValueError, TypeError):
+                continue  # fewer than 3 widths, or this time not recorded at this learning rate
+            body.append([f"{lr:g}", "end: interpolant" if T is None else f"{T:g}", len(f["seeds"]),
+                         _ci(f["a"], pct=False), _ci(f["c"]), f"{100 * f['resid']:.1f}%"])  # fmt: skip
+    if not body:
+        return []
+    head = ["lr", "T", "seeds", "a (gap = a n^-1/2 + c)", "floor c", "residual / gap"]
+    note = ("Per seed, least squares over the widths with the theory's exponent 1/2 fixed; c > 0 is a floor that "
+            "width does not remove under that model (the free exponents are in the power-law table).")
+    return ["### A floor under the theory's exponent", "", _md_table(head, body), "", note, ""]
+
+# %% ../nbs/06_equivalence.ipynb #map00023
+def _band(ax, T, v, label, color, log=False):
+    """Mean over seeds with its 95% t-interval as a band (a line alone for one seed); `log`: both taken on log(v) (the
+    geometric mean), so that the band of a positive quantity stays positive on a log axis."""
+    from scipy.stats import t as student_t
+
+    w = np.log(v) if log else v
+    m = w.mean(0)
+    half = student_t.ppf(0.975, len(v) - 1) * w.std(0, ddof=1) / math.sqrt(len(v)) if len(v) >= 2 else 0 * m
+    back = np.exp if log else (lambda x: x)
+    ax.plot(T, back(m), color=color, label=label, lw=1.2)
+    ax.fill_between(T, back(m - half), back(m + half), color=color, alpha=0.2, lw=0)
+
+
+def plot_map(path, studies):
+    """The map: per learning rate (columns), against T, ||NN - theorem(T)|| / ||theorem|| (top), cos theta of
+    NN - theorem against theorem - y (middle), and the share of ||NN - theorem||^2 on the fitted rows in the NTK's
+    eigenvalue band below 0.1 (bottom); one line per width (mean over seeds, 95% t-band)."""
+    import matplotlib.pyplot as plt
+
+    lrs = sorted({k.lr for k in studies if k.base}, reverse=True)
+    fig, axes = plt.subplots(3, len(lrs), figsize=(4.2 * len(lrs), 9), sharex=True, sharey="row", squeeze=False)
+    widths = sorted({k.width for k in studies if k.base})
+    colors = dict(zip(widths, plt.cm.viridis(np.linspace(0, 0.85, len(widths)))))
+    for j, lr in enumerate(lrs):
+        for st, rs in studies.items():
+            if not (st.base and st.lr == lr):
+                continue
+            label = f"width {st.width} ({len(rs)} seeds)"
+            T, dist = along(rs, "dist", "|NN-theory|")
+            _band(axes[0, j], T, dist, label, colors[st.width], log=True)
+            _band(axes[1, j], T, along(rs, "spread", "NN", "cos")[1], label, colors[st.width])
+            bands = along(rs, "bands", "NN-NTK f0,T")[1]  # seeds x epochs x bands
+            _band(axes[2, j], T, bands[:, :, 0] / bands.sum(2), label, colors[st.width])
+            lam = np.mean([r["trajectory"]["spectrum"]["analytic"]["lambda_min"] for r in rs])
+            counts = np.sum([r["trajectory"]["spectrum"]["band_counts"] for r in rs], 0)
+        axes[2, j].axhline(counts[0] / counts.sum(), color="black", ls="--", lw=0.8)  # an isotropic vector's share
+        for ax in axes[:, j]:
+            ax.set_xscale("log")
+            ax.axvline(1 / lam, color="grey", ls=":", lw=1)  # lambda_min T = 1
+        axes[0, j].set(yscale="log", title=f"lr {lr:g}", ylim=(1e-3, 1))
+        axes[1, j].set(ylim=(-1, 1))  # a 3-seed t-band can reach past the possible range
+        axes[1, j].axhline(0, color="black", lw=0.6)
+        axes[2, j].set(xlabel="T (dotted: lambda_min T = 1; dashed: isotropic)", ylim=(0, 1))
+    axes[0, 0].set_ylabel("||NN - theorem(T)|| / ||theorem||")
+    axes[1, 0].set_ylabel("cos theta (< 0: ahead)")
+    axes[2, 0].set_ylabel("share in eigenvalues < 0.1")
+    axes[0, -1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+# %% ../nbs/06_equivalence.ipynb #map00031
+def data_size_rows(studies, lr=0.2):
+    """Per study at learning rate `lr` and float32, by data size: the fitted rows P, the width n, P / sqrt(n),
+    lambda_min T, and at the end the distance to the interpolant with its own f0 and the RMSE excess, t-intervals."""
+    rows = []
+    for st, rs in studies.items():
+        if st.lr != lr or st.dtype != "float32" or len(rs) < 2:
+            continue
+        P = rs[0]["trajectory"]["n_fit"]
+        d, dist, _, c = (np.asarray(x) for x in zip(*(final_split(r, "NN", "NTK f0,inf") for r in rs)))
+        lmt = [r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs]
+        rows.append(dict(study=st, n=len(rs), P=P, ratio=P / math.sqrt(st.width), lmt=(min(lmt), max(lmt)),
+                         dist=t_interval(dist), excess=t_interval(d), cos=t_interval(c)))  # fmt: skip
+    return sorted(rows, key=lambda r: (r["ratio"], r["P"]))
+
+
+def data_size_section(studies):
+    "The data-size table (`data_size_rows`), in markdown; empty until a second data size has run."
+    rows = data_size_rows(studies)
+    if len({r["P"] for r in rows}) < 2:
+        return []
+    body = [[r["study"].n_obs, r["P"], r["study"].width, f"{r['ratio']:.2f}", r["n"],
+             f"{r['lmt'][0]:.1f}-{r['lmt'][1]:.1f}", _ci(r["dist"], sign=False), _ci(r["excess"]),
+             _ci(r["cos"], pct=False)] for r in rows]  # fmt: skip
+    head = ["n_obs", "fitted rows P", "width n", "P / sqrt(n)", "seeds", "lambda_min T", "distance to interpolant",
+            "RMSE excess", "cos theta"]
+    note = ("Against the interpolant with the network's own f0 on its own rows, at the end of training (lr 0.2, "
+            "10000 epochs); a row with lambda_min T below 5 is not converged. Sorted by P / sqrt(n): if the gap "
+            "collapsed on it (Atanasov et al. 2023), the distance would rise with it across data sizes.")
+    return ["### Data size", "", _md_table(head, body), "", note, ""]
+
+# %% ../nbs/06_equivalence.ipynb #map00051
+def conditioning_rows(studies):
+    """Per converged study: the analytic NTK's lambda_min on the fitted rows, the empirical one's at initialisation,
+    the kernel's whitened error at initialisation (chapter 03e), and at the end the two pieces of the gap over
+    ||theorem||, ||lin - theorem|| and ||NN - lin||, with t-intervals over seeds."""
+    rows = []
+    for st, rs in studies.items():
+        sp = [r["trajectory"]["spectrum"] for r in rs]
+        if len(rs) < 2 or min(s["lambda_min_T"] for s in sp) < CONVERGED_LMT:
+            continue
+        end = lambda key: [r["trajectory"]["along"]["dist"][key][-1] for r in rs]
+        rows.append(dict(study=st, n=len(rs), analytic=float(np.mean([s["analytic"]["lambda_min"] for s in sp])),
+                         empirical=t_interval([s["empirical_init"]["lambda_min"] for s in sp]),
+                         whitened=t_interval([s["whitened_init_error"] for s in sp]),
+                         lin_theory=t_interval(end("|lin-theory|")), nn_lin=t_interval(end("|NN-lin|"))))  # fmt: skip
+    return rows
+
+
+def conditioning_section(studies):
+    """The conditioning table (`conditioning_rows`) and, over the main grid's converged widths, the width exponent of
+    the whitened error and the width at which that fit reaches 1 (an extrapolation: a prediction for wider runs)."""
+    rows = conditioning_rows(studies)
+    if not rows:
+        return []
+    num = lambda st, d=4: f"{st['mean']:.{d}f} [{st['ci'][0]:.{d}f}, {st['ci'][1]:.{d}f}]"
+    body = [[str(r["study"]), r["n"], f"{r['analytic']:.4f}", num(r["empirical"]), num(r["whitened"], 2),
+             _ci(r["lin_theory"], sign=False), _ci(r["nn_lin"], sign=False)] for r in rows]  # fmt: skip
+    head = ["study", "n", "lambda_min, analytic NTK", "lambda_min, empirical NTK at init", "whitened error at init",
+            "||lin - theorem|| at the end", "||NN - lin|| at the end"]
+    out = ["### Conditioning at convergence", "", _md_table(head, body), ""]
+    base = {r["study"].width: studies[r["study"]] for r in rows if r["study"].base}
+    if len(base) >= 2:
+        sl = seed_slopes(base, lambda r: r["trajectory"]["spectrum"]["whitened_init_error"])
+        w = max(base)
+        at_w = np.exp(np.mean(np.log([r["trajectory"]["spectrum"]["whitened_init_error"] for r in base[w]])))
+        out += [f"Width exponent of the whitened error (widths {sorted(base)}, {len(sl['seeds'])} seeds, per-seed "
+                f"slopes): {_ci(sl, pct=False, digits=3)}. Extrapolated from width {w} (geometric mean {at_w:.2f}) "
+                f"with the mean slope, it reaches 1 near width {w * at_w ** (-1 / sl['mean']):,.0f}: a prediction "
+                "for the wider runs, not a measurement.", ""]  # fmt: skip
+    return out
+
+# %% ../nbs/06_equivalence.ipynb #map00054
+def plot_pieces(path, studies):
+    """pieces.png: per learning rate (columns), against T, the two pieces of the gap, ||NN - lin|| (solid) and
+    ||lin - theorem|| (dashed) over ||theorem|| (top; geometric means over seeds), and the relative movement of the
+    empirical NTK on the fitted rows (bottom; the traced seeds); one colour per width."""
+    import matplotlib.pyplot as plt
+
+    lrs = sorted({k.lr for k in studies if k.base}, reverse=True)
+    fig, axes = plt.subplots(2, len(lrs), figsize=(4.2 * len(lrs), 6.5), sharex=True, sharey="row", squeeze=False)
+    widths = sorted({k.width for k in studies if k.base})
+    colors = dict(zip(widths, plt.cm.viridis(np.linspace(0, 0.85, len(widths)))))
+    for j, lr in enumerate(lrs):
+        for st, rs in ((k, v) for k, v in studies.items() if k.base and k.lr == lr):
+            T, nn_lin = along(rs, "dist", "|NN-lin|")
+            axes[0, j].plot(T, np.exp(np.log(nn_lin).mean(0)), color=colors[st.width], label=f"width {st.width}")
+            axes[0, j].plot(T, np.exp(np.log(along(rs, "dist", "|lin-theory|")[1]).mean(0)), color=colors[st.width],
+                            ls="--")  # fmt: skip
+            traced = [r["trajectory"]["trace"]["NN"] for r in rs if r["trajectory"].get("trace")]
+            for k, tr in enumerate(traced):
+                axes[1, j].plot(tr["T"][1:], tr["change"][1:], "o-", ms=3, color=colors[st.width], lw=0.8,
+                                label=f"width {st.width}" if k == 0 else None)  # fmt: skip
+        axes[0, j].set(xscale="log", yscale="log", title=f"lr {lr:g}")
+        axes[1, j].set(xscale="log", yscale="log", xlabel="T")
+    axes[0, 0].set_ylabel("NN - lin (solid), lin - theorem (dashed)")
+    axes[1, 0].set_ylabel("NTK movement (seeds 0-2)")
+    axes[0, -1].legend(fontsize=7)
+    axes[1, -1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+# %% ../nbs/06_equivalence.ipynb #map00024
+def converged_section(studies):
+    "The converged regime's table (`converged_rows`) and the width exponent of the converged distance, in markdown."
+    rows = converged_rows(studies)
+    if not rows:
+        return ["No study has reached lambda_min T >= 5 yet."]
+    body = [[str(r["study"]), r["n"], f"{r['lmt'][0]:.1f}-{r['lmt'][1]:.1f}", f"{r['stability']:.2f}",
+             f"{r['net']} vs {r['ref']}", _ci(r["excess"]), _ci(r["dist"]), _ci(r["e"], pct=False),
+             _ci(r["cos"], pct=False), f"{r['p_differs_holm']:.2g}", f"{r['p_tost_holm']:.2g}",
+             f"{100 * r['ref_cv']:.1f}%"]
+            for r in rows]  # fmt: skip
+    head = ["study", "n", "lambda_min T", "stability", "comparison", "RMSE excess", "distance", "e", "cos theta",
+            "p differs (Holm)", f"p inside ±{100 * MAP_MARGIN:g}% (TOST, Holm)", "reference's CV over seeds"]
+    out = ["### The converged regime (lambda_min T >= 5)", "", _md_table(head, body), ""]
+    widths = {k.width: v for k, v in studies.items() if k.base and any(r["study"] == k for r in rows)}
+    if len(widths) >= 2:
+        sl = seed_slopes(widths, lambda r: r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"])
+        slopes, pooled = _ci(sl, pct=False, digits=3), _ci(sl["pooled"], pct=False, digits=3)
+        out += [f"Width exponent of ||NN - interpolant|| / ||interpolant|| at the end (widths {sorted(widths)}, "
+                f"{len(sl['seeds'])} seeds): {slopes} from per-seed slopes; {pooled} pooled, seeds unpaired.", ""]
+    return out
+
+
+def equal_T_section(studies):
+    "The learning-rate comparison at equal T (`equal_T_rows`), in markdown."
+    rows = equal_T_rows(studies)
+    body = [[r["width"], f"{r['lrs'][0]:g} - {r['lrs'][1]:g}", f"{r['T']:.2f}", r["n"], _ci(r["dist"]),
+             f"{r['p_dist_holm']:.2g}", _ci(r["excess"]), f"{r['p_excess_holm']:.2g}"] for r in rows]  # fmt: skip
+    head = ["width", "lr (larger - smaller)", "T", "seeds", "distance difference (points)", "p (Holm)",
+            "RMSE excess difference (points)", "p (Holm)"]
+    return ["### Learning rate at equal T", "", _md_table(head, body), ""]
+
+
+def exponent_section(studies):
+    "The fitted gap exponents (`gap_exponents`) per learning rate, in markdown."
+    body = []
+    for lr in sorted({k.lr for k in studies if k.base}, reverse=True):
+        try:
+            g = gap_exponents(studies, lr)
+        except ValueError as e:
+            body.append([f"{lr:g}", str(e).split(": ", 1)[1], "-", "-", "-", "-"])
+            continue
+        body.append([f"{lr:g}", ", ".join(map(str, g["widths"])), len(g["seeds"]), _ci(g["alpha"], pct=False, digits=3),
+                     _ci(g["beta"], pct=False, digits=3), _ci(g["equal_gap"], pct=False)])  # fmt: skip
+    head = ["lr", "widths", "seeds", "alpha (gap ~ n^-alpha)", "beta (gap ~ T^beta)", "alpha / beta (equal gap)"]
+    return [f"### The gap as a power law, T in [{FIT_TIMES[0]:g}, {FIT_TIMES[1]:g}]", "", _md_table(head, body), ""]
+
+
+def map_cost_section(directory, studies):
+    "What the map's trials cost: per study the mean trial time on one thread, and the whole run's hours."
+    body = [[str(k), len(rs), f"{np.mean([r['timings']['total'] for r in rs]):,.0f}",
+             ", ".join(sorted({r["machine"]["cpu"] for r in rs}))] for k, rs in studies.items()]  # fmt: skip
+    wall, summed = _wall_hours(directory)
+    return ["### Cost", "", _md_table(["study", "trials", "s per trial (one thread)", "CPU"], body), "",
+            f"{sum(len(v) for v in studies.values())} trials: {summed:.2f} h of summed trial time, {wall:.2f} h of "
+            "wall-clock with at least one trial running (one worker of one thread beside other work: the trial "
+            "times include the contention).", ""]  # fmt: skip
+
+
+def map_report(directory, figures=True):
+    "summary.md, map.png and pieces.png of the equivalence map's run directory; returns the studies read."
+    directory = Path(directory)
+    studies = load_map(directory)
+    n = sum(len(v) for v in studies.values())
+    lines = ["## The equivalence map", "", f"{n} finished trials in {len(studies)} studies: "
+             + "; ".join(f"{k} ({len(v)})" for k, v in studies.items()) + ".", ""]  # fmt: skip
+    lines += converged_section(studies) + conditioning_section(studies) + data_size_section(studies)
+    lines += equal_T_section(studies)
+    lines += exponent_section(studies) + floor_section(studies) + map_cost_section(directory, studies)
+    (directory / "summary.md").write_text("\n".join(lines))
+    if figures:
+        plot_map(directory / "map.png", studies)
+        plot_pieces(directory / "pieces.png", studies)
+    return studies
 
 # %% ../nbs/06_equivalence.ipynb #559f1488
 PAIRED_SETTINGS = (

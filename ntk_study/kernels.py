@@ -5,6 +5,7 @@
 # %% ../nbs/00_kernels.ipynb #e00238d6
 from __future__ import annotations
 import ctypes, hashlib, math, os, re, shutil, subprocess, tempfile, warnings
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 from pathlib import Path
@@ -14,8 +15,8 @@ from scipy.spatial.distance import cdist
 
 # %% auto #0
 __all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'ENGINES', 'KERNEL_MEMORY_BUDGET',
-           'relu_expectations', 'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'cpu_flags',
-           'fused_library', 'kernel_matrices', 'kernel_matrix']
+           'relu_expectations', 'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'KernelPlan',
+           'cpu_flags', 'fused_library', 'kernel_matrices', 'kernel_matrix']
 
 # %% ../nbs/00_kernels.ipynb #9557970c
 TWO_PI = 2 * math.pi
@@ -202,11 +203,56 @@ def _sq_norms(X):
     # ill-conditioned, so its diagonal then moves within the bound of section 6 (arccos_bound)
     return np.fromiter((np.dot(r, r) for r in X), dtype=np.float64, count=len(X))
 
+# %% ../nbs/00_kernels.ipynb #6b81e12a
+@dataclass(frozen=True, eq=False)
+class KernelPlan:
+    """A kernel computation, checked once (`_prepare`): the kernels asked for (each once) and their requests `(name,
+    family, depth)`, the hyper-parameters `hp`, the inputs `X` and `Y` (`Y is X` when `symmetric`) with their squared
+    norms `nx` and `ny`, the convention, and the layer coefficients (`_coefficients`: covariance chains, NTK rules)."""
+
+    names: list
+    requests: list
+    hp: dict
+    X: np.ndarray
+    Y: np.ndarray
+    nx: np.ndarray
+    ny: np.ndarray
+    symmetric: bool
+    convention: str
+    chains: dict
+    ntks: dict
+
+
+def _prepare(names, X, Y, convention, hyper):
+    "The `KernelPlan` of a kernel computation: requests, hyperparameters and inputs checked, the layer coefficients."
+    if isinstance(names, str):
+        names = [names]
+    names = list(dict.fromkeys(names))
+    if not names:
+        raise ValueError(f"no kernel names given; {kernel_names_help()}")
+    if convention not in CONVENTIONS:
+        raise ValueError(
+            f"unknown convention {convention!r}; use 'exact' (the mathematics, default) or 'paper' (the authors' code)"
+        )
+    requests = [(name, *parse_kernel_name(name)) for name in names]
+    hp = _check_hyper(hyper)
+    X = _as_inputs(X, "X")
+    symmetric = Y is None
+    Y = X if symmetric else _as_inputs(Y, "Y")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} columns but Y has {Y.shape[1]}: both must be points in the same R^d")
+    chains, ntks = _coefficients(max(L for _, _, L in requests), X.shape[1], hp)
+    nx = _sq_norms(X)
+    ny = nx if symmetric else _sq_norms(Y)
+    return KernelPlan(names, requests, hp, X, Y, nx, ny, symmetric, convention, chains, ntks)
+
 # %% ../nbs/00_kernels.ipynb #9b3624d7
-def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out):
-    "Every requested kernel on one block of rows, written into the views `out[name]` (NTKs are updated in place there)."
+def _kernel_block(plan, rows, cols, dot, out):
+    """Every kernel of `plan` on the rows `rows` of X against the columns `cols` of Y (slices; `dot`: their inner
+    products), written into the views `out[name]` (NTKs are updated in place there)."""
+    X, Y, nx, ny, hp, ntks = plan.X[rows], plan.Y[cols], plan.nx[rows], plan.ny[cols], plan.hp, plan.ntks
     by_chain = {}
-    for name, fam, L in requests:
+    for name, fam, L in plan.requests:
         if fam == "K1":
             K = out[name]
             K[...] = cdist(X, Y)
@@ -216,7 +262,7 @@ def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out
         else:
             by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
     for chain, reqs in by_chain.items():
-        (beta, alpha), layers = chains[chain]
+        (beta, alpha), layers = plan.chains[chain]
         S, kx, ky = beta + alpha * dot, beta + alpha * nx, beta + alpha * ny
         for name, fam, L in reqs:
             if fam in ntks:
@@ -224,7 +270,7 @@ def _kernel_block(requests, X, Y, dot, nx, ny, chains, ntks, convention, hp, out
                 np.multiply(dot, tw, out=out[name])
                 out[name] += tb
         for l in range(1, max(L for _, _, L in reqs) + 1):
-            H, Hd = relu_expectations(S, kx[:, None], ky[None, :], convention)
+            H, Hd = relu_expectations(S, kx[:, None], ky[None, :], plan.convention)
             for name, fam, L in reqs:
                 if fam in ntks and L >= l:  # Theta <- tau_b + tau_w H + rho Hd Theta
                     tb, tw, rho = ntks[fam].layers[l - 1]
@@ -307,24 +353,25 @@ def fused_library():
                       "numpy computes the kernels")  # fmt: skip
     return _FUSED["lib"]
 
-
-def _fused_block(lib, requests, X, Y, nx, ny, chains, ntks, convention, hp, out, diag, n_threads, diag_offset=0):
-    """Every requested kernel of the rows `X` against `Y`, written into the C-contiguous float64 arrays `out[name]`, by
-    the compiled recursion (the steps of `_kernel_block`, row by row); `diag`: the squared norms to put on the diagonal
-    of a block of K(X, X) whose row i is row i + `diag_offset` of X, else None."""
+# %% ../nbs/00_kernels.ipynb #c0a5f2cf
+def _fused_block(lib, plan, rows, out, n_threads):
+    """Every kernel of `plan` on the rows `rows` (a slice) of X against all of Y, written into the C-contiguous float64
+    arrays `out[name]`, by the compiled recursion (the steps of `_kernel_block`, row by row); for K(X, X) the squared
+    norms go on the diagonal (row i of the block is row i + rows.start of X)."""
+    X, Y, nx, ny, hp, ntks = plan.X[rows], plan.Y, plan.nx[rows], plan.ny, plan.hp, plan.ntks
     b, m, d = len(X), len(Y), X.shape[1]
     X, Yt = np.ascontiguousarray(X), np.ascontiguousarray(Y.T)
     by_chain = {}
-    for name, fam, L in requests:
+    for name, fam, L in plan.requests:
         if fam == "K1":
             lib.ntk_laplace(0, b, m, d, X.ctypes.data, Yt.ctypes.data, hp["laplace_a"], hp["laplace_b"],
                             out[name].ctypes.data, m, n_threads)  # fmt: skip
         else:
             by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
-    diag = None if diag is None else np.ascontiguousarray(diag, dtype=np.float64)
+    diag = np.ascontiguousarray(nx, dtype=np.float64) if plan.symmetric else None
     diag_ptr = None if diag is None else diag.ctypes.data
     for chain, reqs in by_chain.items():
-        (beta, alpha), layers = chains[chain]
+        (beta, alpha), layers = plan.chains[chain]
         depth = max(L for _, _, L in reqs)
         coef = np.array([beta, alpha, *[v for layer in layers[:depth] for v in layer]], dtype=np.float64)
         kx, ky, kxs, kys = beta + alpha * nx, beta + alpha * ny, [], []
@@ -341,37 +388,11 @@ def _fused_block(lib, requests, X, Y, nx, ny, chains, ntks, convention, hp, out,
                 rc[q, :2] = ntks[fam].first
                 rc[q, 2 : 2 + 3 * L] = np.ravel(ntks[fam].layers[:L])
         ptrs = (ctypes.c_void_p * len(reqs))(*[out[name].ctypes.data for name, _, _ in reqs])
-        lib.ntk_chain(0, b, b, m, d, X.ctypes.data, Yt.ctypes.data, diag_ptr, diag_offset, depth, coef.ctypes.data,
-                      kxs.ctypes.data, kys.ctypes.data, int(convention == "paper"), len(reqs), kinds.ctypes.data,
+        lib.ntk_chain(0, b, b, m, d, X.ctypes.data, Yt.ctypes.data, diag_ptr, rows.start, depth, coef.ctypes.data,
+                      kxs.ctypes.data, kys.ctypes.data, int(plan.convention == "paper"), len(reqs), kinds.ctypes.data,
                       depths.ctypes.data, rc.ctypes.data, ctypes.addressof(ptrs), m, n_threads)  # fmt: skip
 
 # %% ../nbs/00_kernels.ipynb #abb4922f
-KERNEL_MEMORY_BUDGET = 1 << 30  # bytes of temporaries of the tiled computation (out= or memory_budget=): 1 GiB
-_TEMPORARIES = 16  # float64 arrays per block entry: the inner products and at most 12 more (measured: section 10)
-
-
-def _prepare(names, X, Y, convention, hyper):
-    "Checked requests, hyperparameters and inputs of a kernel computation, and the layer coefficients."
-    if isinstance(names, str):
-        names = [names]
-    names = list(dict.fromkeys(names))
-    if not names:
-        raise ValueError(f"no kernel names given; {kernel_names_help()}")
-    if convention not in CONVENTIONS:
-        raise ValueError(
-            f"unknown convention {convention!r}; use 'exact' (the mathematics, default) or 'paper' (the authors' code)"
-        )
-    requests = [(name, *parse_kernel_name(name)) for name in names]
-    hp = _check_hyper(hyper)
-    X = _as_inputs(X, "X")
-    symmetric = Y is None
-    Y = X if symmetric else _as_inputs(Y, "Y")
-    if X.shape[1] != Y.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} columns but Y has {Y.shape[1]}: both must be points in the same R^d")
-    chains, ntks = _coefficients(max(L for _, _, L in requests), X.shape[1], hp)
-    return names, requests, hp, X, Y, symmetric, chains, ntks
-
-
 def _symmetrise(dot, diag):
     "Make the square (view) `dot` exactly symmetric, (A + A^T) / 2 in place, with `diag` on its diagonal."
     dot += dot.T  # numpy buffers the overlapping operand
@@ -404,7 +425,7 @@ def _check_out(out, names, shape):
         if not getattr(K, "flags", None) or not K.flags.writeable:
             raise ValueError(f"out[{name!r}] is read-only; open a memmap with mode='w+' or 'r+'")
 
-
+# %% ../nbs/00_kernels.ipynb #9f7e1d20
 def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_threads=None, out=None,
                     memory_budget=None, engine="auto", **hyper):  # fmt: skip
     """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads:
@@ -412,31 +433,25 @@ def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_th
     `memory_budget` (bytes): computed in row blocks whose temporaries stay within the budget (default
     `KERNEL_MEMORY_BUDGET`), with no n x m intermediate, written into `out` (or new arrays). `engine`: 'compiled' (the
     fused recursion of `csrc/kernels_fused.c`), 'numpy', or 'auto' (compiled where it can run)."""
-    names, requests, hp, X, Y, symmetric, chains, ntks = _prepare(names, X, Y, convention, hyper)
+    plan = _prepare(names, X, Y, convention, hyper)
     lib = _engine(engine)
     if out is not None or memory_budget is not None:
-        return _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out,
-                             memory_budget, lib)  # fmt: skip
-    nx = _sq_norms(X)
-    ny = nx if symmetric else _sq_norms(Y)
+        return _kernel_tiles(plan, out, memory_budget, n_threads, lib)
+    n, m = len(plan.X), len(plan.Y)
+    out = {name: np.empty((n, m)) for name in plan.names}
     if lib is not None:
-        out = {name: np.empty((len(X), len(Y))) for name in names}
-        n_threads = _threads(n_threads, len(X)) if len(X) * len(Y) >= 100_000 else 1
-        _fused_block(lib, requests, X, Y, nx, ny, chains, ntks, convention, hp, out, nx if symmetric else None,
-                     n_threads)  # fmt: skip
+        _fused_block(lib, plan, slice(0, n), out, _threads(n_threads, n) if n * m >= 100_000 else 1)
         return out
-    dot = X @ Y.T
-    if symmetric:  # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
-        _symmetrise(dot, nx)
-    out = {name: np.empty((len(X), len(Y))) for name in names}
-    starts = list(range(0, len(X), block_rows))
+    dot = plan.X @ plan.Y.T
+    if plan.symmetric:  # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
+        _symmetrise(dot, plan.nx)
+    starts = list(range(0, n, block_rows))
 
     def block(s):
         rows = slice(s, s + block_rows)
-        views = {name: K[rows] for name, K in out.items()}
-        _kernel_block(requests, X[rows], Y, dot[rows], nx[rows], ny, chains, ntks, convention, hp, views)
+        _kernel_block(plan, rows, slice(None), dot[rows], {name: K[rows] for name, K in out.items()})
 
-    _run_blocks(block, starts, _threads(n_threads, len(starts)), len(X) * len(Y) >= 100_000)
+    _run_blocks(block, starts, _threads(n_threads, len(starts)), n * m >= 100_000)
     return out
 
 
@@ -451,15 +466,18 @@ def _engine(engine):
         raise ValueError("engine='compiled' cannot run here (see the warning above); use engine='numpy' or 'auto'")
     return lib
 
+# %% ../nbs/00_kernels.ipynb #147d3fed
+KERNEL_MEMORY_BUDGET = 1 << 30  # bytes of temporaries of the tiled computation (out= or memory_budget=): 1 GiB
+_TEMPORARIES = 16  # float64 arrays per block entry: the inner products and at most 12 more (measured: section 10)
 
-def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention, n_threads, out, memory_budget,
-                  lib=None):  # fmt: skip
+
+def _kernel_tiles(plan, out, memory_budget, n_threads, lib=None):
     """`kernel_matrices` in row blocks with bounded temporaries: each block's inner products, layer quantities and
     kernels (`_TEMPORARIES` float64 arrays of the block's size at most) are made, copied into `out` and freed. With
     `Y = X` and numpy, a block computes only the columns from its own first row on and writes their mirror image too
     (exactly symmetric results, the diagonal block symmetrised); the compiled engine computes whole rows (exactly
     symmetric by construction), so that a memmap is written row after row."""
-    n, m = len(X), len(Y)
+    names, n, m = plan.names, len(plan.X), len(plan.Y)
     budget = KERNEL_MEMORY_BUDGET if memory_budget is None else memory_budget
     if not (isinstance(budget, (int, np.integer)) and budget > 0):
         raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
@@ -473,25 +491,20 @@ def _kernel_tiles(names, requests, hp, X, Y, symmetric, chains, ntks, convention
         raise ValueError(f"memory_budget = {budget} bytes cannot hold one row of {m} columns on {n_threads} thread(s) "
                          f"({need} bytes); raise it or use fewer threads")  # fmt: skip
     rows = min(rows, n)
-    nx = _sq_norms(X)
-    ny = nx if symmetric else _sq_norms(Y)
-
-    mirror = symmetric and lib is None  # the compiled engine's K(X, X) is exactly symmetric row by row already
+    mirror = plan.symmetric and lib is None  # the compiled engine's K(X, X) is exactly symmetric row by row already
 
     def block(s):
         r = slice(s, min(s + rows, n))
         b = r.stop - s
         c0 = s if mirror else 0
-        Yb, nyb = Y[c0:], ny[c0:]
         tmp = {name: np.empty((b, m - c0)) for name in names}
         if lib is not None:  # whole rows (sequential writes to a memmap), on all threads, blocks one after another
-            _fused_block(lib, requests, X[r], Yb, nx[r], nyb, chains, ntks, convention, hp, tmp,
-                         nx[r] if symmetric else None, n_threads, diag_offset=s)  # fmt: skip
+            _fused_block(lib, plan, r, tmp, n_threads)
         else:
-            dot = X[r] @ Yb.T
-            if symmetric:
-                _symmetrise(dot[:, :b], nx[r])
-            _kernel_block(requests, X[r], Yb, dot, nx[r], nyb, chains, ntks, convention, hp, tmp)
+            dot = plan.X[r] @ plan.Y[c0:].T
+            if plan.symmetric:
+                _symmetrise(dot[:, :b], plan.nx[r])
+            _kernel_block(plan, r, slice(c0, None), dot, tmp)
         for name, K in tmp.items():
             out[name][r, c0:] = K
             if mirror:

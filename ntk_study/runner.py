@@ -9,6 +9,7 @@ from queue import Empty, SimpleQueue
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 from .kernels import PAPER_KERNELS
 from .data import REAL_DATASETS, ROW_SCALINGS
 from .protocol import keras_split
@@ -19,15 +20,16 @@ from ntk_study.experiment import (
     write_json_atomic,
     result_path,
 )
-from .equivalence import equivalence_report
+from .equivalence import equivalence_report, map_report
 from .beyond import stopping_report
 
 # %% auto #0
 __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_SWEEP', 'DEPTH2_WIDTHS', 'LARGE_T_LRS',
            'MAP_TRACE', 'STOPPING_STUDY', 'NOISE_LEVELS', 'LONG_EPOCHS', 'LONGEST_EPOCHS', 'WARM_ENGINE',
-           'equivalence_studies', 'map_studies', 'stopping_studies', 'notebook_path', 'parse_setting', 'plan_studies',
-           'check_run_directories', 'torch_device', 'estimate_network_seconds', 'run_summary', 'one_thread_per_trial',
-           'run_batch', 'WarmKernel', 'thread_kernel', 'check_scheduler', 'dask_results', 'main']
+           'equivalence_studies', 'map_studies', 'stopping_studies', 'notebook_path', 'parse_setting', 'PlannedStudy',
+           'plan_studies', 'check_run_directories', 'TrialOutcome', 'torch_device', 'estimate_network_seconds',
+           'run_summary', 'QueuedTrial', 'one_thread_per_trial', 'run_batch', 'WarmKernel', 'thread_kernel',
+           'check_scheduler', 'dask_results', 'main']
 
 # %% ../nbs/07_runner.ipynb #cea90078
 KERNEL_STUDY = dict(n_obs=1000, methods=list(PAPER_KERNELS))
@@ -88,7 +90,7 @@ PRESETS["quick"] = dict(
     },
 )
 
-
+# %% ../nbs/07_runner.ipynb #a1693a2c
 def equivalence_studies(depth, widths, n_trials, label, folder="", **settings):
     "One study per width: the network of `depth` against the theorem (chapter 06_equivalence)."
     return {
@@ -134,6 +136,8 @@ PRESETS["quick"]["studies"].update(
 PRESETS["quick"]["description"] += (
     "; a reduced equivalence sweep (NN1 at widths 32, 256, 2048 for 300 epochs, 2 trials each, NTK traced)"
 )
+
+# %% ../nbs/07_runner.ipynb #78102d20
 MAP_TRACE = dict(trace_points=6, trace_seeds=3)  # the equivalence map: the NTK traced at 6 points on seeds 0-2
 
 
@@ -179,6 +183,8 @@ PRESETS["quick"]["description"] += (
     "; a reduced equivalence map (NN1 at widths 64 and 256, lr 0.2 for 300 epochs, and lr 0.02 for 3000 at width "
     "256: T = 15.1 for both, 2 trials each)"
 )
+
+# %% ../nbs/07_runner.ipynb #7edf286c
 STOPPING_STUDY = dict(task="stopping", curve_every=30, methods=list(PAPER_KERNELS))  # chapter 06a
 NOISE_LEVELS = [0.0, 0.1, 0.3]  # label noise on the paper's data, in units of the signal's sd
 
@@ -229,7 +235,7 @@ PRESETS["quick"]["description"] += (
     "2 trials each)"
 )
 
-
+# %% ../nbs/07_runner.ipynb #9dc73052
 def notebook_path(name):
     """A notebook that papermill runs: `nbs/NAME` in a source checkout (the file you edit is the one that runs), else
     the copy that the package build put in `ntk_study/notebooks/` (setup.py copies it from nbs/: one source)."""
@@ -272,8 +278,17 @@ def parse_setting(key, value):
         ) from None
 
 # %% ../nbs/07_runner.ipynb #a23bb533
+class PlannedStudy(NamedTuple):
+    "One study of a run: its name, its run directory, its number of trials and its settings (checked)."
+
+    name: str
+    directory: Path
+    n_trials: int
+    settings: dict
+
+
 def plan_studies(preset, n_trials=None, out=None, overrides=None, only=None):
-    """`[(study, directory, n_trials, settings)]` for a preset (only the studies whose names match one of the glob
+    """`[PlannedStudy]` for a preset (only the studies whose names match one of the glob
     patterns `only`, when given), every setting checked; ValueError on anything wrong."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
@@ -291,7 +306,7 @@ def plan_studies(preset, n_trials=None, out=None, overrides=None, only=None):
         st = studies[name]
         settings = {**TRIAL_DEFAULTS, **st["settings"], **(overrides or {})}
         TrialSettings.from_dict(settings)  # every setting checked, in one place
-        plan.append((name, out if len(studies) == 1 else out / name, n_trials or st["n_trials"], settings))
+        plan.append(PlannedStudy(name, out if len(studies) == 1 else out / name, n_trials or st["n_trials"], settings))
     check_run_directories(preset, out, plan)
     return plan
 
@@ -312,7 +327,7 @@ def check_run_directories(preset, out, plan):
     """ValueError if `out` cannot take this run: a file in the way, no write access, or another preset's or settings'
     run there."""
     _writable_ancestor(out)
-    own = {directory for _, directory, _, _ in plan}
+    own = {study.directory for study in plan}
     for directory in sorted({out, *own}):
         if not (directory / "run.json").exists():
             continue
@@ -320,13 +335,13 @@ def check_run_directories(preset, out, plan):
             prev = json.loads((directory / "run.json").read_text())
         except (OSError, ValueError):
             raise ValueError(f"--out: {directory / 'run.json'} is unreadable; choose another --out") from None
-        study = next((name for name, d, _, _ in plan if d == directory), None)
-        if (prev.get("preset"), prev.get("study")) != (preset, study):
+        here = next((study for study in plan if study.directory == directory), None)
+        if (prev.get("preset"), prev.get("study")) != (preset, here and here.name):
             raise ValueError(
                 f"--out: {directory} holds a run of preset {prev.get('preset')!r} (study {prev.get('study')!r}), "
                 f"not of {preset!r}; choose another --out"
             )
-        settings = next(s for name, d, _, s in plan if d == directory)
+        settings = here.settings
         other = sorted(k for k, v in prev.get("settings", {}).items() if k in settings and settings[k] != v)
         if other:
             raise ValueError(
@@ -334,7 +349,7 @@ def check_run_directories(preset, out, plan):
                 "choose another --out, or repeat that run's settings to resume it"
             )
 
-
+# %% ../nbs/07_runner.ipynb #c79895a9
 @contextlib.contextmanager
 def _directory_lock(directory):
     "Hold an exclusive lock on `directory` (released by the OS even if this process is killed)."
@@ -358,9 +373,17 @@ def _log(directory, **entry):
 _QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 
 
+class TrialOutcome(NamedTuple):
+    "How a trial ran: its index, the error (None when it wrote its result file) and the seconds it took."
+
+    trial: int
+    error: str | None
+    seconds: float
+
+
 def _run_one(notebook, directory, trial, settings, kernel=None):
     """Execute the trial notebook for one trial, in the warm kernel `kernel` (a `WarmKernel`; True: this thread's) or in
-    a kernel of its own (None); returns (trial, error or None, seconds)."""
+    a kernel of its own (None); returns its `TrialOutcome`."""
     import papermill as pm
 
     t0 = time.perf_counter()
@@ -389,10 +412,10 @@ def _run_one(notebook, directory, trial, settings, kernel=None):
         )
         if not result_path(directory, trial).exists():
             raise RuntimeError("the notebook finished without writing its result file")
-        return trial, None, time.perf_counter() - t0
+        return TrialOutcome(trial, None, time.perf_counter() - t0)
     except Exception as e:
         msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', e)}"
-        return trial, msg, time.perf_counter() - t0
+        return TrialOutcome(trial, msg, time.perf_counter() - t0)
 
 # %% ../nbs/07_runner.ipynb #68b1b377
 def torch_device():
@@ -455,7 +478,7 @@ def estimate_network_seconds(settings, probe_steps=(30, 3)):
         total += _seconds_per_step(net, s, steps) * s.epochs(depth) * -(-n_fit // s.batch_size)
     return total
 
-
+# %% ../nbs/07_runner.ipynb #623366c9
 def run_summary(directory, quiet=False):
     "Execute the summary notebook on a run directory (writes summary.md, summary.csv and figures there)."
     import papermill as pm
@@ -484,8 +507,18 @@ def run_summary(directory, quiet=False):
         print((directory / "summary.md").read_text())
 
 
+class QueuedTrial(NamedTuple):
+    "A trial still to run: its estimated training seconds, its study's name and directory, its index, its settings."
+
+    seconds: float
+    study: str
+    directory: Path
+    trial: int
+    settings: dict
+
+
 def _queue(preset, plan, quiet):
-    """The trials still to run, `(estimated seconds, study, directory, trial, settings)`, longest first (a preset with
+    """The trials still to run (`QueuedTrial`s), longest first (a preset with
     `in_order`: in the order of its studies and trials, the most valuable first); writes run.json."""
     queue = []
     for name, directory, n, settings in plan:
@@ -496,12 +529,12 @@ def _queue(preset, plan, quiet):
         est = f", about {per_trial:,.0f} s of training each on {torch_device()}" if per_trial else ""
         if not quiet or len(plan) < 8:
             print(f"{name}: {n} trials in {directory} ({n - len(todo)} already done, {len(todo)} to run{est})")
-        queue += [(per_trial, name, directory, i, settings) for i in todo]
+        queue += [QueuedTrial(per_trial, name, directory, i, settings) for i in todo]
     if PRESETS[preset].get("in_order"):
         return queue
-    return sorted(queue, key=lambda q: -q[0])  # longest first: the workers finish together
+    return sorted(queue, key=lambda q: -q.seconds)  # longest first: the workers finish together
 
-
+# %% ../nbs/07_runner.ipynb #b582c1e3
 def _local_results(queue, jobs, notebook, warm):
     """Run the queued trials on `jobs` threads of this process, each with its warm kernel (or a kernel per trial);
     yields `(queue item, (trial, error, seconds))` as they finish."""
@@ -517,11 +550,10 @@ def _local_results(queue, jobs, notebook, warm):
                     item = todo.get_nowait()
                 except Empty:
                     return
-                _, _, directory, i, settings = item
                 try:
-                    done.put((item, _run_one(notebook, directory, i, settings, kernel)))
+                    done.put((item, _run_one(notebook, item.directory, item.trial, item.settings, kernel)))
                 except BaseException as e:  # never lose a trial's outcome to an error outside the notebook
-                    done.put((item, (i, f"{type(e).__name__}: {e}", 0.0)))
+                    done.put((item, TrialOutcome(item.trial, f"{type(e).__name__}: {e}", 0.0)))
         finally:
             if kernel is not None:
                 kernel.close()
@@ -547,12 +579,13 @@ def _run_queue(queue, jobs, notebook, preset, quiet, warm=True, scheduler=None, 
     else:
         results = _local_results(queue, min(jobs, len(queue)), notebook, warm)
     with bar:
-        for (_, name, directory, _, settings), (trial, error, secs) in results:
-            _log(directory, trial=trial, seed=settings["seed"] + trial, status="failed" if error else "ok",
+        for item, (trial, error, secs) in results:
+            _log(item.directory, trial=trial, seed=item.settings["seed"] + trial, status="failed" if error else "ok",
                  error=error, seconds=round(secs, 2))  # fmt: skip
             if error:
                 n_failed += 1
-                tqdm.write(f"{name}: trial {trial} failed: {error} (see {directory / f'trial_{trial:04d}.ipynb'})")
+                where = item.directory / f"trial_{trial:04d}.ipynb"
+                tqdm.write(f"{item.study}: trial {trial} failed: {error} (see {where})")
             bar.update()
     return n_failed
 
@@ -566,7 +599,7 @@ def one_thread_per_trial():
 
     torch.set_num_threads(1)  # the time estimates run in this process
 
-
+# %% ../nbs/07_runner.ipynb #0e187a75
 def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False, only=None,
               warm=True, scheduler=None, gpu_share=None):  # fmt: skip
     """Run every trial of a preset, or of its studies matching the patterns `only` (resuming; the trials of all its
@@ -581,21 +614,23 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
     if jobs > 1:
         one_thread_per_trial()
     with contextlib.ExitStack() as locks:
-        for _, directory, _, _ in plan:
-            locks.enter_context(_directory_lock(directory))
+        for study in plan:
+            locks.enter_context(_directory_lock(study.directory))
         queue = _queue(preset, plan, quiet)
-        if queue and queue[0][0]:
-            hours = sum(q[0] for q in queue) / jobs / 3600
+        if queue and queue[0].seconds:
+            hours = sum(q.seconds for q in queue) / jobs / 3600
             print(f"{len(queue)} trials, estimated {hours:,.2f} h of training on {jobs} workers")
         n_failed = _run_queue(queue, jobs, notebook, preset, quiet, warm, scheduler, gpu_share) if queue else 0
-        for name, directory, n, settings in plan:
-            if settings["task"] == "table" and any(directory.glob("trial_*.json")):
-                run_summary(directory, quiet=quiet)
-        sweeps = {directory.parent for _, directory, _, s in plan if s["task"] in ("equivalence", "theorem")}
+        for study in plan:
+            if study.settings["task"] == "table" and any(study.directory.glob("trial_*.json")):
+                run_summary(study.directory, quiet=quiet)
+        sweeps = {study.directory.parent for study in plan if study.settings["task"] in ("equivalence", "theorem")}
         for d in sorted(sweeps):
             equivalence_report(d, quiet=quiet)
-        for d in sorted({directory.parent for _, directory, _, s in plan if s["task"] == "stopping"}):
+        for d in sorted({study.directory.parent for study in plan if study.settings["task"] == "stopping"}):
             stopping_report(d, quiet=quiet)
+        for d in sorted({directory.parent for _, directory, _, s in plan if s["task"] == "trajectory"}):
+            map_report(d)
     if n_failed:
         print(f"{n_failed} trial(s) failed; rerun the same command to retry them")
     return n_failed
@@ -655,7 +690,7 @@ def thread_kernel():
         _THREAD.kernel = WarmKernel()
     return _THREAD.kernel
 
-
+# %% ../nbs/07_runner.ipynb #4de90b1b
 def _register_warm_engine():
     "Register `WARM_ENGINE` with papermill (once)."
     from papermill.clientwrap import PapermillNotebookClient
@@ -723,17 +758,16 @@ def dask_results(queue, scheduler, jobs, notebook, warm=True, gpu_share=None):
         run = uuid.uuid4().hex[:8]
         futures = {}
         for item in queue:
-            _, name, directory, i, settings = item
-            wants = {"GPU": gpu_share} if gpu_share and _trains_networks(settings) else None
-            key = f"ntk-study-{run}-{name.replace('/', ':')}-trial_{i:04d}"
-            futures[client.submit(_run_one, notebook, directory, i, settings, True if warm else None, key=key,
-                                  pure=False, resources=wants)] = item  # fmt: skip
+            wants = {"GPU": gpu_share} if gpu_share and _trains_networks(item.settings) else None
+            key = f"ntk-study-{run}-{item.study.replace('/', ':')}-trial_{item.trial:04d}"
+            args = (notebook, item.directory, item.trial, item.settings, True if warm else None)
+            futures[client.submit(_run_one, *args, key=key, pure=False, resources=wants)] = item
         for fut in as_completed(futures):
             item = futures.pop(fut)
             try:
                 outcome = fut.result()
             except Exception as e:  # the task itself was lost: its workers died more often than Dask allows
-                outcome = (item[3], f"{type(e).__name__}: {e}", 0.0)
+                outcome = TrialOutcome(item.trial, f"{type(e).__name__}: {e}", 0.0)
             yield item, outcome
 
 # %% ../nbs/07_runner.ipynb #5dd2a61f
@@ -764,10 +798,11 @@ def main(argv=None):
     try:
         if a.command == "summary":
             d = Path(a.directory)
-            # a sweep of studies: the equivalence report (of stopping studies: their report)
+            # a sweep of studies: the equivalence report (of stopping or map studies only: theirs)
             if not any(d.glob("trial_*.json")) and any(d.glob("*/trial_*.json")):
                 tasks = {json.loads(f.read_text()).get("settings", {}).get("task") for f in d.glob("*/trial_*.json")}
-                stopping_report(d) if tasks == {"stopping"} else equivalence_report(d)
+                by_task = {"stopping": stopping_report, "trajectory": map_report}
+                by_task.get(tasks.pop() if len(tasks) == 1 else None, equivalence_report)(d)
             else:
                 run_summary(d)
             return 0

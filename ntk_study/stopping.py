@@ -8,15 +8,15 @@ import time
 import numpy as np
 from scipy.linalg import eigh
 from .data import DataSettings
-from .kernels import kernel_matrices, kernel_matrix, PAPER_KERNELS
-from .regression import GradientFlowPredictor, SingularKernelError, kernel_regression
+from .kernels import kernel_matrices, PAPER_KERNELS
+from .regression import SingularKernelError, kernel_regression
 from .networks import default_device
 from ntk_study.protocol import (
     SGDSettings,
     order_seed,
     rmse,
 )
-from .theorem import initial_outputs
+from .theorem import initial_outputs, kernel_flow
 from .training import TrainRows, TrainRun, train
 
 # %% auto #0
@@ -67,10 +67,8 @@ def theorem_flow(d, n_fit, depth, f0):
     """The theorem's `GradientFlowPredictor` for a network of `depth` fitted on the first `n_fit` training rows of data
     `d` (analytic NTK, exact convention), predicting [held-out training rows; test rows]; `f0` on [fitted rows;
     held-out rows; test rows]."""
-    name = f"NTKNN{depth}"
-    Xf, X_other = d.X_train[:n_fit], np.vstack([d.X_train[n_fit:], d.X_test])
-    K, K_other = kernel_matrix(name, Xf), kernel_matrix(name, X_other, Xf)
-    return GradientFlowPredictor(K, d.y_train[:n_fit], K_other, f0[:n_fit], f0[n_fit:], name=name)
+    X_other = np.vstack([d.X_train[n_fit:], d.X_test])
+    return kernel_flow(d, n_fit, f"NTKNN{depth}", X_other).flow(f0)
 
 # %% ../nbs/03d_stopping.ipynb #d718c767
 STOPPING_PREDICTORS = {  # name -> what it is (besides the kernels, `K` and `K cv`)

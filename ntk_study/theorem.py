@@ -5,6 +5,7 @@
 # %% ../nbs/03c_theorem.ipynb #8cc521c6
 from __future__ import annotations
 import time
+from dataclasses import dataclass
 import numpy as np
 import torch
 from .data import simulate, DataSettings
@@ -20,10 +21,10 @@ from ntk_study.protocol import (
 from .training import NetworkStack, TrainRows, TrainRun, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'theorem_predictors', 'all_rows_interpolant',
-           'initial_outputs', 'initial_network', 'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances',
-           'ntk_trace', 'theorem_curve', 'equivalence_result', 'equivalence_trial', 'recompute_theory',
-           'theorem_corners', 'theorem_trial']
+__all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'KernelFlow', 'kernel_flow',
+           'theorem_predictors', 'all_rows_interpolant', 'initial_outputs', 'initial_network', 'sgd_stability',
+           'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace', 'theorem_curve', 'equivalence_result',
+           'equivalence_trial', 'recompute_theory', 'theorem_corners', 'theorem_trial']
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -46,7 +47,7 @@ def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
             f -= (lr * 2.0 / len(idx)) * (Th[idx].T @ (f[idx] - y[idx]))
     return f
 
-
+# %% ../nbs/03c_theorem.ipynb #a2ee5f54
 PREDICTORS = {  # name -> what it is (test-row predictions of one trial)
     "NN": "the trained network (paper protocol)",
     "NNc": "the centred network (two copies, f0 = 0, same NTK), trained the same way",
@@ -72,19 +73,48 @@ LADDER = {  # the theorem's near neighbours (the network's f0, the fitted rows):
 def _rel(a, b, ref):
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(ref))
 
+# %% ../nbs/03c_theorem.ipynb #af888a4f
+@dataclass(frozen=True, eq=False)
+class KernelFlow:
+    """A kernel on a trial's fitted rows (`K`) and between other rows and them (`K_other`), with the fitted targets:
+    the gradient flow of the theorem from any initial function (`flow`). Its shapes are checked when it is made."""
+
+    name: str  # the kernel's name, for messages
+    K: np.ndarray
+    K_other: np.ndarray
+    y_fit: np.ndarray
+
+    def __post_init__(self):
+        n = len(self.y_fit)
+        if self.K.shape != (n, n) or self.K_other.ndim != 2 or self.K_other.shape[1] != n:
+            raise ValueError(f"{self.name}: need K {n} x {n} and K_other m x {n} for {n} fitted targets, got "
+                             f"{self.K.shape} and {self.K_other.shape}")  # fmt: skip
+
+    def flow(self, f0=None):
+        "The flow (`GradientFlowPredictor`) from the initial function `f0` on [fitted rows; other rows] (None: f0 = 0)."
+        if f0 is None:
+            return GradientFlowPredictor(self.K, self.y_fit, self.K_other, name=self.name)
+        n, m = len(self.K), len(self.K_other)
+        if len(f0) != n + m:
+            raise ValueError(f"{self.name}: f0 has {len(f0)} rows; give it on the {n} fitted rows, then the {m} others")
+        return GradientFlowPredictor(self.K, self.y_fit, self.K_other, f0[:n], f0[n:], name=self.name)
+
+
+def kernel_flow(d, n_fit, kernel, X_other=None, convention="exact"):
+    """The `KernelFlow` of the kernel named `kernel` (`kernel_matrix`; the theorem's is `NTKNN{depth}`) for a network
+    fitted on the first `n_fit` training rows of data `d`, predicting the rows `X_other` (None: the test rows)."""
+    X_fit = d.X_train[:n_fit]
+    X_other = d.X_test if X_other is None else X_other
+    K = kernel_matrix(kernel, X_fit, convention=convention)
+    return KernelFlow(kernel, K, kernel_matrix(kernel, X_other, X_fit, convention=convention), d.y_train[:n_fit])
+
 
 def theorem_predictors(d, n_fit, depth, f0):
     """The theorem for a network of `depth` fitted on the first `n_fit` training rows of data `d`, analytic NTK (exact
     convention): `(K, with the network's f0, with f0 = 0)`, the predictors as `GradientFlowPredictor`s; f0 on [fitted
     rows; test rows]."""
-    name = f"NTKNN{depth}"
-    Xf, yf = d.X_train[:n_fit], d.y_train[:n_fit]
-    K, Kt = kernel_matrix(name, Xf), kernel_matrix(name, d.X_test, Xf)
-    return (
-        K,
-        GradientFlowPredictor(K, yf, Kt, f0[:n_fit], f0[n_fit:], name=name),
-        GradientFlowPredictor(K, yf, Kt, name=name),
-    )
+    theorem = kernel_flow(d, n_fit, f"NTKNN{depth}")
+    return theorem.K, theorem.flow(f0), theorem.flow()
 
 
 def all_rows_interpolant(d, kname, convention):
@@ -96,7 +126,7 @@ def all_rows_interpolant(d, kname, convention):
         name=kname,
     )
 
-
+# %% ../nbs/03c_theorem.ipynb #03cb9c4f
 def _initial(depth, width, init_seed, X):
     "The network a trial trains with `init_seed` (float64, on the CPU), the rows `X` as its input, its outputs there."
     base = NetworkStack(depth, width, X.shape[1], [init_seed], dtype=torch.float64, device="cpu")
@@ -116,7 +146,7 @@ def initial_network(depth, width, init_seed, X):
     base, X_all, f0 = _initial(depth, width, init_seed, X)
     return f0, layerwise_ntk(base, X_all)[0].numpy()
 
-
+# %% ../nbs/03c_theorem.ipynb #7bf37873
 def sgd_stability(Theta_fit, orders, lr, batch_size):
     """The largest `2 lr lambda_max(Theta_b) / |b|` over the SGD steps of the epoch orders (b: a step's rows): the step
     of the linearised network contracts its batch's residual while this stays below 2."""
@@ -127,15 +157,13 @@ def sgd_stability(Theta_fit, orders, lr, batch_size):
         worst = max(worst, 2 * lr * float(np.linalg.eigvalsh(blocks)[:, -1].max()) / idx.shape[1])
     return worst
 
-
+# %% ../nbs/03c_theorem.ipynb #c4780945
 def theorem_ladder(d, n_fit, depth, f0, T, theory):
     """Test predictions of the theorem's near neighbours (`LADDER`) for a network of `depth`, each with the same f0,
     rows and T but one change; `theory`: the theorem's own predictor."""
-    Xf, yf, f0f, f0t = d.X_train[:n_fit], d.y_train[:n_fit], f0[:n_fit], f0[n_fit:]
 
     def flow(kname, convention="exact"):
-        K, Kt = (kernel_matrix(kname, A, Xf, convention=convention) for A in (Xf, d.X_test))
-        return GradientFlowPredictor(K, yf, Kt, f0f, f0t, name=kname).predict(T)
+        return kernel_flow(d, n_fit, kname, convention=convention).flow(f0).predict(T)
 
     return {
         "T -10%": theory.predict(0.9 * T),
@@ -145,7 +173,7 @@ def theorem_ladder(d, n_fit, depth, f0, T, theory):
         "Laplacian": flow("K1"),
     }
 
-
+# %% ../nbs/03c_theorem.ipynb #0d253cb0
 def theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size, lin=None):
     """Every theoretical predictor of a trial on its test rows, from its data, its network at initialisation and its
     epoch orders: `(preds, ladder, facts)`. T is the expected per-row time of the schedule (`schedule_time`); `lin`:
@@ -179,7 +207,7 @@ def theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size, lin=N
     )
     return preds, theorem_ladder(d, n_fit, depth, f0, T, theory), facts
 
-
+# %% ../nbs/03c_theorem.ipynb #7fcae28c
 def trial_distances(preds, ladder, y_test):
     """Relative distances on the test rows: between the networks, their linearisations and the theorem (over
     ||theorem||; the base network's also over ||theorem - f0||, how far training moves it, and over ||theorem - y||,
@@ -201,7 +229,7 @@ def trial_distances(preds, ladder, y_test):
     ladder_dist = {k: dict(theory=_rel(v, th, th), error=_rel(v, th, th - y_test)) for k, v in ladder.items()}
     return dict(dist=dist, dist_move=dist_move, dist_error=dist_error, ladder=ladder_dist)
 
-
+# %% ../nbs/03c_theorem.ipynb #0f244bb1
 def ntk_trace(trace, n_fit, K, f0, y_fit, orders, lr, batch_size, T):
     """What the empirical NTK did during training, from snapshots `[(epoch, Theta on [fitted; test rows])]` (the first
     at epoch 0): its change from initialisation on the fitted and test-by-fitted blocks, its distance to the analytic
@@ -224,19 +252,18 @@ def ntk_trace(trace, n_fit, K, f0, y_fit, orders, lr, batch_size, T):
         average_to_analytic=_rel(avg[fit, fit], K, K),
     ), {"lin-SGD avg": f_avg, "lin-flow avg": flow_avg}
 
-
+# %% ../nbs/03c_theorem.ipynb #eb405755
 def theorem_curve(d, n_fit, depth, f0_fit, f0_val, times):
     """The theorem's RMSE on the held-out rows (the protocol's validation rows) at each of `times`, with the network's
     f0 (`theory`) and with f0 = 0 (`theory0`, the centred network's)."""
-    name, Xf, X_val = f"NTKNN{depth}", d.X_train[:n_fit], d.X_train[n_fit:]
-    K, K_val = kernel_matrix(name, Xf), kernel_matrix(name, X_val, Xf)
+    theorem = kernel_flow(d, n_fit, f"NTKNN{depth}", d.X_train[n_fit:])
     out = {}
-    for key, f0f, f0v in (("theory", f0_fit, f0_val), ("theory0", None, None)):
-        p = GradientFlowPredictor(K, d.y_train[:n_fit], K_val, f0f, f0v, name=name).predict(list(times))
+    for key, f0 in (("theory", np.concatenate([f0_fit, f0_val])), ("theory0", None)):
+        p = theorem.flow(f0).predict(list(times))
         out[key] = np.sqrt(((p - d.y_train[n_fit:]) ** 2).mean(1))
     return out
 
-
+# %% ../nbs/03c_theorem.ipynb #0733429a
 _META = ("seed", "width", "depth", "epochs", "lr", "batch_size", "val_split", "n_fit", "data_convention", "nn_dtype",
          "init_seed", "order_seed")  # fmt: skip
 
@@ -257,7 +284,7 @@ def equivalence_result(d, preds, ladder, facts, **meta):
         preds={k: [float(f"{x:.8g}") for x in v] for k, v in preds.items()},
     )
 
-
+# %% ../nbs/03c_theorem.ipynb #f5480587
 def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points=0, curve_every=0, progress=False,
                       checkpoint=None, checkpoint_every=300.0):  # fmt: skip
     """Test predictions of the trained network `sgd` (`SGDSettings`), the centred network and every theoretical
@@ -330,7 +357,7 @@ def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points
         ),
     )
 
-
+# %% ../nbs/03c_theorem.ipynb #fa642d88
 def recompute_theory(record):
     """`(rmse, equivalence)` of an equivalence trial's record with its theory side recomputed by this code from the
     record's own settings. Kept: the trained networks' stored test predictions and lazy-training diagnostics, and the
@@ -365,20 +392,20 @@ def theorem_corners(d, n_fit, depth, f0_all, T):
     f0t = f0_all[n_train:]
     for all_rows in (False, True):
         m = n_train if all_rows else n_fit
-        X, y = d.X_train[:m], d.y_train[:m]
         for paper in (False, True):
             kname, conv = (f"NTKJ{depth}", "paper") if paper else (f"NTKNN{depth}", "exact")
-            K, Kt = kernel_matrix(kname, X, convention=conv), kernel_matrix(kname, d.X_test, X, convention=conv)
+            kernel = kernel_flow(d, m, kname, convention=conv)
             for zero in (False, True):
-                start, start_t = (np.zeros(m), np.zeros_like(f0t)) if zero else (f0_all[:m], f0t)
-                finite = GradientFlowPredictor(K, y, Kt, start, start_t, name=kname).predict(T)
-                interpolant = start_t + kernel_regression(K, y - start, Kt, name=kname)  # T = inf by Cholesky
+                flow = kernel.flow(None if zero else np.concatenate([f0_all[:m], f0t]))
+                finite = flow.predict(T)
+                residual = kernel.y_fit - flow.f0_train  # from the flow's own start (zeros when f0 = 0)
+                interpolant = flow.f0_test + kernel_regression(kernel.K, residual, kernel.K_other, name=kname)
                 for at_inf, p in ((False, finite), (True, interpolant)):
                     on = (zero, at_inf, all_rows, paper)
                     out[" + ".join(f for f, x in zip(SHAPLEY_FACTORS, on) if x)] = rmse(p, d.y_test)
     return out
 
-
+# %% ../nbs/03c_theorem.ipynb #9a514243
 def theorem_trial(seed, data=DataSettings(), networks=None):
     """What the theorem predicts for the trained networks `networks` (`SGDSettings`, one per depth, of one width and
     held-out share; None: the paper's NN1 and NN2) on the data `data` drawn from `seed`, without training them: test
@@ -415,4 +442,3 @@ def theorem_trial(seed, data=DataSettings(), networks=None):
                 scores[f"NN{depth} theorem, T={other:g}"] = rmse(at_T[other], d.y_test)
         corners[f"NN{depth}"] = theorem_corners(d, n_fit, depth, f0_all, T)
     return dict(data=d.settings, rmse=scores, T=times, corners=corners, n_fit=n_fit, width=width, seed=seed)
-

@@ -4,7 +4,8 @@
 #   bash tools/map_sweep.sh start [JOBS] [PATTERN...]  # pin HEAD in $SWEEP/code, seed $SWEEP/out from outputs/, start
 #                                          # in background: the whole preset, or the studies matching each glob PATTERN
 #                                          # (runner --studies), one part after another in the order given
-#   bash tools/map_sweep.sh sync           # copy finished records (trial json, run.json, run_log) into outputs/
+#   bash tools/map_sweep.sh sync           # copy finished records (trial json, run.json, run_log) into outputs/ and
+#                                          # regenerate the map's report there
 #   bash tools/map_sweep.sh status         # trials per study, here and in the sweep
 # $SWEEP defaults to ../sweep beside the checkout; the runner resumes: finished trials are skipped.
 set -euo pipefail
@@ -37,7 +38,8 @@ start)
     ;;
 sync)
     copy_records "$out" "$committed"
-    echo "copied into $committed; commit with: git add outputs/equivalence-map"
+    "$root/.venv/bin/ntk-study" summary "$committed"  # the map's report (summary.md, map.png) from the records
+    echo "copied into $committed and its report regenerated; commit with: git add outputs/equivalence-map"
     ;;
 status)
     for d in "$committed"/*/; do
