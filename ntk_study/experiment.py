@@ -292,28 +292,21 @@ def run_kernel_methods(data, methods, convention="paper", ridge=0.0):
 
 def run_network_methods(data, methods, s, progress=None):
     "Test RMSE, seconds and training diagnostics of the networks NN1/NN2 of settings `s` (chapter 03b_training)."
-    import torch  # lazy: a kernel-only trial never imports torch
-    from ntk_study.training import train
+    from ntk_study.training import TrainRows, TrainRun, train  # lazy: a kernel-only trial never imports torch
 
     scores, seconds, info = {}, {}, {}
     for m in methods:
         depth = NETWORK_METHODS[m]
         r = train(
-            data.X_train,
-            data.y_train,
-            data.X_test,
-            depth=depth,
-            width=s.nn_width,
-            epochs=s.epochs(depth),
-            lr=s.lr,
-            batch_size=s.batch_size,
-            val_split=s.val_split,
-            init_seed=s.seed,
-            order_seed=order_seed(s.seed),
-            dtype=getattr(torch, s.nn_dtype),
-            progress=progress,
-            checkpoint=checkpoint_path(s, m),
-            checkpoint_every=s.checkpoint_seconds,
+            TrainRows(data.X_train, data.y_train, data.X_test),
+            s.sgd_settings(depth),
+            TrainRun(
+                init_seed=s.seed,
+                order_seed=order_seed(s.seed),
+                progress=progress,
+                checkpoint=checkpoint_path(s, m),
+                checkpoint_every=s.checkpoint_seconds,
+            ),
         )
         scores[m] = None if r.diverged else rmse(r.test_pred, data.y_test)
         seconds[m] = r.seconds

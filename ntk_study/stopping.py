@@ -6,7 +6,6 @@
 from __future__ import annotations
 import time
 import numpy as np
-import torch
 from scipy.linalg import eigh
 from .data import DataSettings
 from .kernels import kernel_matrices, PAPER_KERNELS
@@ -18,7 +17,7 @@ from ntk_study.protocol import (
     rmse,
 )
 from .theorem import initial_outputs, kernel_flow
-from .training import train
+from .training import TrainRows, TrainRun, train
 
 # %% auto #0
 __all__ = ['RIDGE_SCALES', 'STOPPING_PREDICTORS', 'cv_ridge', 'kernel_predictors', 'theorem_flow', 'stopping_trial']
@@ -106,11 +105,10 @@ def stopping_trial(seed, data=DataSettings(), sgd=SGDSettings(), methods=PAPER_K
     t0 = time.perf_counter()
     scores, ridges, singular = kernel_predictors(d, methods, kernel_convention, cv_folds)
     t_kernels = time.perf_counter() - t0
-    net = train(d.X_train, d.y_train, d.X_test, depth=depth, width=width, epochs=epochs, lr=lr, batch_size=batch_size,
-                val_split=sgd.val_split, init_seed=seed, order_seed=order_seed(seed),
-                dtype=getattr(torch, sgd.nn_dtype), device=default_device(), progress=progress,
-                history_every=curve_every, y_test=d.y_test,
-                checkpoint=checkpoint, checkpoint_every=checkpoint_every)  # fmt: skip
+    net = train(TrainRows(d.X_train, d.y_train, d.X_test, d.y_test), sgd,
+                TrainRun(init_seed=seed, order_seed=order_seed(seed), device=default_device(), progress=progress,
+                         history_every=curve_every, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every))  # fmt: skip
     f0 = initial_outputs(depth, width, seed, np.vstack([d.X_train, d.X_test]))
     flow = theorem_flow(d, n_fit, depth, f0)
     n_val = len(d.X_train) - n_fit

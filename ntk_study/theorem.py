@@ -18,7 +18,7 @@ from ntk_study.protocol import (
     order_seed,
     rmse,
 )
-from .training import NetworkStack, layerwise_ntk, train, epoch_orders
+from .training import NetworkStack, TrainRows, TrainRun, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
 __all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'KernelFlow', 'kernel_flow',
@@ -301,26 +301,20 @@ def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points
     t0 = time.perf_counter()
     # the network and its centred version, trained together on the same rows in the same order
     nets = train(
-        np.stack([d.X_train] * 2),
-        np.stack([d.y_train] * 2),
-        np.stack([d.X_test] * 2),
-        depth=depth,
-        width=width,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        val_split=sgd.val_split,
-        init_seed=[init_seed] * 2,
-        order_seed=[orders_seed] * 2,
-        orders=torch.stack([orders] * 2),
-        centred=[False, True],
-        dtype=getattr(torch, sgd.nn_dtype),
-        device=default_device(),
-        progress=progress,
-        history_every=curve_every or 10**9,
-        trace_epochs=trace_at,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
+        TrainRows(d.X_train, d.y_train, d.X_test).repeated(2),
+        sgd,
+        TrainRun(
+            init_seed=[init_seed] * 2,
+            order_seed=[orders_seed] * 2,
+            orders=torch.stack([orders] * 2),
+            centred=[False, True],
+            device=default_device(),
+            progress=progress,
+            history_every=curve_every or 10**9,
+            trace_epochs=trace_at,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+        ),
     )
     preds, ladder, facts = theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size)
     preds.update(NN=nets[0].test_pred, NNc=nets[1].test_pred)

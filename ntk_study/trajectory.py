@@ -15,7 +15,7 @@ from .data import DataSettings, PAPER_N_OBS, PAPER_D_IN, PAPER_TEST_FRACTION
 from .regression import GradientFlowPredictor, SingularKernelError
 from .networks import default_device
 from .protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, SGDSettings, order_seed, rmse
-from .training import train, epoch_orders
+from .training import TrainRows, TrainRun, train, epoch_orders
 from ntk_study.theorem import (
     all_rows_interpolant,
     initial_network,
@@ -181,13 +181,11 @@ class TrajectoryPlan:
 # %% ../nbs/03e_trajectory.ipynb #cf9d22f6
 def _train_pair(plan, d, orders, progress, checkpoint, checkpoint_every):
     "The network and its centred twin, trained together on the same rows in the same order, recording along the way."
-    return train(np.stack([d.X_train] * 2), np.stack([d.y_train] * 2), np.stack([d.X_test] * 2), depth=plan.depth,
-                 width=plan.width, epochs=plan.epochs, lr=plan.lr, batch_size=plan.batch_size, val_split=plan.val_split,
-                 init_seed=[plan.seed] * 2, order_seed=[order_seed(plan.seed)] * 2, orders=torch.stack([orders] * 2),
-                 centred=[False, True], dtype=getattr(torch, plan.nn_dtype), device=default_device(),
-                 progress=progress, history_every=10**9, trace_epochs=plan.trace_at(),
-                 record_epochs=record_epochs(plan.lr, plan.epochs), checkpoint=checkpoint,
-                 checkpoint_every=checkpoint_every)  # fmt: skip
+    run = TrainRun(init_seed=[plan.seed] * 2, order_seed=[order_seed(plan.seed)] * 2, orders=torch.stack([orders] * 2),
+                   centred=[False, True], device=default_device(), progress=progress, history_every=10**9,
+                   trace_epochs=plan.trace_at(), record_epochs=record_epochs(plan.lr, plan.epochs),
+                   checkpoint=checkpoint, checkpoint_every=checkpoint_every)  # fmt: skip
+    return train(TrainRows(d.X_train, d.y_train, d.X_test).repeated(2), plan.sgd_settings, run)
 
 
 def theory_along(plan, d, n_fit, orders, at):

@@ -120,18 +120,18 @@ def loop_epochs(net, device, graphs, epochs=PROBE_EPOCHS):
     read back, the held-out RMSE), eager or replayed from a CUDA graph, on random rows of a trial's shapes."""
     import numpy as np
     import torch
-    from ntk_study.protocol import PAPER_LR
-    from ntk_study.training import _run_epochs, epoch_orders
+    from ntk_study.protocol import SGDSettings
+    from ntk_study.training import _History, _run_epochs, epoch_orders
 
     net.cuda_graphs = graphs  # the same weights either way: one network drawn for the probe
     gen = torch.Generator(device=device).manual_seed(1)
     X, y = torch.randn(1, 668, 15, device=device, generator=gen) / 15**0.5, torch.randn(1, 668, device=device) * 0.2
     orders = epoch_orders(468, epochs + 1, 0)[None].to(device)
-    loss, val = np.zeros((1, epochs + 1)), []
-    fit, monitors = (X[:, :468], y[:, :468]), [(X[:, 468:], y[:, 468:], val)]
-    _run_epochs(net, *fit, orders, PAPER_LR, 8, 1, range(1), loss, monitors)  # warms up (and captures the graph)
+    fit, sgd = (X[:, :468], y[:, :468], orders), SGDSettings(net.depth, net.width, epochs + 1)  # the paper's lr, batch
+    history = _History(np.zeros((1, epochs + 1)), monitors=[(X[:, 468:], y[:, 468:], "val_rmse")])
+    _run_epochs(net, fit, sgd, range(1), history)  # warms up (and captures the graph)
     t = time.perf_counter()
-    diverged, _ = _run_epochs(net, *fit, orders, PAPER_LR, 8, 1, range(1, epochs + 1), loss, monitors)
+    diverged = _run_epochs(net, fit, sgd, range(1, epochs + 1), history)
     seconds = (time.perf_counter() - t) / epochs
     return dict(seconds_per_epoch=seconds, seconds_per_step=seconds / 59, loop=net.loop(8), finite=not diverged.any())
 
@@ -180,8 +180,8 @@ def three_epochs(settings, device, dtype="float32", compiled=None, graphs=False,
     """Trial 0's network of the run trained `epochs` epochs by `train` (the trials' code path): the test outputs at
     initialisation and after, the per-epoch losses, the loop, the seconds."""
     import torch
-    from ntk_study.protocol import order_seed
-    from ntk_study.training import NetworkStack, train
+    from ntk_study.protocol import SGDSettings, order_seed
+    from ntk_study.training import NetworkStack, TrainRows, TrainRun, train
 
     d, dt = reference_data(settings), getattr(torch, dtype)
     os.environ["NTK_STUDY_CUDA_GRAPHS"] = "1" if graphs else "0"
@@ -189,10 +189,11 @@ def three_epochs(settings, device, dtype="float32", compiled=None, graphs=False,
     f0 = net.forward(torch.as_tensor(d.X_test, dtype=dt, device=device)[None])[0].double().cpu().numpy()
     del net
     t = time.perf_counter()
-    r = train(d.X_train, d.y_train, d.X_test, depth=2, width=settings["nn_width"], epochs=epochs, lr=settings["lr"],
-              batch_size=settings["batch_size"], val_split=settings["val_split"], init_seed=settings["seed"],
-              order_seed=order_seed(settings["seed"]), dtype=dt, device=device, ntk_rows=0, progress=False,
-              compiled=compiled)  # fmt: skip
+    sgd = SGDSettings(2, settings["nn_width"], epochs, settings["lr"], settings["batch_size"], settings["val_split"],
+                      dtype)  # fmt: skip
+    run = TrainRun(init_seed=settings["seed"], order_seed=order_seed(settings["seed"]), device=device, ntk_rows=0,
+                   progress=False, compiled=compiled)  # fmt: skip
+    r = train(TrainRows(d.X_train, d.y_train, d.X_test), sgd, run)
     return dict(f0=f0.tolist(), f=r.test_pred.tolist(), train_loss=r.train_loss.tolist(), loop=r.settings["loop"],
                 dtype=dtype, seconds=r.seconds, wall_seconds=time.perf_counter() - t)  # fmt: skip
 
