@@ -1643,6 +1643,7 @@ def equal_T_section(studies):
     return ["### Learning rate at equal T", "", _md_table(head, body), ""]
 
 
+# %% ../nbs/06_equivalence.ipynb #map00026
 GAP_NAMES = {"|NN-theory|": "NN - theorem", "|NN-lin|": "NN - lin"}  # a '|' would split a markdown table's cell
 
 
