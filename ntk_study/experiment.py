@@ -348,10 +348,10 @@ def _record(s, data_settings, scores, seconds, **extra):
 
 def _equivalence_task(s, progress):
     "One network against the theorem (chapter 03c_theorem)."
-    from ntk_study.theorem import equivalence_trial  # lazy: a kernel-only trial never imports torch
+    from ntk_study.theorem import TrialRun, equivalence_trial  # lazy: a kernel-only trial never imports torch
 
-    eq = equivalence_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), s.trace_points, s.curve_every, progress,
-                           checkpoint_path(s, f"NN{s.eq_depth}"), s.checkpoint_seconds)  # fmt: skip
+    run = TrialRun(progress, checkpoint_path(s, f"NN{s.eq_depth}"), s.checkpoint_seconds)
+    eq = equivalence_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), s.trace_points, s.curve_every, run)
     data_settings, scores, seconds = eq.pop("data"), eq.pop("rmse"), eq.pop("seconds")
     return _record(s, data_settings, scores, seconds, equivalence=eq)
 
@@ -366,11 +366,12 @@ def _theorem_task(s, t0):
 
 def _stopping_task(s, progress):
     "Early stopping read off the theorem, on simulated data with label noise or on real data (chapter 03d_stopping)."
-    from ntk_study.stopping import stopping_trial  # lazy: a kernel-only trial never imports torch
+    from ntk_study.stopping import StoppingSettings, stopping_trial  # lazy: a kernel-only trial never imports torch
+    from ntk_study.theorem import TrialRun
 
-    st = stopping_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), s.methods, s.kernel_convention,
-                        s.curve_every, s.cv_folds, progress=progress, checkpoint=checkpoint_path(s, f"NN{s.eq_depth}"),
-                        checkpoint_every=s.checkpoint_seconds)  # fmt: skip
+    stopping = StoppingSettings(s.methods, s.kernel_convention, s.curve_every, s.cv_folds)
+    run = TrialRun(progress, checkpoint_path(s, f"NN{s.eq_depth}"), s.checkpoint_seconds)
+    st = stopping_trial(s.seed, s.data_settings, s.sgd_settings(s.eq_depth), stopping, run)
     return _record(s, st.pop("data"), st.pop("rmse"), st.pop("seconds"), stopping=st["stopping"])
 
 

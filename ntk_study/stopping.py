@@ -5,6 +5,7 @@
 # %% ../nbs/03d_stopping.ipynb #40c431d0
 from __future__ import annotations
 import time
+from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import eigh
 from .data import DataSettings
@@ -16,11 +17,12 @@ from ntk_study.protocol import (
     order_seed,
     rmse,
 )
-from .theorem import initial_outputs, kernel_flow
-from .training import TrainRows, TrainRun, train
+from .theorem import TrialRun, initial_outputs, kernel_flow
+from .training import TrainRows, train
 
 # %% auto #0
-__all__ = ['RIDGE_SCALES', 'STOPPING_PREDICTORS', 'cv_ridge', 'kernel_predictors', 'theorem_flow', 'stopping_trial']
+__all__ = ['RIDGE_SCALES', 'STOPPING_PREDICTORS', 'cv_ridge', 'kernel_predictors', 'theorem_flow', 'StoppingSettings',
+           'StoppingPieces', 'stopping_curves', 'stopping_picks', 'stopping_scores', 'stopping_times', 'stopping_trial']
 
 # %% ../nbs/03d_stopping.ipynb #b20cec12
 RIDGE_SCALES = 10.0 ** np.arange(-8, 1.01, 0.5)  # the ridge grid, in units of the kernel's mean diagonal
@@ -70,7 +72,28 @@ def theorem_flow(d, n_fit, depth, f0):
     X_other = np.vstack([d.X_train[n_fit:], d.X_test])
     return kernel_flow(d, n_fit, f"NTKNN{depth}", X_other).flow(f0)
 
-# %% ../nbs/03d_stopping.ipynb #d718c767
+# %% ../nbs/03d_stopping.ipynb #3f989048
+@dataclass(frozen=True)
+class StoppingSettings:
+    """What a stopping trial computes besides its data and its network: the kernels and their convention, the folds of
+    their ridge's cross-validation, the epochs between two points of the recorded curves, and how far past the
+    protocol's T the theorem's curve goes. Checked when made (a ValueError names the bad field)."""
+
+    methods: tuple = PAPER_KERNELS  # the kernels, with lambda = 0 and with lambda by cross-validation
+    kernel_convention: str = "exact"
+    curve_every: int = 30  # the held-out and test RMSE every this many epochs (at most the network's epochs)
+    cv_folds: int = 5  # folds of `cv_ridge` (at most half the training rows, checked there)
+    extend: float = 30.0  # the theorem's extended curve runs to this many times the protocol's T
+
+    def __post_init__(self):
+        object.__setattr__(self, "methods", tuple(self.methods))
+        for name, least in (("curve_every", 1), ("cv_folds", 2)):
+            if not isinstance(getattr(self, name), (int, np.integer)) or getattr(self, name) < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {getattr(self, name)!r}")
+        if not isinstance(self.extend, (int, float)) or not 1 <= self.extend < np.inf:
+            raise ValueError(f"extend must be a finite number >= 1 (times the protocol's T), got {self.extend!r}")
+
+# %% ../nbs/03d_stopping.ipynb #878a1f5c
 STOPPING_PREDICTORS = {  # name -> what it is (besides the kernels, `K` and `K cv`)
     "NN": "the network trained by the paper's protocol (all its epochs)",
     "NN untrained": "the network at initialisation, f0",
@@ -84,87 +107,141 @@ STOPPING_PREDICTORS = {  # name -> what it is (besides the kernels, `K` and `K c
 }
 
 
+@dataclass(frozen=True, eq=False)
+class StoppingPieces:
+    """What a stopping trial has built before it reads anything off: its data `d`, its `n_fit` fitted rows, the
+    trained network `net` (`TrainResult`, its RMSE recorded along training), the network's `f0` on [training rows;
+    test rows] and the theorem's `flow` (`theorem_flow`) on [held-out rows; test rows]."""
+
+    d: object
+    n_fit: int
+    net: object
+    f0: np.ndarray
+    flow: object
+
+    @property
+    def n_val(self):
+        "Held-out training rows (the protocol's validation rows)."
+        return len(self.d.X_train) - self.n_fit
+
+    def theorem_test(self, T):
+        "The theorem's predictions on the test rows at time `T`."
+        return self.flow.predict(T)[self.n_val :]
+
+    def theorem_rmse(self, times):
+        "The theorem's (held-out RMSE, test RMSE) at each of `times`."
+        err = (self.flow.predict(list(times)) - np.concatenate([self.d.y_train[self.n_fit :], self.d.y_test])) ** 2
+        return np.sqrt(err[:, : self.n_val].mean(1)), np.sqrt(err[:, self.n_val :].mean(1))
+
+# %% ../nbs/03d_stopping.ipynb #58b9aba1
+def stopping_curves(pieces, sgd, stopping):
+    """The record's `curve`: the network's held-out and test RMSE every `stopping.curve_every` epochs, the theorem's at
+    the same times T (`SGDSettings.time`), and the theorem's on a longer grid (`T_ext`: 0, then 60 times from a tenth
+    of the first recorded T to `stopping.extend` times the protocol's T)."""
+    net, n_fit = pieces.net, pieces.n_fit
+    rec_epochs = stopping.curve_every * np.arange(1, len(net.test_rmse) + 1)
+    rec_T = np.array([sgd.time(n_fit, int(e)) for e in rec_epochs])
+    th_val, th_test = pieces.theorem_rmse(rec_T)
+    T_ext = np.concatenate([[0.0], np.geomspace(rec_T[0] / 10, stopping.extend * sgd.time(n_fit), 60)])
+    ext_val, ext_test = pieces.theorem_rmse(T_ext)
+    return dict(epochs=rec_epochs.tolist(), T=rec_T.tolist(), NN_test=net.test_rmse.tolist(),
+                NN_val=net.val_rmse.tolist(), theorem_test=th_test.tolist(), theorem_val=th_val.tolist(),
+                T_ext=T_ext.tolist(), theorem_ext_test=ext_test.tolist(),
+                theorem_ext_val=ext_val.tolist())  # fmt: skip
+
+# %% ../nbs/03d_stopping.ipynb #721942fd
 def _argmin_first(v):
     "Index of the least value (the first one on ties), NaN-safe."
     v = np.asarray(v, dtype=np.float64)
     return int(np.nanargmin(v))
 
 
-def stopping_trial(seed, data=DataSettings(), sgd=SGDSettings(), methods=PAPER_KERNELS, kernel_convention="exact",
-                   curve_every=30, cv_folds=5, extend=30.0, progress=False, checkpoint=None,
-                   checkpoint_every=300.0):  # fmt: skip
+def stopping_picks(curve):
+    """The picks on the recorded grid of `curve` (`stopping_curves`), as indices: the theorem's and the network's least
+    held-out RMSE (`theorem val`, `NN val`: what a user can choose) and their least test RMSE (`theorem best`,
+    `NN best`: the oracles)."""
+    return {
+        "theorem val": _argmin_first(curve["theorem_val"]),
+        "NN val": _argmin_first(curve["NN_val"]),
+        "theorem best": _argmin_first(curve["theorem_test"]),
+        "NN best": _argmin_first(curve["NN_test"]),
+    }
+
+# %% ../nbs/03d_stopping.ipynb #fc266f8e
+def stopping_scores(pieces, curve, picks, sgd):
+    """`(rmse, singular)`: the test RMSEs of `STOPPING_PREDICTORS` read off the trial's `pieces`, its `curve` and
+    `picks` (`stopping_picks`; the protocol's T from `sgd`), and which could not be computed (a singular kernel)."""
+    net, y_test = pieces.net, pieces.d.y_test
+    i_th, i_nn, j_th, j_nn = (picks[k] for k in ("theorem val", "NN val", "theorem best", "NN best"))
+    scores, singular = {
+        "NN": None if net.diverged else rmse(net.test_pred, y_test),
+        "NN untrained": rmse(pieces.f0[len(pieces.d.X_train) :], y_test),
+        "theorem": rmse(pieces.theorem_test(sgd.time(pieces.n_fit)), y_test),
+        "theorem val T": float(curve["theorem_test"][i_th]),
+        "NN val T": float(net.test_rmse[i_th]) if i_th < len(net.test_rmse) else None,
+        "NN val epoch": float(net.test_rmse[i_nn]),
+        "theorem best T": float(curve["theorem_test"][j_th]),
+        "NN best epoch": float(net.test_rmse[j_nn]),
+    }, {}  # fmt: skip
+    try:
+        scores["theorem T=inf"] = rmse(pieces.theorem_test(np.inf), y_test)
+    except SingularKernelError as e:
+        scores["theorem T=inf"], singular["theorem T=inf"] = None, str(e)
+    return scores, singular
+
+
+def stopping_times(pieces, curve, picks, sgd):
+    """The record's times: the protocol's T and the T of each pick, whether the theorem's held-out pick is the end of
+    the trained range, and the relative distances of the network's end and of that pick from the theorem at T."""
+    rec_T, i_th = curve["T"], picks["theorem val"]
+    T = sgd.time(pieces.n_fit)
+    at_T = pieces.theorem_test(T)
+    return dict(
+        T=T,
+        T_val_theorem=float(rec_T[i_th]),
+        T_val_network=float(rec_T[picks["NN val"]]),
+        T_best_theorem=float(rec_T[picks["theorem best"]]),
+        T_best_network=float(rec_T[picks["NN best"]]),
+        val_pick_at_end=bool(i_th == len(rec_T) - 1),
+        dist_end=float(np.linalg.norm(pieces.net.test_pred - at_T) / np.linalg.norm(at_T)),
+        dist_val_T=float(np.linalg.norm(pieces.theorem_test(rec_T[i_th]) - at_T) / np.linalg.norm(at_T)),
+    )
+
+# %% ../nbs/03d_stopping.ipynb #d718c767
+def stopping_trial(seed, data=DataSettings(), sgd=SGDSettings(), stopping=StoppingSettings(), run=TrialRun()):
     """Every predictor of chapter 06a on one trial of the data `data` drawn from `seed` (`STOPPING_PREDICTORS` and the
-    kernels), the network `sgd`'s recorded curve beside the theorem's, and the picks of T; a record (dict)."""
-    depth, width, epochs, lr, batch_size = sgd.depth, sgd.width, sgd.epochs, sgd.lr, sgd.batch_size
-    if not isinstance(curve_every, (int, np.integer)) or not 1 <= curve_every <= epochs:
-        raise ValueError(f"curve_every must be an integer between 1 and the {epochs} epochs, got {curve_every!r}")
+    kernels of `stopping`, a `StoppingSettings`), the network `sgd`'s recorded curve beside the theorem's, and the picks
+    of T; a record (dict). `run`: its progress bar and checkpoint (`TrialRun`)."""
+    if stopping.curve_every > sgd.epochs:
+        raise ValueError(f"curve_every must be an integer between 1 and the {sgd.epochs} epochs, got "
+                         f"{stopping.curve_every!r}")  # fmt: skip
     d = data.load(seed)
     n_fit = sgd.n_fit(len(d.X_train))
     if n_fit == len(d.X_train):
         raise ValueError("the stopping study picks T on the held-out rows: val_split must be > 0")
     t0 = time.perf_counter()
-    scores, ridges, singular = kernel_predictors(d, methods, kernel_convention, cv_folds)
+    scores, ridges, singular = kernel_predictors(d, stopping.methods, stopping.kernel_convention, stopping.cv_folds)
     t_kernels = time.perf_counter() - t0
-    net = train(TrainRows(d.X_train, d.y_train, d.X_test, d.y_test), sgd,
-                TrainRun(init_seed=seed, order_seed=order_seed(seed), device=default_device(), progress=progress,
-                         history_every=curve_every, checkpoint=checkpoint,
-                         checkpoint_every=checkpoint_every))  # fmt: skip
-    f0 = initial_outputs(depth, width, seed, np.vstack([d.X_train, d.X_test]))
-    flow = theorem_flow(d, n_fit, depth, f0)
-    n_val = len(d.X_train) - n_fit
-    y_other = np.concatenate([d.y_train[n_fit:], d.y_test])
-
-    def curves(times):
-        p = flow.predict(list(times))
-        err = (p - y_other) ** 2
-        return np.sqrt(err[:, :n_val].mean(1)), np.sqrt(err[:, n_val:].mean(1)), p
-
-    rec_epochs = curve_every * np.arange(1, len(net.test_rmse) + 1)
-    rec_T = np.array([sgd.time(n_fit, int(e)) for e in rec_epochs])
-    th_val, th_test, th_pred = curves(rec_T)
-    T = sgd.time(n_fit)
-    T_ext = np.concatenate([[0.0], np.geomspace(rec_T[0] / 10, extend * T, 60)])
-    ext_val, ext_test, _ = curves(T_ext)
-    at_T = flow.predict(T)[n_val:]
-    i_th, i_nn = _argmin_first(th_val), _argmin_first(net.val_rmse)
-    j_th, j_nn = _argmin_first(th_test), _argmin_first(net.test_rmse)
-    scores.update({
-        "NN": None if net.diverged else rmse(net.test_pred, d.y_test),
-        "NN untrained": rmse(f0[len(d.X_train):], d.y_test),
-        "theorem": rmse(at_T, d.y_test),
-        "theorem val T": float(th_test[i_th]),
-        "NN val T": float(net.test_rmse[i_th]) if i_th < len(net.test_rmse) else None,
-        "NN val epoch": float(net.test_rmse[i_nn]),
-        "theorem best T": float(th_test[j_th]),
-        "NN best epoch": float(net.test_rmse[j_nn]),
-    })  # fmt: skip
-    try:
-        scores["theorem T=inf"] = rmse(flow.predict(np.inf)[n_val:], d.y_test)
-    except SingularKernelError as e:
-        scores["theorem T=inf"], singular["theorem T=inf"] = None, str(e)
-    stop = dict(
-        T=T,
-        T_val_theorem=float(rec_T[i_th]),
-        T_val_network=float(rec_T[i_nn]),
-        T_best_theorem=float(rec_T[j_th]),
-        T_best_network=float(rec_T[j_nn]),
-        val_pick_at_end=bool(i_th == len(rec_T) - 1),
-        dist_end=float(np.linalg.norm(net.test_pred - at_T) / np.linalg.norm(at_T)),
-        dist_val_T=float(np.linalg.norm(th_pred[i_th, n_val:] - at_T) / np.linalg.norm(at_T)),
-    )
-    curve = dict(epochs=rec_epochs.tolist(), T=rec_T.tolist(), NN_test=net.test_rmse.tolist(),
-                 NN_val=net.val_rmse.tolist(), theorem_test=th_test.tolist(), theorem_val=th_val.tolist(),
-                 T_ext=T_ext.tolist(), theorem_ext_test=ext_test.tolist(),
-                 theorem_ext_val=ext_val.tolist())  # fmt: skip
-    meta = dict(seed=seed, dataset=data.dataset, noise_std=data.noise_std, row_scaling=data.row_scaling, width=width,
-                depth=depth, epochs=epochs, lr=lr, batch_size=batch_size, val_split=sgd.val_split, n_fit=n_fit,
-                nn_dtype=sgd.nn_dtype,
-                kernel_convention=kernel_convention, curve_every=curve_every, cv_folds=cv_folds,
-                diverged=bool(net.diverged), loop=net.settings["loop"])  # fmt: skip
+    train_run = run.train_run(init_seed=seed, order_seed=order_seed(seed), device=default_device(),
+                              history_every=stopping.curve_every)  # fmt: skip
+    net = train(TrainRows(d.X_train, d.y_train, d.X_test, d.y_test), sgd, train_run)
+    f0 = initial_outputs(sgd.depth, sgd.width, seed, np.vstack([d.X_train, d.X_test]))
+    pieces = StoppingPieces(d, n_fit, net, f0, theorem_flow(d, n_fit, sgd.depth, f0))
+    curve = stopping_curves(pieces, sgd, stopping)
+    picks = stopping_picks(curve)
+    net_scores, net_singular = stopping_scores(pieces, curve, picks, sgd)
+    scores.update(net_scores)
+    singular.update(net_singular)
+    meta = dict(seed=seed, dataset=data.dataset, noise_std=data.noise_std, row_scaling=data.row_scaling,
+                width=sgd.width, depth=sgd.depth, epochs=sgd.epochs, lr=sgd.lr, batch_size=sgd.batch_size,
+                val_split=sgd.val_split, n_fit=n_fit, nn_dtype=sgd.nn_dtype,
+                kernel_convention=stopping.kernel_convention, curve_every=stopping.curve_every,
+                cv_folds=stopping.cv_folds, diverged=bool(net.diverged), loop=net.settings["loop"])  # fmt: skip
     return dict(
         data=d.settings,
         rmse=scores,
-        stopping=dict(meta, **stop, ridges=ridges, singular=singular, curve=curve),
+        stopping=dict(meta, **stopping_times(pieces, curve, picks, sgd), ridges=ridges, singular=singular,
+                      curve=curve),  # fmt: skip
         seconds=dict(kernels=t_kernels, train=net.seconds, total=time.perf_counter() - t0,
                      resumed_from_epoch=net.resumed_from),  # fmt: skip
     )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import time
 from dataclasses import dataclass
+from pathlib import Path
 import numpy as np
 import torch
 from .data import simulate, DataSettings
@@ -24,7 +25,7 @@ from .training import NetworkStack, TrainRows, TrainRun, layerwise_ntk, train, e
 __all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'KernelFlow', 'kernel_flow',
            'theorem_predictors', 'all_rows_interpolant', 'initial_outputs', 'initial_network', 'sgd_stability',
            'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace', 'theorem_curve', 'equivalence_result',
-           'equivalence_trial', 'recompute_theory', 'theorem_corners', 'theorem_trial']
+           'TrialRun', 'equivalence_trial', 'recompute_theory', 'theorem_corners', 'theorem_trial']
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -284,58 +285,53 @@ def equivalence_result(d, preds, ladder, facts, **meta):
         preds={k: [float(f"{x:.8g}") for x in v] for k, v in preds.items()},
     )
 
-# %% ../nbs/03c_theorem.ipynb #f5480587
-def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points=0, curve_every=0, progress=False,
-                      checkpoint=None, checkpoint_every=300.0):  # fmt: skip
-    """Test predictions of the trained network `sgd` (`SGDSettings`), the centred network and every theoretical
-    predictor for one trial (the data `data` drawn from `seed`, one initialisation). `trace_points`: snapshots of the
-    empirical NTK during training (besides the one at initialisation); `curve_every`: the held-out RMSE every that many
-    epochs, beside the theorem's; `checkpoint`: a file the training saves its state to every `checkpoint_every` seconds
-    and resumes from (chapter 03b)."""
-    depth, width, epochs, lr, batch_size = sgd.depth, sgd.width, sgd.epochs, sgd.lr, sgd.batch_size
-    d = data.load(seed)
-    n_fit = sgd.n_fit(len(d.X_train))
-    init_seed, orders_seed = seed, order_seed(seed)
-    orders = epoch_orders(n_fit, epochs, orders_seed)
-    trace_at = sorted({round(epochs * i / trace_points) for i in range(trace_points + 1)}) if trace_points else ()
-    t0 = time.perf_counter()
-    # the network and its centred version, trained together on the same rows in the same order
-    nets = train(
-        TrainRows(d.X_train, d.y_train, d.X_test).repeated(2),
-        sgd,
-        TrainRun(
-            init_seed=[init_seed] * 2,
-            order_seed=[orders_seed] * 2,
-            orders=torch.stack([orders] * 2),
-            centred=[False, True],
-            device=default_device(),
-            progress=progress,
-            history_every=curve_every or 10**9,
-            trace_epochs=trace_at,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
-        ),
-    )
-    preds, ladder, facts = theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size)
-    preds.update(NN=nets[0].test_pred, NNc=nets[1].test_pred)
-    extra = {}
-    if trace_at:
-        yf = d.y_train[:n_fit]
-        extra["trace"], avg = ntk_trace(nets[0].ntk_trace, n_fit, facts["K"], facts["f0"], yf, orders, lr, batch_size,
-                                        facts["T"])  # fmt: skip
-        preds.update(avg)
-        th = preds["NTK f0,T"]
-        extra["trace"].update({f"|NN-{k}|": _rel(preds["NN"], v, th) for k, v in avg.items()})
-        extra["trace"].update({f"|{k}-theory|": _rel(v, th, th) for k, v in avg.items()})
-    if curve_every and n_fit < len(d.X_train):
-        f0_val = initial_outputs(depth, width, init_seed, d.X_train[n_fit:])
-        done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
-        times = [sgd.time(n_fit, int(e)) for e in done]
-        th_curve = theorem_curve(d, n_fit, depth, facts["f0"][:n_fit], f0_val, times)
-        extra["curve"] = dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(),
-                              NNc=nets[1].val_rmse.tolist(),
-                              **{k: v.tolist() for k, v in th_curve.items()})  # fmt: skip
-    lazy = {
+# %% ../nbs/03c_theorem.ipynb #66bb2a67
+@dataclass(frozen=True)
+class TrialRun:
+    """How a trial's training runs, beside what the trial computes: a progress bar or not, and a file the training
+    saves its state to every `checkpoint_every` seconds and resumes from (chapter 03b; None: no checkpoint). The trial
+    adds its seeds and records (`train_run`); checked when made, by the `TrainRun` it makes."""
+
+    progress: bool | None = False  # False: no progress bar; None: one where the output is a terminal
+    checkpoint: str | Path | None = None
+    checkpoint_every: float = 300.0  # seconds between two saves (and one at the end)
+
+    def __post_init__(self):
+        self.train_run()
+
+    def train_run(self, **fields):
+        "The `TrainRun` of a trial: its `fields` (seeds, records, device) with this record's progress and checkpoint."
+        return TrainRun(progress=self.progress, checkpoint=self.checkpoint, checkpoint_every=self.checkpoint_every,
+                        **fields)  # fmt: skip
+
+# %% ../nbs/03c_theorem.ipynb #c07b5441
+def _trace_record(net, y_fit, orders, sgd, preds, facts):
+    """The NTK snapshots' record of a trial's network `net` (`ntk_trace`) with its distances to the theorem; the
+    predictions of the averaged kernels are added to `preds`."""
+    trace, avg = ntk_trace(net.ntk_trace, len(y_fit), facts["K"], facts["f0"], y_fit, orders, sgd.lr, sgd.batch_size,
+                           facts["T"])  # fmt: skip
+    preds.update(avg)
+    theory = preds["NTK f0,T"]
+    trace.update({f"|NN-{k}|": _rel(preds["NN"], v, theory) for k, v in avg.items()})
+    trace.update({f"|{k}-theory|": _rel(v, theory, theory) for k, v in avg.items()})
+    return trace
+
+
+def _curve_record(d, sgd, seed, nets, f0_fit, curve_every):
+    """The held-out RMSE of the trained pair `nets` every `curve_every` epochs beside the theorem's at the same T
+    (`theorem_curve`); `f0_fit`: the network's f0 on its fitted rows."""
+    n_fit = len(f0_fit)
+    f0_val = initial_outputs(sgd.depth, sgd.width, seed, d.X_train[n_fit:])
+    done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
+    times = [sgd.time(n_fit, int(e)) for e in done]
+    th_curve = theorem_curve(d, n_fit, sgd.depth, f0_fit, f0_val, times)
+    return dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(), NNc=nets[1].val_rmse.tolist(),
+                **{k: v.tolist() for k, v in th_curve.items()})  # fmt: skip
+
+
+def _lazy_record(nets):
+    "How far the trained pair `nets` (the network and its centred copy) moved from initialisation."
+    return {
         k: dict(
             weight_change=r.weight_change,
             bias_change=r.bias_change,
@@ -346,11 +342,45 @@ def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points
         )
         for k, r in zip(("NN", "NNc"), nets)
     }
-    meta = dict(zip(_META, (seed, width, depth, epochs, lr, batch_size, sgd.val_split, n_fit, data.data_convention,
-                            sgd.nn_dtype, init_seed, orders_seed)))  # fmt: skip
+
+# %% ../nbs/03c_theorem.ipynb #f5480587
+def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points=0, curve_every=0, run=TrialRun()):
+    """Test predictions of the trained network `sgd` (`SGDSettings`), the centred network and every theoretical
+    predictor for one trial (the data `data` drawn from `seed`, one initialisation). `trace_points`: snapshots of the
+    empirical NTK during training (besides the one at initialisation); `curve_every`: the held-out RMSE every that many
+    epochs, beside the theorem's; `run`: its progress bar and checkpoint (`TrialRun`)."""
+    d = data.load(seed)
+    n_fit = sgd.n_fit(len(d.X_train))
+    init_seed, orders_seed = seed, order_seed(seed)
+    orders = epoch_orders(n_fit, sgd.epochs, orders_seed)
+    trace_at = sorted({round(sgd.epochs * i / trace_points) for i in range(trace_points + 1)}) if trace_points else ()
+    t0 = time.perf_counter()
+    # the network and its centred version, trained together on the same rows in the same order
+    nets = train(
+        TrainRows(d.X_train, d.y_train, d.X_test).repeated(2),
+        sgd,
+        run.train_run(
+            init_seed=[init_seed] * 2,
+            order_seed=[orders_seed] * 2,
+            orders=torch.stack([orders] * 2),
+            centred=[False, True],
+            device=default_device(),
+            history_every=curve_every or 10**9,
+            trace_epochs=trace_at,
+        ),
+    )
+    preds, ladder, facts = theory_side(d, n_fit, sgd.depth, sgd.width, init_seed, orders, sgd.lr, sgd.batch_size)
+    preds.update(NN=nets[0].test_pred, NNc=nets[1].test_pred)
+    extra = {}
+    if trace_at:
+        extra["trace"] = _trace_record(nets[0], d.y_train[:n_fit], orders, sgd, preds, facts)
+    if curve_every and n_fit < len(d.X_train):
+        extra["curve"] = _curve_record(d, sgd, init_seed, nets, facts["f0"][:n_fit], curve_every)
+    settings = (seed, sgd.width, sgd.depth, sgd.epochs, sgd.lr, sgd.batch_size, sgd.val_split, n_fit,
+                data.data_convention, sgd.nn_dtype, init_seed, orders_seed)  # fmt: skip
     return dict(
-        equivalence_result(d, preds, ladder, facts, **meta),
-        lazy=lazy,
+        equivalence_result(d, preds, ladder, facts, **dict(zip(_META, settings))),
+        lazy=_lazy_record(nets),
         **extra,
         seconds=dict(
             train=sum(r.seconds for r in nets), total=time.perf_counter() - t0, resumed_from_epoch=nets[0].resumed_from
