@@ -42,10 +42,59 @@ __all__ = ['NETWORK_METHODS', 'TASKS', 'TRIAL_DEFAULTS', 'TrialSettings', 'write
            'checkpoint_path', 'write_result', 'library_versions', 'cpu_model', 'machine_record', 'run_kernel_methods',
            'run_network_methods', 'run_trial']
 
-# %% ../nbs/04_experiment.ipynb #696cfdd5
+# %% ../nbs/04_experiment.ipynb #f96dca86
 TASKS = ("table", "equivalence", "theorem", "stopping", "trajectory")
 
 
+def _check_task_data(s):
+    "The data settings of trial settings `s`: a real data set, noise and row scaling only for task 'stopping'."
+    if s.task != "stopping":
+        if s.dataset != "simulated" or s.noise_std or s.row_scaling != "unit":
+            raise ValueError("dataset, noise_std and row_scaling are settings of task='stopping' (chapter 06a)")
+        return
+    if s.curve_every < 1:
+        raise ValueError("task 'stopping' picks T along the training: set curve_every >= 1 (e.g. 30)")
+    if not s.val_split > 0:
+        raise ValueError("task 'stopping' picks T on the held-out rows: val_split must be > 0")
+    if [m for m in s.methods if m in NETWORK_METHODS]:
+        raise ValueError("task 'stopping' trains its network itself (eq_depth): list only kernels in methods")
+    if not isinstance(s.cv_folds, (int, np.integer)) or s.cv_folds < 2:
+        raise ValueError(f"cv_folds must be an integer >= 2, got {s.cv_folds!r}")
+    if s.dataset in REAL_DATASETS:  # non-finite values and the like, before any trial starts
+        s.data_settings.load(s.seed)
+
+
+def _check_settings(s):
+    "Check the trial settings `s` (a ValueError names the bad one)."
+    s.data_settings  # the data's record, checked when made
+    if s.kernel_convention not in CONVENTIONS:
+        raise ValueError(f"unknown kernel_convention {s.kernel_convention!r}; use one of {CONVENTIONS}")
+    if s.task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {s.task!r}")
+    if s.task in ("equivalence", "stopping", "trajectory") and s.eq_depth not in NETWORK_METHODS.values():
+        raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {s.eq_depth!r}")
+    check_nn_dtype(s.nn_dtype)  # also where no network is trained
+    if not s.methods and s.task == "table":
+        raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
+    for m in s.methods:
+        if m not in NETWORK_METHODS:
+            parse_kernel_name(m)
+    for depth in s.network_depths:  # each network's record, checked when made, and its fitted rows
+        s.sgd_settings(depth).n_fit(s.n_train)
+    if not (isinstance(s.ridge, (int, float)) and s.ridge >= 0):
+        raise ValueError(f"ridge must be a number >= 0, got {s.ridge!r}")
+    for name in ("trace_points", "curve_every", "trace_seeds"):
+        v = getattr(s, name)
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+    if not (isinstance(s.checkpoint_seconds, (int, float)) and s.checkpoint_seconds >= 0):
+        got = s.checkpoint_seconds
+        raise ValueError(f"checkpoint_seconds must be a number >= 0 (0: no checkpoints), got {got!r}")
+    if not isinstance(s.seed, (int, np.integer)) or s.seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {s.seed!r}")
+    _check_task_data(s)
+
+# %% ../nbs/04_experiment.ipynb #696cfdd5
 @dataclass(frozen=True)
 class TrialSettings:
     "Every setting of one trial, with its default; checked when the record is made (a ValueError names the bad one)."
@@ -67,10 +116,8 @@ class TrialSettings:
     batch_size: int = PAPER_BATCH_SIZE      # SGD batch size
     val_split: float = PAPER_VAL_SPLIT      # Keras validation_split: the last 30% of the training rows are held out
     nn_dtype: str = "float32"               # float32 as the paper, or float64
-    task: str = "table"                     # 'table': score the methods; 'equivalence': one network against the
-                                            # theorem; 'theorem': its prediction for NN1 and NN2 without training;
-                                            # 'stopping': early stopping read off the theorem (chapter 06a);
-                                            # 'trajectory': recorded along training (chapter 03e, the equivalence map)
+    task: str = "table"                     # 'table' (Table 1), 'equivalence' (a network against the theorem),
+                                            # 'theorem' (untrained), 'stopping' (06a), 'trajectory' (03e, the map)
     eq_depth: int = 1                       # depth of the network of an equivalence trial
     trace_points: int = 0                   # equivalence: snapshots of the empirical NTK during training (0: none)
     trace_seeds: int = 0                    # trajectory: only seeds below this take the snapshots (0: every seed)
@@ -124,53 +171,10 @@ class TrialSettings:
             return list(NETWORK_METHODS.values())
         return [d for m, d in NETWORK_METHODS.items() if m in self.methods]
 
-    def _check_data(self):
-        "The data settings of the task: a real data set, noise and row scaling only where the task uses them."
-        if self.task != "stopping":
-            if self.dataset != "simulated" or self.noise_std or self.row_scaling != "unit":
-                raise ValueError("dataset, noise_std and row_scaling are settings of task='stopping' (chapter 06a)")
-            return
-        if self.curve_every < 1:
-            raise ValueError("task 'stopping' picks T along the training: set curve_every >= 1 (e.g. 30)")
-        if not self.val_split > 0:
-            raise ValueError("task 'stopping' picks T on the held-out rows: val_split must be > 0")
-        if [m for m in self.methods if m in NETWORK_METHODS]:
-            raise ValueError("task 'stopping' trains its network itself (eq_depth): list only kernels in methods")
-        if not isinstance(self.cv_folds, (int, np.integer)) or self.cv_folds < 2:
-            raise ValueError(f"cv_folds must be an integer >= 2, got {self.cv_folds!r}")
-        if self.dataset in REAL_DATASETS:  # non-finite values and the like, before any trial starts
-            self.data_settings.load(self.seed)
-
     def __post_init__(self):
-        self.data_settings  # the data's record, checked when made
-        if self.kernel_convention not in CONVENTIONS:
-            raise ValueError(f"unknown kernel_convention {self.kernel_convention!r}; use one of {CONVENTIONS}")
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
-        if self.task in ("equivalence", "stopping", "trajectory") and self.eq_depth not in NETWORK_METHODS.values():
-            raise ValueError(f"eq_depth must be one of {sorted(NETWORK_METHODS.values())}, got {self.eq_depth!r}")
-        check_nn_dtype(self.nn_dtype)  # also where no network is trained
-        if not self.methods and self.task == "table":
-            raise ValueError("methods is empty: name at least one predictor, e.g. methods=NTKB1,GP1")
-        for m in self.methods:
-            if m not in NETWORK_METHODS:
-                parse_kernel_name(m)
-        for depth in self.network_depths:  # each network's record, checked when made, and its fitted rows
-            self.sgd_settings(depth).n_fit(self.n_train)
-        if not (isinstance(self.ridge, (int, float)) and self.ridge >= 0):
-            raise ValueError(f"ridge must be a number >= 0, got {self.ridge!r}")
-        for name in ("trace_points", "curve_every", "trace_seeds"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
-        if not (isinstance(self.checkpoint_seconds, (int, float)) and self.checkpoint_seconds >= 0):
-            got = self.checkpoint_seconds
-            raise ValueError(f"checkpoint_seconds must be a number >= 0 (0: no checkpoints), got {got!r}")
-        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        self._check_data()
+        _check_settings(self)
 
-
+# %% ../nbs/04_experiment.ipynb #8de43f63
 TRIAL_DEFAULTS = TrialSettings().as_dict()  # the defaults as a dict (the batch runner's presets and --set start here)
 
 # %% ../nbs/04_experiment.ipynb #88fd9855
@@ -198,7 +202,7 @@ def write_result(result, out_dir, trial):
         ckpt.unlink(missing_ok=True)
     return path
 
-
+# %% ../nbs/04_experiment.ipynb #06748f82
 def library_versions():
     "Versions that can change a result."
     v = dict(python=platform.python_version(), numpy=np.__version__, scipy=scipy.__version__, ntk_study=__version__)
@@ -345,7 +349,7 @@ def _record(s, data_settings, scores, seconds, **extra):
         **extra,
     )
 
-
+# %% ../nbs/04_experiment.ipynb #94e52fa8
 def _equivalence_task(s, progress):
     "One network against the theorem (chapter 03c_theorem)."
     from ntk_study.theorem import TrialRun, equivalence_trial  # lazy: a kernel-only trial never imports torch
@@ -388,7 +392,7 @@ def _trajectory_task(s, progress):
                           checkpoint_every=s.checkpoint_seconds)  # fmt: skip
     return _record(s, tr.pop("data"), tr.pop("rmse"), tr.pop("seconds"), trajectory=tr)
 
-
+# %% ../nbs/04_experiment.ipynb #1ab6ce82
 def _table_task(s, t0, progress):
     "The methods of Table 1 on one data draw: kernel regressions and trained networks."
     data = simulate(s.seed, s.n_obs, s.d_in, s.test_fraction, s.data_convention)
