@@ -176,15 +176,16 @@ def empirical_ntk(model, X, Y=None, *, max_bytes=2**30):
     return out.double().cpu().numpy()
 
 # %% ../nbs/01_networks.ipynb #47268fa8
-def empirical_nngp(
-    kind, depth, width, X, *, n_draws, seed, batch=256, estimator="readout", dtype=torch.float64, device=None, **hyper
-):
-    "Mean and standard error of the output covariance over `n_draws` random networks (numpy float64)."
+def empirical_nngp(plan, X, *, n_draws, seed, batch=256, estimator="readout", dtype=torch.float64, device=None):
+    """Mean and standard error of the output covariance over `n_draws` random networks of the layers `plan`
+    (`layer_plan`), numpy float64."""
     if estimator not in ("output", "readout"):
         raise ValueError(f"estimator must be 'output' or 'readout', got {estimator!r}")
     if n_draws < 2:
         raise ValueError(f"n_draws must be >= 2, got {n_draws}")
-    plan = layer_plan(kind, depth, width, np.shape(X)[1], **hyper)
+    depth = len(plan) - 1
+    if np.shape(X)[1] != plan[0].fan_in:
+        raise ValueError(f"X has {np.shape(X)[1]} columns, the plan's first layer takes {plan[0].fan_in} inputs")
     device = torch.device(device) if device is not None else default_device()
     X = torch.as_tensor(to_numpy(X), dtype=dtype, device=device)
     gen = torch.Generator().manual_seed(int(seed))
