@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, contextlib, fcntl, fnmatch, json, os, re, tempfile, threading, time, uuid
 from queue import Empty, SimpleQueue
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
@@ -28,7 +29,7 @@ __all__ = ['KERNEL_STUDY', 'PRESETS', 'NETWORK_STUDY', 'QUICK_NETWORKS', 'WIDTH_
            'MAP_TRACE', 'STOPPING_STUDY', 'NOISE_LEVELS', 'LONG_EPOCHS', 'LONGEST_EPOCHS', 'WARM_ENGINE',
            'equivalence_studies', 'map_studies', 'stopping_studies', 'notebook_path', 'parse_setting', 'PlannedStudy',
            'plan_studies', 'check_run_directories', 'TrialOutcome', 'torch_device', 'estimate_network_seconds',
-           'run_summary', 'QueuedTrial', 'one_thread_per_trial', 'run_batch', 'WarmKernel', 'thread_kernel',
+           'run_summary', 'QueuedTrial', 'Workers', 'one_thread_per_trial', 'run_batch', 'WarmKernel', 'thread_kernel',
            'check_scheduler', 'dask_results', 'main']
 
 # %% ../nbs/07_runner.ipynb #cea90078
@@ -534,6 +535,29 @@ def _queue(preset, plan, quiet):
         return queue
     return sorted(queue, key=lambda q: -q.seconds)  # longest first: the workers finish together
 
+# %% ../nbs/07_runner.ipynb #b7a900fc
+@dataclass(frozen=True)
+class Workers:
+    """Where a batch's trials run: `jobs` workers (None: one per core), each keeping one kernel for its trials (`warm`)
+    or starting one per trial, on threads of this process (`scheduler` None) or as Dask tasks (`scheduler`: an
+    address, or 'local' for a `LocalCluster` of `jobs` workers), each network trial asking for `gpu_share` of a
+    worker's 'GPU' resource (Dask only); each trial runs `notebook` (None: chapter 04's). Checked when made."""
+
+    jobs: int | None = None
+    warm: bool = True
+    scheduler: str | None = None
+    gpu_share: float | None = None
+    notebook: str | Path | None = None
+
+    def __post_init__(self):
+        if self.jobs is not None and (not isinstance(self.jobs, int) or self.jobs < 1):
+            raise ValueError(f"jobs must be an integer >= 1 (or None: one per core), got {self.jobs!r}")
+
+    def resolved(self):
+        "This record with its defaults filled in: the number of cores, chapter 04's notebook."
+        return replace(self, jobs=self.jobs or os.cpu_count() or 1,
+                       notebook=Path(self.notebook or notebook_path("04_experiment.ipynb")))  # fmt: skip
+
 # %% ../nbs/07_runner.ipynb #b582c1e3
 def _local_results(queue, jobs, notebook, warm):
     """Run the queued trials on `jobs` threads of this process, each with its warm kernel (or a kernel per trial);
@@ -567,17 +591,18 @@ def _local_results(queue, jobs, notebook, warm):
         t.join()
 
 
-def _run_queue(queue, jobs, notebook, preset, quiet, warm=True, scheduler=None, gpu_share=None):
-    """Run the queued trials (here, or on the Dask `scheduler`) with a progress bar, logging each; returns the number
-    that failed."""
+def _run_queue(queue, preset, workers, quiet):
+    """Run the queued trials on the `workers` (a resolved `Workers`: here, or on its Dask scheduler) with a progress
+    bar, logging each; returns the number that failed."""
     from tqdm.auto import tqdm
 
     n_failed = 0
     bar = tqdm(total=len(queue), desc=preset, unit="trial", disable=quiet or None)
-    if scheduler:
-        results = dask_results(queue, scheduler, jobs, notebook, warm, gpu_share)
+    w = workers
+    if w.scheduler:
+        results = dask_results(queue, w.scheduler, w.jobs, w.notebook, w.warm, w.gpu_share)
     else:
-        results = _local_results(queue, min(jobs, len(queue)), notebook, warm)
+        results = _local_results(queue, min(w.jobs, len(queue)), w.notebook, w.warm)
     with bar:
         for item, (trial, error, secs) in results:
             _log(item.directory, trial=trial, seed=item.settings["seed"] + trial, status="failed" if error else "ok",
@@ -600,17 +625,13 @@ def one_thread_per_trial():
     torch.set_num_threads(1)  # the time estimates run in this process
 
 # %% ../nbs/07_runner.ipynb #0e187a75
-def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebook=None, quiet=False, only=None,
-              warm=True, scheduler=None, gpu_share=None):  # fmt: skip
+def run_batch(preset, n_trials=None, out=None, overrides=None, only=None, quiet=False, workers=Workers()):
     """Run every trial of a preset, or of its studies matching the patterns `only` (resuming; the trials of all its
-    studies share one pool of workers, longest first), then the summaries; returns the number of failed trials.
-    `warm`: each worker keeps one kernel for its trials; `scheduler`: a Dask scheduler's address, or 'local' for a
-    `LocalCluster` of `jobs` workers (None: threads of this process); `gpu_share`: the share of a worker's 'GPU'
-    resource each network trial asks for (Dask only)."""
+    studies share one pool of `workers`, longest first), then the summaries; returns the number of failed trials."""
     out = Path(out).resolve() if out else None
     plan = plan_studies(preset, n_trials, out, overrides, only)
-    notebook = Path(notebook or notebook_path("04_experiment.ipynb"))
-    jobs = jobs or os.cpu_count() or 1
+    workers = workers.resolved()
+    jobs = workers.jobs
     if jobs > 1:
         one_thread_per_trial()
     with contextlib.ExitStack() as locks:
@@ -620,7 +641,7 @@ def run_batch(preset, n_trials=None, jobs=None, out=None, overrides=None, notebo
         if queue and queue[0].seconds:
             hours = sum(q.seconds for q in queue) / jobs / 3600
             print(f"{len(queue)} trials, estimated {hours:,.2f} h of training on {jobs} workers")
-        n_failed = _run_queue(queue, jobs, notebook, preset, quiet, warm, scheduler, gpu_share) if queue else 0
+        n_failed = _run_queue(queue, preset, workers, quiet) if queue else 0
         for study in plan:
             if study.settings["task"] == "table" and any(study.directory.glob("trial_*.json")):
                 run_summary(study.directory, quiet=quiet)
@@ -820,8 +841,8 @@ def main(argv=None):
     except (ValueError, RuntimeError) as e:
         ap.exit(2, f"ntk-study: error: {e}\n")
     try:
-        failed = run_batch(a.preset, a.trials, a.jobs, a.out, overrides, quiet=a.quiet, only=only,
-                           warm=not a.cold_kernels, scheduler=a.scheduler, gpu_share=a.gpu_share)  # fmt: skip
+        workers = Workers(a.jobs, not a.cold_kernels, a.scheduler, a.gpu_share)
+        failed = run_batch(a.preset, a.trials, a.out, overrides, only, a.quiet, workers)
         return 1 if failed else 0
     except RuntimeError as e:
         ap.exit(2, f"ntk-study: error: {e}\n")
