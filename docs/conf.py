@@ -19,4 +19,5 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_ipywidgets_js = {}          # no widget scripts from a CDN
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # markdown outputs (the reports' tables) parsed as MyST: tables render
 suppress_warnings = ["myst.header"]   # nbdev chapters start at '#' and may skip levels
