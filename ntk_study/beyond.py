@@ -259,7 +259,7 @@ def split_study_rows(studies, norms):
         with_holm([r for r in rows if is_longer(r["study"], studies) == longer])
     return rows
 
-
+# %% ../nbs/06a_beyond.ipynb #b6a0sdb1
 KERNEL_PAIRS = (("GP1", "NTKJ1"), ("GP1 cv", "NTKJ1 cv"))  # claim (ii): the GP kernel against the NTK, lambda 0 / cv
 
 
@@ -278,7 +278,6 @@ def kernel_pair_rows(studies, pairs=KERNEL_PAIRS):
                 rows.append(dict(study=name, pair=f"{a} / {b}", n=int(ok.sum()), excess=t_interval(d),
                                  p_differs=differs_p(d)))  # fmt: skip
     return with_holm(rows, ("p_differs",))
-
 
 # %% ../nbs/06a_beyond.ipynb #c0ae37c1
 def mean_curves(records):
@@ -350,6 +349,61 @@ def _split_md(split, kernels):
     ]
 
 
+def _timing_md(timing):
+    "The section on when to stop: the timing table and how to read it."
+    return [
+        "### When to stop: the theorem's T against the network's epoch",
+        "",
+        markdown_table(["study", "n", "T (protocol)", "best T, theorem", "best T, network", "best T ratio network / "
+                        "theorem", "held-out pick ratio", "theorem's pick at the end", "network's pick at the end",
+                        "theorem's best T, any T / T", "theorem's held-out pick, any T / T", "network's clock T' / T",
+                        "best T at the last epoch: theorem / network / both", "best T ratio, uncensored trials"],
+                       timing),  # fmt: skip
+        "",
+        "Best T: the least test RMSE over the recorded times (oracle); held-out pick: the least held-out RMSE "
+        "(what a user can choose). Ratios are geometric means [t-95% of log ratios]. A pick at the end of training "
+        "means that stopping later would have been chosen if it had been trained for; the last two columns say where "
+        "the theorem's whole curve (to 30 T) puts its optimum and its held-out pick, relative to the protocol's T: a "
+        "prediction for longer training, not measured on a network. The network's clock: T' / T at the end of "
+        "training, where T' is the earliest time at which the theorem's test RMSE comes down to the network's (1: "
+        "the network is where the theorem is; below 1 it lags, as if trained for a shorter time). A best time at the "
+        "last recorded epoch is censored (the optimum may lie later); the last column reads the ratio only where "
+        "neither best time is censored.",
+    ]
+
+
+def _longer_md(longer):
+    "The section on training longer (none without a study trained longer than another)."
+    if not longer:
+        return []
+    head = ["study", "against", "n", "NN long / short - 1", "theorem long / short - 1 (prediction)",
+            "NN / theorem - 1, short", "NN / theorem - 1, long", "change of the gap (points)"]
+    return [
+        "",
+        "### Training longer: the network against the theorem's prediction",
+        "",
+        markdown_table(head, longer),
+        "",
+        "Paired on the seeds both studies hold (same data, initialisation and epoch orders; the long run's first "
+        "epochs are the short run's). The theorem's column is what it predicts the longer training gains; the last "
+        "column is the per-seed change of NN / theorem - 1, in percentage points.",
+    ]
+
+
+def _write_stopping_csv(directory, studies, predictor_table):
+    "summary.csv: per study and predictor, the test RMSE's t-interval over the trials with a finite value."
+    with open(directory / "summary.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["study", "predictor", "n", "mean", "se", "ci_low", "ci_high"])
+        for name, rs in studies.items():
+            for row in predictor_table:
+                v = rmse_values(rs, row[0])
+                v = v[np.isfinite(v)]
+                if len(v) >= 2:
+                    st = t_interval(v)
+                    w.writerow([name, row[0], st["n"], st["mean"], st["se"], *st["ci"]])
+
+# %% ../nbs/06a_beyond.ipynb #e32f7bb1
 def stopping_report(directory, quiet=False, figures=True):
     """summary.md, summary.csv and (with `figures`) curves.png of a preset's folder of stopping studies; returns the
     table rows `{table: rows}`."""
@@ -384,48 +438,11 @@ def stopping_report(directory, quiet=False, figures=True):
         "Comparisons: " + "; ".join(f"{a} / {b}: {w}" for a, b, w in PAIRS) + ".",
         "",
         *_split_md(tables["split"], tables["kernels"]),
-        "### When to stop: the theorem's T against the network's epoch",
-        "",
-        markdown_table(["study", "n", "T (protocol)", "best T, theorem", "best T, network", "best T ratio network / "
-                   "theorem", "held-out pick ratio", "theorem's pick at the end", "network's pick at the end",
-                   "theorem's best T, any T / T", "theorem's held-out pick, any T / T", "network's clock T' / T",
-                   "best T at the last epoch: theorem / network / both", "best T ratio, uncensored trials"],
-                  tables["timing"]),  # fmt: skip
-        "",
-        "Best T: the least test RMSE over the recorded times (oracle); held-out pick: the least held-out RMSE "
-        "(what a user can choose). Ratios are geometric means [t-95% of log ratios]. A pick at the end of training "
-        "means that stopping later would have been chosen if it had been trained for; the last two columns say where "
-        "the theorem's whole curve (to 30 T) puts its optimum and its held-out pick, relative to the protocol's T: a "
-        "prediction for longer training, not measured on a network. The network's clock: T' / T at the end of "
-        "training, where T' is the earliest time at which the theorem's test RMSE comes down to the network's (1: "
-        "the network is where the theorem is; below 1 it lags, as if trained for a shorter time). A best time at the "
-        "last recorded epoch is censored (the optimum may lie later); the last column reads the ratio only where "
-        "neither best time is censored.",
+        *_timing_md(tables["timing"]),
+        *_longer_md(tables["longer"]),
     ]
-    if tables["longer"]:
-        md += [
-            "",
-            "### Training longer: the network against the theorem's prediction",
-            "",
-            markdown_table(["study", "against", "n", "NN long / short - 1", "theorem long / short - 1 (prediction)",
-                       "NN / theorem - 1, short", "NN / theorem - 1, long", "change of the gap (points)"],
-                      tables["longer"]),  # fmt: skip
-            "",
-            "Paired on the seeds both studies hold (same data, initialisation and epoch orders; the long run's first "
-            "epochs are the short run's). The theorem's column is what it predicts the longer training gains; the last "
-            "column is the per-seed change of NN / theorem - 1, in percentage points.",
-        ]
     (directory / "summary.md").write_text("\n".join(md) + "\n")
-    with open(directory / "summary.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["study", "predictor", "n", "mean", "se", "ci_low", "ci_high"])
-        for name, rs in studies.items():
-            for row in tables["predictors"]:
-                v = rmse_values(rs, row[0])
-                v = v[np.isfinite(v)]
-                if len(v) >= 2:
-                    st = t_interval(v)
-                    w.writerow([name, row[0], st["n"], st["mean"], st["se"], *st["ci"]])
+    _write_stopping_csv(directory, studies, tables["predictors"])
     if figures:
         plot_stopping(directory, studies)
     if not quiet:

@@ -241,7 +241,7 @@ def _eq(r, *keys):
         v = v[k]
     return v
 
-
+# %% ../nbs/06_equivalence.ipynb #e7a0c0b1
 def equivalence_rows(series):
     """Long-format rows `(width, quantity, n, mean, se)` of one series: test RMSEs, distances and lazy-training
     diagnostics (se: sample SD / sqrt(n))."""
@@ -295,7 +295,7 @@ def piece_cosine(r):
     a, b = p["NN"] - p["lin-SGD"], p["lin-SGD"] - p["NTK f0,T"]
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
-
+# %% ../nbs/06_equivalence.ipynb #e7a0c0b2
 SLOPE_QUANTITIES = {  # name -> the value of one trial whose decay with width is fitted
     "|NN-theory|": lambda r: _eq(r, "dist", "|NN-theory|"),
     "|NN-lin|": lambda r: _eq(r, "dist", "|NN-lin|"),
@@ -370,7 +370,7 @@ def depth_effect_rows(nn1, nn2):
         rows.append((w, trained, theory, gap))
     return rows
 
-
+# %% ../nbs/06_equivalence.ipynb #e7a0c0b3
 def trace_rows(series):
     """Per width of a series with NTK snapshots: how far the kernel moved (fitted and test rows), its distance to the
     analytic NTK at initialisation, at the end and averaged over training, and the linearisation with the
@@ -568,7 +568,7 @@ def _against_table1(theorem):
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb1
 def _shapley_section(theorem, trained):
     md = []
     for depth in (1, 2):
@@ -613,7 +613,7 @@ def _bias_section(series):
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb2
 def _margin(m):
     return "" if m is None else f"{100 * m[0]:+.2f}% / {100 * m[1]:+.2f}%"
 
@@ -657,7 +657,7 @@ def _split_section(series):
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb3
 def _ladder_section(series):
     md, near = [], {r["width"]: r for r in nearer_rows(series)}
     for scale, what in (("theory", "||theorem||"), ("error", "||theorem - y||, the theorem's own error")):
@@ -732,7 +732,7 @@ def _main_table(series):
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb4
 def _large_T_section(series):
     rows = large_T_rows(series)
     cells = [[str(r["width"]), str(r["n"]), f"{r['T']:.2f}", ci_text(r["at_T"]), ci_text(r["flow_at_T"]),
@@ -794,7 +794,7 @@ def _trace_section(series):
         else []
     )
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb5
 def _curve_section(series):
     rows = curve_rows(series)
     cells = [[str(r["width"]), str(r["seed"]), f"{r['nn_best'][0]} ({r['nn_best'][1]:.4f})",
@@ -917,7 +917,7 @@ def table1_side_by_side(outputs, theorem):
             rows.append([k, f"{TABLE1[k][0]:.4f} ± {TABLE1[k][1]:.4f}", cell(paper.get(k)), cell(exact.get(k)), ""])
     return rows, (n_paper, n_exact)
 
-
+# %% ../nbs/06_equivalence.ipynb #b1e5d0b1
 def plot_front(path, theorem, trained, depth=1):
     """What the paper compared against what the theorem predicts: per seed, the trained network's test RMSE (y)
     against the paper's predictor (NTKJ, `paper` convention, T = infinity, all rows, f0 = 0) and against the theorem's
@@ -962,10 +962,80 @@ def _table1_md(rows, n_runs):
         "paper's protocol; the theorem: the network's f0, fitted rows and T, no training.",
     ]
 
-
 # %% ../nbs/06_equivalence.ipynb #b67c3a6d
 MAIN_SERIES = "NN1, paper data, val_split 0.3, 3000 epochs"  # the paper's NN1 protocol
 DEPTH2_SERIES = "NN2, paper data, val_split 0.3, 6000 epochs"  # the paper's NN2 protocol
+
+
+def _report_intro(directory, data, theorem):
+    "The report's title and the paragraph that says what was run and how its numbers read."
+    wall, summed = sweep_hours(directory)
+    return [
+        "## Equivalence: trained networks against the NTK theorem",
+        "",
+        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps and "
+        f"{len(theorem)} theorem trials; {summed:.2f} h of trial time, {wall:.2f} h wall-clock. Intervals are t-based "
+        "95% intervals over seeds [low, high] (SE with ddof 1); the per-width tables give mean ± SE (ddof 1); only "
+        "the theorem table set beside Table 1 uses the paper's ddof 0. Distances are ||a - b|| / ||theorem|| on the "
+        "330 test rows unless said (the centred network's against its own theorem, f0 = 0). The predictors: "
+        + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items())
+        + ". The ladder: "
+        + "; ".join(f"{k}: {v}" for k, v in LADDER.items())
+        + ".",
+        "",
+    ]
+
+
+def _theorem_part(directory, theorem, trained, data, figures):
+    """The theorem trials' sections, with table1.md and (with `figures` and `trained`) front.png written beside them:
+    `(summary.md lines, key.md lines, summary.csv rows)`."""
+    shap = _shapley_section(theorem, trained)
+    md, key = _theorem_section(theorem) + shap, list(shap)
+    t1, n_runs = table1_side_by_side(directory.parent, theorem)
+    (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
+    if figures and trained:
+        plot_front(directory / "front.png", theorem, trained)
+    if trained and MAIN_SERIES in data:
+        ms = [series_margin(data[MAIN_SERIES][w]) for w in (8192, 16384) if w in data[MAIN_SERIES]]
+        ms = [m for m in ms if m is not None]
+        narrow = (max(m[0] for m in ms), min(m[1] for m in ms)) if ms else None
+        paper_w = paper_width_section(theorem, trained, narrow)
+        md += paper_w
+        key += paper_w
+    csv_rows = [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
+                for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
+    return md, key, csv_rows
+
+
+def _series_part(name, series):
+    "One sweep's sections: `(summary.md lines, key.md lines)` (key.md repeats the main series and the lr sweeps)."
+    s = next(iter(series.values()))[0]["settings"]
+    head, bias = [f"### {name}", ""], _bias_section(series) + _split_section(series)
+    md, key = head + _main_table(series) + bias, []
+    if s.get("lr", PAPER_LR) != PAPER_LR:
+        large = _large_T_section(series)
+        md += large
+        key += head + large + _split_section(series)
+    elif s.get("trace_points", 0):
+        trace = _trace_section(series)
+        md += trace + _curve_section(series)
+        key += head + trace
+    else:
+        slopes = _slope_section(series)
+        md += _ladder_section(series) + slopes
+        if name in (MAIN_SERIES, DEPTH2_SERIES):
+            key += head + bias + slopes
+    return md, key
+
+# %% ../nbs/06_equivalence.ipynb #b67c3ab1
+def _write_report(directory, md, key, csv_rows):
+    "summary.md, key.md (the README's excerpt of it) and summary.csv of an equivalence run directory."
+    (directory / "summary.md").write_text("\n".join(md))
+    (directory / "key.md").write_text("\n".join(key))
+    with open(directory / "summary.csv", "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["series", "width", "quantity", "n", "mean", "se"])
+        wr.writerows(csv_rows)
 
 
 def equivalence_report(directory, trained=None, quiet=False, figures=True):
@@ -982,68 +1052,21 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
             f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or "
             "theorem)"
         )
-    wall, summed = sweep_hours(directory)
     allrows = {name: equivalence_rows(series) for name, series in data.items()}
-    md = [
-        "## Equivalence: trained networks against the NTK theorem",
-        "",
-        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps and "
-        f"{len(theorem)} theorem trials; {summed:.2f} h of trial time, {wall:.2f} h wall-clock. Intervals are t-based "
-        "95% intervals over seeds [low, high] (SE with ddof 1); the per-width tables give mean ± SE (ddof 1); only "
-        "the theorem table set beside Table 1 uses the paper's ddof 0. Distances are ||a - b|| / ||theorem|| on the "
-        "330 test rows unless said (the centred network's against its own theorem, f0 = 0). The predictors: "
-        + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items())
-        + ". The ladder: "
-        + "; ".join(f"{k}: {v}" for k, v in LADDER.items())
-        + ".",
-        "",
-    ]
+    md = _report_intro(directory, data, theorem)
     csv_rows, key = [], ["## Key results of the equivalence sweeps", ""]  # key.md: the README's excerpt of summary.md
     if theorem:
-        shap = _shapley_section(theorem, trained)
-        md += _theorem_section(theorem) + shap
-        t1, n_runs = table1_side_by_side(directory.parent, theorem)
-        (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
-        if figures and trained:
-            plot_front(directory / "front.png", theorem, trained)
-        key += shap
-        if trained and MAIN_SERIES in data:
-            ms = [series_margin(data[MAIN_SERIES][w]) for w in (8192, 16384) if w in data[MAIN_SERIES]]
-            ms = [m for m in ms if m is not None]
-            narrow = (max(m[0] for m in ms), min(m[1] for m in ms)) if ms else None
-            paper_w = paper_width_section(theorem, trained, narrow)
-            md += paper_w
-            key += paper_w
-        csv_rows += [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
-                     for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
+        theorem_md, theorem_key, csv_rows = _theorem_part(directory, theorem, trained, data, figures)
+        md, key = md + theorem_md, key + theorem_key
     for name, series in data.items():
-        s = next(iter(series.values()))[0]["settings"]
-        head, bias = [f"### {name}", ""], _bias_section(series) + _split_section(series)
-        md += head + _main_table(series) + bias
-        if s.get("lr", PAPER_LR) != PAPER_LR:
-            large = _large_T_section(series)
-            md += large
-            key += head + large + _split_section(series)
-        elif s.get("trace_points", 0):
-            trace = _trace_section(series)
-            md += trace + _curve_section(series)
-            key += head + trace
-        else:
-            slopes = _slope_section(series)
-            md += _ladder_section(series) + slopes
-            if name in (MAIN_SERIES, DEPTH2_SERIES):
-                key += head + bias + slopes
+        series_md, series_key = _series_part(name, series)
+        md, key = md + series_md, key + series_key
         csv_rows += [(name, *r) for r in allrows[name]]
     if MAIN_SERIES in data and DEPTH2_SERIES in data:
         depth = ["### Depth: NN2 against NN1", ""] + _depth_section(data[MAIN_SERIES], data[DEPTH2_SERIES])
         md += depth
         key += depth
-    (directory / "summary.md").write_text("\n".join(md))
-    (directory / "key.md").write_text("\n".join(key))
-    with open(directory / "summary.csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(["series", "width", "quantity", "n", "mean", "se"])
-        wr.writerows(csv_rows)
+    _write_report(directory, md, key, csv_rows)
     if figures and data:
         plot_equivalence(directory, data, allrows)
         plot_rigour(directory, data)
@@ -1055,6 +1078,15 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
 def width_slope(widths, values):
     "Least-squares slope of log(values) against log(width) (of the means; the figures' labels)."
     return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
+
+
+def _width_curve(ax, widths, get, q, label, slope=False, **kw):
+    "Quantity `q` against width (mean and SE from `get`), its log-log slope in the label with `slope`."
+    m = np.array([get[(w, q)][0] for w in widths])
+    se = np.nan_to_num([get[(w, q)][1] for w in widths])
+    if slope and len(widths) >= 3:
+        label += f" (slope {width_slope(widths, m):+.2f})"
+    ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
 
 
 def plot_equivalence(directory, data, allrows):
@@ -1087,24 +1119,18 @@ def plot_equivalence(directory, data, allrows):
             row[0].set_ylabel(ylabel)
         save_figure(fig, directory / fname, dpi=100)
 
-    def curve(ax, widths, get, q, label, slope=False, **kw):
-        m = np.array([get[(w, q)][0] for w in widths])
-        se = np.nan_to_num([get[(w, q)][1] for w in widths])
-        if slope and len(widths) >= 3:
-            label += f" (slope {width_slope(widths, m):+.2f})"
-        ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
-
     panel(
         "distances.png",
         lambda ax, ws, g: [
-            curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-") for k in DISTANCES
+            _width_curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-")
+            for k in DISTANCES
         ],
         "relative distance on the test rows",
     )
     panel(
         "rmse.png",
         lambda ax, ws, g: [
-            curve(ax, ws, g, f"rmse {k}", k)
+            _width_curve(ax, ws, g, f"rmse {k}", k)
             for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")
         ],
         "test RMSE",
@@ -1113,13 +1139,61 @@ def plot_equivalence(directory, data, allrows):
     def lazy(ax, ws, g):
         layers = sorted({q for (_, q) in g if q.startswith("lazy NN weight_change")})
         for q in layers:
-            curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
-        curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
-        curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
+            _width_curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
+        _width_curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
+        _width_curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
 
     panel("lazy.png", lazy, "relative change / error")
 
 # %% ../nbs/06_equivalence.ipynb #896ceaf4
+def _bias_figure(path, plain):
+    "bias.png: per depth, the paired bias of each plain series against width, t-based 95% intervals."
+    import matplotlib.pyplot as plt
+
+    depths = sorted({int(k[2]) for k in plain})
+    fig, axes = plt.subplots(1, len(depths), figsize=(7 * len(depths), 4.5), squeeze=False)
+    for ax, depth in zip(axes[0], depths):
+        mine = [(k, v) for k, v in plain.items() if k.startswith(f"NN{depth},")]
+        for k, (name, series) in enumerate(mine):
+            rows = paired_bias_rows(series)
+            for j, (label, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
+                w = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
+                st = [r[1 + j] for r in rows]
+                m = 100 * np.array([s["mean"] for s in st])
+                err = np.abs(100 * np.array([s["ci"] for s in st]).T - m)
+                ax.errorbar(w, m, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{label}: {name}")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("width")
+        ax.set_ylabel("test RMSE: network / theorem - 1 (%)")
+        ax.set_title(f"depth {depth}: paired bias, mean and t-based 95% interval over seeds", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    save_figure(fig, path, dpi=100)
+
+
+def _trace_figure(path, name, series):
+    "trace.png: the empirical NTK's relative change and its distance to the analytic NTK along training."
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, r in enumerate(trace_rows(series)):
+        axes[0].plot(
+            r["epochs"], 100 * r["change_fit"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
+        )
+        axes[1].plot(
+            r["epochs"], 100 * r["to_analytic"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
+        )
+    axes[0].set_ylabel("||NTK(t) - NTK(0)|| / ||NTK(0)|| (%), fitted rows")
+    axes[1].set_ylabel("||NTK(t) - analytic|| / ||analytic|| (%), fitted rows")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{name}: the empirical NTK during training (mean over seeds)", fontsize=9)
+    save_figure(fig, path, dpi=100)
+
+
 def plot_rigour(directory, data):
     """bias.png (the paired bias against width, with t-based 95% intervals), and for the series with NTK snapshots
     curve.png (held-out RMSE during training beside the theorem's curve) and trace.png (the kernel during training)."""
@@ -1130,26 +1204,7 @@ def plot_rigour(directory, data):
 
     plain = {k: v for k, v in data.items() if "lr " not in k and "traced" not in k and paired_bias_rows(v)}
     if plain:
-        depths = sorted({int(k[2]) for k in plain})
-        fig, axes = plt.subplots(1, len(depths), figsize=(7 * len(depths), 4.5), squeeze=False)
-        for ax, depth in zip(axes[0], depths):
-            mine = [(k, v) for k, v in plain.items() if k.startswith(f"NN{depth},")]
-            for k, (name, series) in enumerate(mine):
-                rows = paired_bias_rows(series)
-                for j, (label, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
-                    w = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
-                    st = [r[1 + j] for r in rows]
-                    m = 100 * np.array([s["mean"] for s in st])
-                    err = np.abs(100 * np.array([s["ci"] for s in st]).T - m)
-                    ax.errorbar(w, m, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{label}: {name}")
-            ax.axhline(0, color="k", lw=0.8)
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("width")
-            ax.set_ylabel("test RMSE: network / theorem - 1 (%)")
-            ax.set_title(f"depth {depth}: paired bias, mean and t-based 95% interval over seeds", fontsize=9)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=6)
-        save_figure(fig, directory / "bias.png", dpi=100)
+        _bias_figure(directory / "bias.png", plain)
     traced = {k: v for k, v in data.items() if "traced" in k}
     for name, series in traced.items():
         fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
@@ -1166,22 +1221,7 @@ def plot_rigour(directory, data):
         axes[0][0].set_ylabel("held-out RMSE")
         fig.suptitle(f"{name}: the held-out curve, trained and predicted", fontsize=9)
         save_figure(fig, directory / "curve.png", dpi=100)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        for i, r in enumerate(trace_rows(series)):
-            axes[0].plot(
-                r["epochs"], 100 * r["change_fit"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
-            )
-            axes[1].plot(
-                r["epochs"], 100 * r["to_analytic"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
-            )
-        axes[0].set_ylabel("||NTK(t) - NTK(0)|| / ||NTK(0)|| (%), fitted rows")
-        axes[1].set_ylabel("||NTK(t) - analytic|| / ||analytic|| (%), fitted rows")
-        for ax in axes:
-            ax.set_xlabel("epoch")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.suptitle(f"{name}: the empirical NTK during training (mean over seeds)", fontsize=9)
-        save_figure(fig, directory / "trace.png", dpi=100)
+        _trace_figure(directory / "trace.png", name, series)
 
 # %% ../nbs/06_equivalence.ipynb #map00011
 @dataclass(frozen=True, order=True)

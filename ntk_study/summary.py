@@ -125,7 +125,7 @@ def _rmse_table(rows, settings, paper_protocol):
               "diff / combined SE"]  # fmt: skip
     return markdown_table(header, [row(*r) for r in rows])
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b1
 def _network_lines(results, settings):
     "What the trained networks were, whether they were reduced, and how lazily they trained."
     nets = sorted({m for r in results for m in r.get("networks", {})})
@@ -148,7 +148,7 @@ def _network_lines(results, settings):
                   f"{np.nanmean(nc):.4f}."]  # fmt: skip
     return lines
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b2
 def _write_tables(run_dir, text, rows):
     "summary.md and summary.csv (rows `(method, n_trials, mean, se)`)."
     (run_dir / "summary.md").write_text(text)
@@ -177,7 +177,7 @@ def _empty_summary(run_dir, failed, info):
     _write_tables(run_dir, text, [(m, 0, float("nan"), float("nan")) for m in methods])
     return text
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b3
 def write_summary(run_dir, figures=True):
     "Write summary.md, summary.csv and (optionally) the two figures into `run_dir`; returns the markdown."
     run_dir = Path(run_dir)
@@ -204,7 +204,7 @@ def write_summary(run_dir, figures=True):
         plot_summary(run_dir, method_rmses(results), rows, reference=TABLE1 if paper_protocol else None)
     return text
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b4
 def plot_summary(run_dir, rmses, rows, reference=None):
     """The paper's two figures: test RMSE per method over trials (boxplot) and the mean with its SE (beside `reference`
     means, if given)."""
