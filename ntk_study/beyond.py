@@ -8,12 +8,12 @@ import csv, json, math
 from pathlib import Path
 import numpy as np
 from .kernels import PAPER_KERNELS
-from .summary import _md_table
+from .reporting import ci_text, markdown_table, p_holm_text, save_figure, sweep_hours
 from .stopping import STOPPING_PREDICTORS
 from .data import load_data
 from .theorem import initial_outputs
 from .stopping import theorem_flow
-from .equivalence import (t_interval, paired_stats, _ci, _wall_hours, spread_direction, split_stats,
+from .equivalence import (t_interval, paired_stats, spread_direction, split_stats,
                                    with_holm, differs_p, t_rule_margin, split_cells, SPLIT_HEAD, SPLIT_NOTE,
                                    T_RULE_STEP)
 
@@ -75,7 +75,7 @@ def _interval(v, digits=4):
         return "-"
     if len(v) == 1:
         return f"{v[0]:.{digits}f} (n = 1)"
-    return _ci(t_interval(v), pct=False, digits=digits, sign=False)
+    return ci_text(t_interval(v), pct=False, digits=digits, sign=False)
 
 # %% ../nbs/06a_beyond.ipynb #b6a0nc01
 def network_clock(record):
@@ -118,10 +118,10 @@ def paired_rows(studies):
             ok = np.isfinite(va) & np.isfinite(vb)
             if ok.sum() >= 2:
                 st = paired_stats(va[ok], vb[ok])
-                rows.append([name, f"{a} / {b}", st["n"], _ci(st), f"{st['above']}/{st['n']}"])
+                rows.append([name, f"{a} / {b}", st["n"], ci_text(st), f"{st['above']}/{st['n']}"])
         dist = np.array([r["stopping"]["dist_end"] for r in rs])
         if len(dist) >= 2:
-            rows.append([name, "||NN - theorem|| / ||theorem||", len(dist), _ci(t_interval(dist), sign=False), "-"])
+            rows.append([name, "||NN - theorem|| / ||theorem||", len(dist), ci_text(t_interval(dist), sign=False), "-"])
     return rows
 
 
@@ -185,8 +185,9 @@ def longer_rows(studies):
         nn_s, th_s, nn_l, th_l = (np.array([p[i]["rmse"][k] for p in pairs], dtype=np.float64)
                                   for i in (0, 1) for k in ("NN", "theorem"))  # fmt: skip
         gap_s, gap_l = nn_s / th_s - 1, nn_l / th_l - 1
-        rows.append([name, base, len(pairs), _ci(paired_stats(nn_l, nn_s)), _ci(paired_stats(th_l, th_s)),
-                     _ci(t_interval(gap_s)), _ci(t_interval(gap_l)), _ci(t_interval(gap_l - gap_s))])  # fmt: skip
+        rows.append([name, base, len(pairs), ci_text(paired_stats(nn_l, nn_s)), ci_text(paired_stats(th_l, th_s)),
+                     ci_text(t_interval(gap_s)), ci_text(t_interval(gap_l)),
+                     ci_text(t_interval(gap_l - gap_s))])  # fmt: skip
     return rows
 
 # %% ../nbs/06a_beyond.ipynb #b6a0sd02
@@ -258,7 +259,7 @@ def split_study_rows(studies, norms):
         with_holm([r for r in rows if is_longer(r["study"], studies) == longer])
     return rows
 
-
+# %% ../nbs/06a_beyond.ipynb #b6a0sdb1
 KERNEL_PAIRS = (("GP1", "NTKJ1"), ("GP1 cv", "NTKJ1 cv"))  # claim (ii): the GP kernel against the NTK, lambda 0 / cv
 
 
@@ -277,7 +278,6 @@ def kernel_pair_rows(studies, pairs=KERNEL_PAIRS):
                 rows.append(dict(study=name, pair=f"{a} / {b}", n=int(ok.sum()), excess=t_interval(d),
                                  p_differs=differs_p(d)))  # fmt: skip
     return with_holm(rows, ("p_differs",))
-
 
 # %% ../nbs/06a_beyond.ipynb #c0ae37c1
 def mean_curves(records):
@@ -323,30 +323,24 @@ def plot_stopping(directory, studies):
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(Path(directory) / "curves.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, Path(directory) / "curves.png", dpi=110, stamp=True)
 
 # %% ../nbs/06a_beyond.ipynb #e32f7b6b
-def _p(p, holm_p):
-    return f"{p:.2g} ({holm_p:.2g})"
-
-
 def _split_md(split, kernels):
     "The spread/direction table (network against theorem) and the kernel-pair table of claim (ii)."
-    kcells = [[r["study"], r["pair"], str(r["n"]), _ci(r["excess"]), _p(r["p_differs"], r["p_differs_holm"])]
-              for r in kernels]  # fmt: skip
+    kcells = [[r["study"], r["pair"], str(r["n"]), ci_text(r["excess"]),
+               p_holm_text(r["p_differs"], r["p_differs_holm"])] for r in kernels]  # fmt: skip
     return [
         "### The network against the theorem: spread and direction",
         "",
-        _md_table(["study", *SPLIT_HEAD], split_cells(split, lambda r: [r["study"]])),
+        markdown_table(["study", *SPLIT_HEAD], split_cells(split, lambda r: [r["study"]])),
         "",
         SPLIT_NOTE + " In brackets: Holm over the studies at the protocol's T and, apart, over the studies trained "
         "longer.",
         "",
         "### Claim (ii): the GP kernel against the NTK, with lambda = 0 and with the cross-validated ridge",
         "",
-        _md_table(["study", "a / b", "n", "a / b - 1 [95%]", "p differs (Holm)"], kcells),
+        markdown_table(["study", "a / b", "n", "a / b - 1 [95%]", "p differs (Holm)"], kcells),
         "",
         f"Holm over the {len(kcells)} rows. No TOST: the T ±10% rule gives no margin for a comparison of two kernels, "
         "so an interval that includes 0 says *not detected*. Kernel conventions: the study's (noise: its data "
@@ -355,6 +349,61 @@ def _split_md(split, kernels):
     ]
 
 
+def _timing_md(timing):
+    "The section on when to stop: the timing table and how to read it."
+    return [
+        "### When to stop: the theorem's T against the network's epoch",
+        "",
+        markdown_table(["study", "n", "T (protocol)", "best T, theorem", "best T, network", "best T ratio network / "
+                        "theorem", "held-out pick ratio", "theorem's pick at the end", "network's pick at the end",
+                        "theorem's best T, any T / T", "theorem's held-out pick, any T / T", "network's clock T' / T",
+                        "best T at the last epoch: theorem / network / both", "best T ratio, uncensored trials"],
+                       timing),  # fmt: skip
+        "",
+        "Best T: the least test RMSE over the recorded times (oracle); held-out pick: the least held-out RMSE "
+        "(what a user can choose). Ratios are geometric means [t-95% of log ratios]. A pick at the end of training "
+        "means that stopping later would have been chosen if it had been trained for; the last two columns say where "
+        "the theorem's whole curve (to 30 T) puts its optimum and its held-out pick, relative to the protocol's T: a "
+        "prediction for longer training, not measured on a network. The network's clock: T' / T at the end of "
+        "training, where T' is the earliest time at which the theorem's test RMSE comes down to the network's (1: "
+        "the network is where the theorem is; below 1 it lags, as if trained for a shorter time). A best time at the "
+        "last recorded epoch is censored (the optimum may lie later); the last column reads the ratio only where "
+        "neither best time is censored.",
+    ]
+
+
+def _longer_md(longer):
+    "The section on training longer (none without a study trained longer than another)."
+    if not longer:
+        return []
+    head = ["study", "against", "n", "NN long / short - 1", "theorem long / short - 1 (prediction)",
+            "NN / theorem - 1, short", "NN / theorem - 1, long", "change of the gap (points)"]
+    return [
+        "",
+        "### Training longer: the network against the theorem's prediction",
+        "",
+        markdown_table(head, longer),
+        "",
+        "Paired on the seeds both studies hold (same data, initialisation and epoch orders; the long run's first "
+        "epochs are the short run's). The theorem's column is what it predicts the longer training gains; the last "
+        "column is the per-seed change of NN / theorem - 1, in percentage points.",
+    ]
+
+
+def _write_stopping_csv(directory, studies, predictor_table):
+    "summary.csv: per study and predictor, the test RMSE's t-interval over the trials with a finite value."
+    with open(directory / "summary.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["study", "predictor", "n", "mean", "se", "ci_low", "ci_high"])
+        for name, rs in studies.items():
+            for row in predictor_table:
+                v = rmse_values(rs, row[0])
+                v = v[np.isfinite(v)]
+                if len(v) >= 2:
+                    st = t_interval(v)
+                    w.writerow([name, row[0], st["n"], st["mean"], st["se"], *st["ci"]])
+
+# %% ../nbs/06a_beyond.ipynb #e32f7bb1
 def stopping_report(directory, quiet=False, figures=True):
     """summary.md, summary.csv and (with `figures`) curves.png of a preset's folder of stopping studies; returns the
     table rows `{table: rows}`."""
@@ -362,7 +411,7 @@ def stopping_report(directory, quiet=False, figures=True):
     studies = load_stopping(directory)
     if not studies:
         raise ValueError(f"{directory} holds no stopping trial results (*/trial_*.json with task=stopping)")
-    wall, summed = _wall_hours(directory)
+    wall, summed = sweep_hours(directory)
     first = next(iter(studies.values()))[0]["stopping"]
     tables = dict(predictors=predictor_rows(studies), paired=paired_rows(studies), timing=timing_rows(studies),
                   longer=longer_rows(studies), split=split_study_rows(studies, theorem_norms(directory, studies)),
@@ -378,59 +427,22 @@ def stopping_report(directory, quiet=False, figures=True):
         "",
         "### Test RMSE of every predictor",
         "",
-        _md_table(["predictor", *studies], tables["predictors"]),
+        markdown_table(["predictor", *studies], tables["predictors"]),
         "",
         "Predictors: " + "; ".join(f"{k}: {v}" for k, v in {**STOPPING_PREDICTORS, **EXTENDED}.items()) + ".",
         "",
         "### Paired comparisons",
         "",
-        _md_table(["study", "a / b", "n", "a / b - 1 [95%]", "a worse in"], tables["paired"]),
+        markdown_table(["study", "a / b", "n", "a / b - 1 [95%]", "a worse in"], tables["paired"]),
         "",
         "Comparisons: " + "; ".join(f"{a} / {b}: {w}" for a, b, w in PAIRS) + ".",
         "",
         *_split_md(tables["split"], tables["kernels"]),
-        "### When to stop: the theorem's T against the network's epoch",
-        "",
-        _md_table(["study", "n", "T (protocol)", "best T, theorem", "best T, network", "best T ratio network / "
-                   "theorem", "held-out pick ratio", "theorem's pick at the end", "network's pick at the end",
-                   "theorem's best T, any T / T", "theorem's held-out pick, any T / T", "network's clock T' / T",
-                   "best T at the last epoch: theorem / network / both", "best T ratio, uncensored trials"],
-                  tables["timing"]),  # fmt: skip
-        "",
-        "Best T: the least test RMSE over the recorded times (oracle); held-out pick: the least held-out RMSE "
-        "(what a user can choose). Ratios are geometric means [t-95% of log ratios]. A pick at the end of training "
-        "means that stopping later would have been chosen if it had been trained for; the last two columns say where "
-        "the theorem's whole curve (to 30 T) puts its optimum and its held-out pick, relative to the protocol's T: a "
-        "prediction for longer training, not measured on a network. The network's clock: T' / T at the end of "
-        "training, where T' is the earliest time at which the theorem's test RMSE comes down to the network's (1: "
-        "the network is where the theorem is; below 1 it lags, as if trained for a shorter time). A best time at the "
-        "last recorded epoch is censored (the optimum may lie later); the last column reads the ratio only where "
-        "neither best time is censored.",
+        *_timing_md(tables["timing"]),
+        *_longer_md(tables["longer"]),
     ]
-    if tables["longer"]:
-        md += [
-            "",
-            "### Training longer: the network against the theorem's prediction",
-            "",
-            _md_table(["study", "against", "n", "NN long / short - 1", "theorem long / short - 1 (prediction)",
-                       "NN / theorem - 1, short", "NN / theorem - 1, long", "change of the gap (points)"],
-                      tables["longer"]),  # fmt: skip
-            "",
-            "Paired on the seeds both studies hold (same data, initialisation and epoch orders; the long run's first "
-            "epochs are the short run's). The theorem's column is what it predicts the longer training gains; the last "
-            "column is the per-seed change of NN / theorem - 1, in percentage points.",
-        ]
     (directory / "summary.md").write_text("\n".join(md) + "\n")
-    with open(directory / "summary.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["study", "predictor", "n", "mean", "se", "ci_low", "ci_high"])
-        for name, rs in studies.items():
-            for row in tables["predictors"]:
-                v = rmse_values(rs, row[0])
-                v = v[np.isfinite(v)]
-                if len(v) >= 2:
-                    st = t_interval(v)
-                    w.writerow([name, row[0], st["n"], st["mean"], st["se"], *st["ci"]])
+    _write_stopping_csv(directory, studies, tables["predictors"])
     if figures:
         plot_stopping(directory, studies)
     if not quiet:

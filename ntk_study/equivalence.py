@@ -6,12 +6,12 @@
 from __future__ import annotations
 import csv, json, math
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 import numpy as np
-from .summary import _md_table, table1_se, read_run_log, TABLE1, load_run, method_rmses
-from .protocol import PAPER_LR, epochs_setting
-from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS, _rel
+from .summary import table1_se, TABLE1, load_run, method_rmses
+from .protocol import PAPER_LR, epochs_setting, relative_distance
+from .reporting import ci_text, markdown_table, p_holm_text, save_figure, sweep_hours
+from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 
 # %% auto #0
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS',
@@ -241,7 +241,7 @@ def _eq(r, *keys):
         v = v[k]
     return v
 
-
+# %% ../nbs/06_equivalence.ipynb #e7a0c0b1
 def equivalence_rows(series):
     """Long-format rows `(width, quantity, n, mean, se)` of one series: test RMSEs, distances and lazy-training
     diagnostics (se: sample SD / sqrt(n))."""
@@ -266,19 +266,10 @@ def equivalence_rows(series):
     return rows
 
 
-def _ci(st, pct=True, digits=2, sign=True):
-    "`mean [low, high]` of a `t_interval`/`paired_stats` result, in percent or as numbers."
-    scale, unit, fmt = (
-        (100, "%", f"{'+' if sign else ''}.{digits}f") if pct else (1, "", f"{'+' if sign else ''}.{digits}f")
-    )
-    lo, hi = st["ci"]
-    return f"{scale * st['mean']:{fmt}}{unit} [{scale * lo:{fmt}}, {scale * hi:{fmt}}]"
-
-
 def _dist_ci(values):
     "Distances in percent, mean [t-interval], or the single value when there is one trial."
     v = list(values)
-    return f"{100 * v[0]:.2f}%" if len(v) == 1 else _ci(t_interval(v), sign=False)
+    return f"{100 * v[0]:.2f}%" if len(v) == 1 else ci_text(t_interval(v), sign=False)
 
 
 def _sign(st):
@@ -304,7 +295,7 @@ def piece_cosine(r):
     a, b = p["NN"] - p["lin-SGD"], p["lin-SGD"] - p["NTK f0,T"]
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
-
+# %% ../nbs/06_equivalence.ipynb #e7a0c0b2
 SLOPE_QUANTITIES = {  # name -> the value of one trial whose decay with width is fitted
     "|NN-theory|": lambda r: _eq(r, "dist", "|NN-theory|"),
     "|NN-lin|": lambda r: _eq(r, "dist", "|NN-lin|"),
@@ -352,10 +343,10 @@ def large_T_rows(series):
             at_inf=paired_stats(nn, [r["rmse"]["NTK f0,inf"] for r in rs]),
             flow_at_T=paired_stats([r["rmse"]["lin-flow"] for r in rs], [r["rmse"]["NTK f0,T"] for r in rs]),
             dist_error=[_eq(r, "dist_error", "|NN-theory|") for r in rs],
-            sgd_flow=[_rel(np.array(_eq(r, "preds", "lin-SGD")), np.array(_eq(r, "preds", "lin-flow")),
+            sgd_flow=[relative_distance(np.array(_eq(r, "preds", "lin-SGD")), np.array(_eq(r, "preds", "lin-flow")),
                            np.array(_eq(r, "preds", "NTK f0,T"))) for r in rs],
             dist_T=[_eq(r, "dist", "|NN-theory|") for r in rs],
-            dist_inf=[_rel(np.array(_eq(r, "preds", "NN")), np.array(_eq(r, "preds", "NTK f0,inf")),
+            dist_inf=[relative_distance(np.array(_eq(r, "preds", "NN")), np.array(_eq(r, "preds", "NTK f0,inf")),
                            np.array(_eq(r, "preds", "NTK f0,inf"))) for r in rs],
             stability=max(_eq(r, "sgd_stability") for r in rs),
         ))  # fmt: skip
@@ -379,7 +370,7 @@ def depth_effect_rows(nn1, nn2):
         rows.append((w, trained, theory, gap))
     return rows
 
-
+# %% ../nbs/06_equivalence.ipynb #e7a0c0b3
 def trace_rows(series):
     """Per width of a series with NTK snapshots: how far the kernel moved (fitted and test rows), its distance to the
     analytic NTK at initialisation, at the end and averaged over training, and the linearisation with the
@@ -517,27 +508,6 @@ def _pct(m, se):
     return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
 
 
-def _wall_hours(directory):
-    """Wall-clock hours during which at least one trial of the run was running (the union of the trials' intervals
-    from their logs: runs resumed across days do not count the days between) and the summed trial hours (CPU-bound
-    trials on one thread each: about the CPU hours)."""
-    spans, total = [], 0.0
-    for log in Path(directory).glob("*/run_log.jsonl"):
-        for e in read_run_log(log):
-            if e.get("status") != "ok":
-                continue
-            end = datetime.fromisoformat(e["at"]).timestamp()
-            spans.append((end - e["seconds"], end))
-            total += e["seconds"]
-    if not spans:
-        return float("nan"), float("nan")
-    busy, reach = 0.0, -math.inf
-    for start, end in sorted(spans):
-        busy += max(0.0, end - max(start, reach))
-        reach = max(reach, end)
-    return busy / 3600, total / 3600
-
-
 def theorem_rows(results):
     "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1 (ddof 0)."
     rows = []
@@ -573,7 +543,7 @@ def _theorem_section(theorem):
         "the trial would train. Mean ± SE as Table 1 (SD with ddof 0 / sqrt(n)), the one table of this page set beside "
         "the paper's.",
         "",
-        _md_table(["predictor", "n", "mean test RMSE", "Table 1"], cells),
+        markdown_table(["predictor", "n", "mean test RMSE", "Table 1"], cells),
         "",
         *_against_table1(theorem),
     ]
@@ -598,7 +568,7 @@ def _against_table1(theorem):
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb1
 def _shapley_section(theorem, trained):
     md = []
     for depth in (1, 2):
@@ -615,7 +585,7 @@ def _shapley_section(theorem, trained):
         )
         cells = [
             [f, f"{g['value'][f][0]:+.4f}", f"[{g['value'][f][1]:+.4f}, {g['value'][f][2]:+.4f}]",
-             _ci(g["shares"][f], digits=1)]
+             ci_text(g["shares"][f], digits=1)]
             for f in g["factors"]
         ]  # fmt: skip
         md += [
@@ -624,7 +594,7 @@ def _shapley_section(theorem, trained):
             "per seed (mean [t-based 95% interval]). The finite-width step is measured at the theorem's own corner "
             "and assumed equal at the other corners.",
             "",
-            _md_table(["change", "Shapley (RMSE)", "range over orders", "share of the gap"], cells),
+            markdown_table(["change", "Shapley (RMSE)", "range over orders", "share of the gap"], cells),
             "",
         ]
     return md
@@ -634,20 +604,16 @@ def _bias_section(series):
     rows = paired_bias_rows(series)
     if not rows:
         return []
-    cells = [[str(w), str(a["n"]), _ci(a), _sign(a), _ci(b), _sign(b)] for w, a, b in rows]
+    cells = [[str(w), str(a["n"]), ci_text(a), _sign(a), ci_text(b), _sign(b)] for w, a, b in rows]
     return [
         "Paired bias of the trained networks' test RMSE against the theorem's on the same seeds (mean [t-based 95% "
         "interval]; sign test: trials with the network worse, two-sided p):",
         "",
-        _md_table(["width", "n", "NN / theorem - 1", "NN worse", "NNc / theorem(f0=0) - 1", "NNc worse"], cells),
+        markdown_table(["width", "n", "NN / theorem - 1", "NN worse", "NNc / theorem(f0=0) - 1", "NNc worse"], cells),
         "",
     ]
 
-
-def _p(p, holm_p):
-    return f"{p:.2g} ({holm_p:.2g})"
-
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb2
 def _margin(m):
     return "" if m is None else f"{100 * m[0]:+.2f}% / {100 * m[1]:+.2f}%"
 
@@ -656,11 +622,12 @@ def split_cells(rows, label):
     """Cells of a spread/direction table (chapters 06 and 06a): `label(row)` first, then n, the measured excess, spread
     alone, the excess the cos interval allows, e, cos (p, Holm), p differs, the T +-10% margin and its TOST, the TOSTs
     at the fixed margins."""
-    return [[*label(r), str(r["n"]), _ci(r["excess"]), f"{100 * r['spread']:+.2f}%",
+    return [[*label(r), str(r["n"]), ci_text(r["excess"]), f"{100 * r['spread']:+.2f}%",
              f"{100 * r['allows'][0]:+.2f}% to {100 * r['allows'][1]:+.2f}%",
-             _ci(r["e"], pct=False, digits=3, sign=False),
-             f"{_ci(r['cos'], pct=False)}, {_p(r['p_cos'], r['p_cos_holm'])}",
-             _p(r["p_differs"], r["p_differs_holm"]), _margin(r["margin"]), _p(r["p_tost"], r["p_tost_holm"]),
+             ci_text(r["e"], pct=False, digits=3, sign=False),
+             f"{ci_text(r['cos'], pct=False)}, {p_holm_text(r['p_cos'], r['p_cos_holm'])}",
+             p_holm_text(r["p_differs"], r["p_differs_holm"]), _margin(r["margin"]),
+             p_holm_text(r["p_tost"], r["p_tost_holm"]),
              " / ".join(f"{r[f'p_tost_{m:g}']:.2g}" for m in FIXED_MARGINS)] for r in rows]  # fmt: skip
 
 
@@ -686,11 +653,11 @@ def _split_section(series):
         "Spread against direction, on the same seeds (mean [t-based 95% interval]). " + SPLIT_NOTE
         + f" In brackets: Holm-adjusted over the {len(rows)} rows of the table.",
         "",
-        _md_table(["width", "network", *SPLIT_HEAD], split_cells(rows, lambda r: [str(r["width"]), r["net"]])),
+        markdown_table(["width", "network", *SPLIT_HEAD], split_cells(rows, lambda r: [str(r["width"]), r["net"]])),
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb3
 def _ladder_section(series):
     md, near = [], {r["width"]: r for r in nearer_rows(series)}
     for scale, what in (("theory", "||theorem||"), ("error", "||theorem - y||, the theorem's own error")):
@@ -701,7 +668,8 @@ def _ladder_section(series):
                 continue
             cells.append([str(w), _dist_ci(_eq(r, key, "|NN-theory|") for r in rs)]
                          + [_dist_ci(_eq(r, "ladder", k, scale) for r in rs) for k in LADDER]
-                         + ([_p(near[w]["p_tost"], near[w]["p_tost_holm"])] if scale == "theory" else []))  # fmt: skip
+                         + ([p_holm_text(near[w]["p_tost"], near[w]["p_tost_holm"])]
+                            if scale == "theory" else []))  # fmt: skip
         if cells:
             extra = ["|NN - theorem| < T -10%: TOST p (Holm)"] if scale == "theory" else []
             md += [
@@ -710,7 +678,7 @@ def _ladder_section(series):
                 + ("; last column the one-sided TOST p that the network is nearer to the theorem than the theorem "
                    "stopped at 0.9 T is (paired on the seeds; Holm over the widths):" if extra else ":"),
                 "",
-                _md_table(["width", "|NN - theorem|", *LADDER, *extra], cells),
+                markdown_table(["width", "|NN - theorem|", *LADDER, *extra], cells),
                 "",
             ]
     return md
@@ -724,10 +692,10 @@ def _slope_section(series):
         row = [name]
         for part in ("all widths", "<= 2048", ">= 2048"):
             f = fits[part]
-            row.append("" if f is None else f"{_ci(f, pct=False)} (n = {f['n']})")
+            row.append("" if f is None else f"{ci_text(f, pct=False)} (n = {f['n']})")
         trials = [(w, r) for w, rs in series.items() for r in rs]
         every = pooled_slope(np.log([w for w, _ in trials]), np.log([SLOPE_QUANTITIES[name](r) for _, r in trials]))
-        row.append(f"{_ci(every, pct=False)} (n = {every['n']})")
+        row.append(f"{ci_text(every, pct=False)} (n = {every['n']})")
         cells.append(row)
     cos = {w: t_interval([piece_cosine(r) for r in rs]) for w, rs in series.items() if len(rs) >= 2}
     return [
@@ -735,10 +703,10 @@ def _slope_section(series):
         "over all widths and below and above 2048, from the seeds present at every width of the range; last column "
         "the pooled least-squares slope over every trial of the series (n trials).",
         "",
-        _md_table(["quantity", "all widths", "widths <= 2048", "widths >= 2048", "pooled"], cells),
+        markdown_table(["quantity", "all widths", "widths <= 2048", "widths >= 2048", "pooled"], cells),
         "",
         "cos of the angle between NN - lin-SGD and lin-SGD - theorem (-1: the two pieces cancel): "
-        + ", ".join(f"{w}: {_ci(c, pct=False)}" for w, c in cos.items())
+        + ", ".join(f"{w}: {ci_text(c, pct=False)}" for w, c in cos.items())
         + ".",
         "",
     ]
@@ -760,14 +728,15 @@ def _main_table(series):
     return [
         "Means ± SE (sample SD / sqrt(n)) over the trials of each width:",
         "",
-        _md_table(["width", "n"] + [h for _, h in cols], cells),
+        markdown_table(["width", "n"] + [h for _, h in cols], cells),
         "",
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb4
 def _large_T_section(series):
     rows = large_T_rows(series)
-    cells = [[str(r["width"]), str(r["n"]), f"{r['T']:.2f}", _ci(r["at_T"]), _ci(r["flow_at_T"]), _ci(r["at_inf"]),
+    cells = [[str(r["width"]), str(r["n"]), f"{r['T']:.2f}", ci_text(r["at_T"]), ci_text(r["flow_at_T"]),
+              ci_text(r["at_inf"]),
               _dist_ci(r["dist_T"]), _dist_ci(r["dist_error"]), _dist_ci(r["dist_inf"]), _dist_ci(r["sgd_flow"]),
               f"{r['stability']:.3f}"] for r in rows]  # fmt: skip
     head = ["width", "n", "T", "NN / theorem(T) - 1", "lin-flow / theorem(T) - 1", "NN / theorem(inf) - 1",
@@ -781,7 +750,7 @@ def _large_T_section(series):
         "(mean [t-based 95% interval]); distances over ||theorem|| unless said; last column the largest "
         "2 lr lambda_max(batch NTK) / |batch| over the SGD steps (stable below 2):",
         "",
-        _md_table(head, cells),
+        markdown_table(head, cells),
         "",
     ]
 
@@ -804,7 +773,7 @@ def _trace_section(series):
             "at the end (means), and averaged over training; then the linearisation with the frozen kernel at "
             "initialisation against the one with the time-averaged kernel (mean [t-based 95% interval]):",
             "",
-            _md_table(
+            markdown_table(
                 [
                     "width",
                     "n",
@@ -825,7 +794,7 @@ def _trace_section(series):
         else []
     )
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660cb5
 def _curve_section(series):
     rows = curve_rows(series)
     cells = [[str(r["width"]), str(r["seed"]), f"{r['nn_best'][0]} ({r['nn_best'][1]:.4f})",
@@ -836,7 +805,7 @@ def _curve_section(series):
             "The held-out RMSE (the protocol's validation rows) during training against the theorem's curve on the "
             "same rows, trial by trial:",
             "",
-            _md_table(
+            markdown_table(
                 [
                     "width",
                     "seed",
@@ -861,8 +830,8 @@ def _depth_section(nn1, nn2):
     rows = depth_effect_rows(nn1, nn2)
     tests = with_holm([dict(p_differs=differs_p(g["values"]), p_tost=tost(g["values"], -DEPTH_MARGIN, DEPTH_MARGIN))
                        for *_, g in rows], ("p_differs", "p_tost"))  # fmt: skip
-    cells = [[str(w), str(a["n"]), _ci(a), _ci(b), _ci(g), _p(t["p_differs"], t["p_differs_holm"]),
-              _p(t["p_tost"], t["p_tost_holm"])] for (w, a, b, g), t in zip(rows, tests)]  # fmt: skip
+    cells = [[str(w), str(a["n"]), ci_text(a), ci_text(b), ci_text(g), p_holm_text(t["p_differs"], t["p_differs_holm"]),
+              p_holm_text(t["p_tost"], t["p_tost_holm"])] for (w, a, b, g), t in zip(rows, tests)]  # fmt: skip
     return (
         [
             "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the "
@@ -871,7 +840,7 @@ def _depth_section(nn1, nn2):
             "from the theorem); in brackets Holm over the "
             "widths:",
             "",
-            _md_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem",
+            markdown_table(["width", "n", "trained NN2 / NN1 - 1", "theorem NN2 / NN1 - 1", "trained minus theorem",
                        "p differs (Holm)", "TOST p, ±1 (Holm)"], cells),  # fmt: skip
             "",
         ]
@@ -920,7 +889,7 @@ def paper_width_section(theorem, trained, margins):
                                        f"16384): {tost(d, *margins):.2g}")  # fmt: skip
     return [
         f"**NN1 at the paper's width 10000** ({len(d)} seeds of `paper-nn1` paired with `theorem-table`): trained / "
-        f"theorem - 1 = {_ci(t_interval(d))}, p differs {differs_p(d):.2g}; TOST p {fixed}{rule}. The records keep "
+        f"theorem - 1 = {ci_text(t_interval(d))}, p differs {differs_p(d):.2g}; TOST p {fixed}{rule}. The records keep "
         "RMSEs, not predictions: this excess cannot be split into spread and direction.",
         "",
     ]
@@ -948,7 +917,7 @@ def table1_side_by_side(outputs, theorem):
             rows.append([k, f"{TABLE1[k][0]:.4f} ± {TABLE1[k][1]:.4f}", cell(paper.get(k)), cell(exact.get(k)), ""])
     return rows, (n_paper, n_exact)
 
-
+# %% ../nbs/06_equivalence.ipynb #b1e5d0b1
 def plot_front(path, theorem, trained, depth=1):
     """What the paper compared against what the theorem predicts: per seed, the trained network's test RMSE (y)
     against the paper's predictor (NTKJ, `paper` convention, T = infinity, all rows, f0 = 0) and against the theorem's
@@ -978,9 +947,7 @@ def plot_front(path, theorem, trained, depth=1):
                  fontsize=9)  # fmt: skip
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
     return path
 
 
@@ -995,10 +962,80 @@ def _table1_md(rows, n_runs):
         "paper's protocol; the theorem: the network's f0, fitted rows and T, no training.",
     ]
 
-
 # %% ../nbs/06_equivalence.ipynb #b67c3a6d
 MAIN_SERIES = "NN1, paper data, val_split 0.3, 3000 epochs"  # the paper's NN1 protocol
 DEPTH2_SERIES = "NN2, paper data, val_split 0.3, 6000 epochs"  # the paper's NN2 protocol
+
+
+def _report_intro(directory, data, theorem):
+    "The report's title and the paragraph that says what was run and how its numbers read."
+    wall, summed = sweep_hours(directory)
+    return [
+        "## Equivalence: trained networks against the NTK theorem",
+        "",
+        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps and "
+        f"{len(theorem)} theorem trials; {summed:.2f} h of trial time, {wall:.2f} h wall-clock. Intervals are t-based "
+        "95% intervals over seeds [low, high] (SE with ddof 1); the per-width tables give mean ± SE (ddof 1); only "
+        "the theorem table set beside Table 1 uses the paper's ddof 0. Distances are ||a - b|| / ||theorem|| on the "
+        "330 test rows unless said (the centred network's against its own theorem, f0 = 0). The predictors: "
+        + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items())
+        + ". The ladder: "
+        + "; ".join(f"{k}: {v}" for k, v in LADDER.items())
+        + ".",
+        "",
+    ]
+
+
+def _theorem_part(directory, theorem, trained, data, figures):
+    """The theorem trials' sections, with table1.md and (with `figures` and `trained`) front.png written beside them:
+    `(summary.md lines, key.md lines, summary.csv rows)`."""
+    shap = _shapley_section(theorem, trained)
+    md, key = _theorem_section(theorem) + shap, list(shap)
+    t1, n_runs = table1_side_by_side(directory.parent, theorem)
+    (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
+    if figures and trained:
+        plot_front(directory / "front.png", theorem, trained)
+    if trained and MAIN_SERIES in data:
+        ms = [series_margin(data[MAIN_SERIES][w]) for w in (8192, 16384) if w in data[MAIN_SERIES]]
+        ms = [m for m in ms if m is not None]
+        narrow = (max(m[0] for m in ms), min(m[1] for m in ms)) if ms else None
+        paper_w = paper_width_section(theorem, trained, narrow)
+        md += paper_w
+        key += paper_w
+    csv_rows = [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
+                for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
+    return md, key, csv_rows
+
+
+def _series_part(name, series):
+    "One sweep's sections: `(summary.md lines, key.md lines)` (key.md repeats the main series and the lr sweeps)."
+    s = next(iter(series.values()))[0]["settings"]
+    head, bias = [f"### {name}", ""], _bias_section(series) + _split_section(series)
+    md, key = head + _main_table(series) + bias, []
+    if s.get("lr", PAPER_LR) != PAPER_LR:
+        large = _large_T_section(series)
+        md += large
+        key += head + large + _split_section(series)
+    elif s.get("trace_points", 0):
+        trace = _trace_section(series)
+        md += trace + _curve_section(series)
+        key += head + trace
+    else:
+        slopes = _slope_section(series)
+        md += _ladder_section(series) + slopes
+        if name in (MAIN_SERIES, DEPTH2_SERIES):
+            key += head + bias + slopes
+    return md, key
+
+# %% ../nbs/06_equivalence.ipynb #b67c3ab1
+def _write_report(directory, md, key, csv_rows):
+    "summary.md, key.md (the README's excerpt of it) and summary.csv of an equivalence run directory."
+    (directory / "summary.md").write_text("\n".join(md))
+    (directory / "key.md").write_text("\n".join(key))
+    with open(directory / "summary.csv", "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["series", "width", "quantity", "n", "mean", "se"])
+        wr.writerows(csv_rows)
 
 
 def equivalence_report(directory, trained=None, quiet=False, figures=True):
@@ -1015,68 +1052,21 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
             f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or "
             "theorem)"
         )
-    wall, summed = _wall_hours(directory)
     allrows = {name: equivalence_rows(series) for name, series in data.items()}
-    md = [
-        "## Equivalence: trained networks against the NTK theorem",
-        "",
-        f"{sum(len(rs) for s in data.values() for rs in s.values())} trials in {len(data)} sweeps and "
-        f"{len(theorem)} theorem trials; {summed:.2f} h of trial time, {wall:.2f} h wall-clock. Intervals are t-based "
-        "95% intervals over seeds [low, high] (SE with ddof 1); the per-width tables give mean ± SE (ddof 1); only "
-        "the theorem table set beside Table 1 uses the paper's ddof 0. Distances are ||a - b|| / ||theorem|| on the "
-        "330 test rows unless said (the centred network's against its own theorem, f0 = 0). The predictors: "
-        + "; ".join(f"{k}: {v}" for k, v in PREDICTORS.items())
-        + ". The ladder: "
-        + "; ".join(f"{k}: {v}" for k, v in LADDER.items())
-        + ".",
-        "",
-    ]
+    md = _report_intro(directory, data, theorem)
     csv_rows, key = [], ["## Key results of the equivalence sweeps", ""]  # key.md: the README's excerpt of summary.md
     if theorem:
-        shap = _shapley_section(theorem, trained)
-        md += _theorem_section(theorem) + shap
-        t1, n_runs = table1_side_by_side(directory.parent, theorem)
-        (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
-        if figures and trained:
-            plot_front(directory / "front.png", theorem, trained)
-        key += shap
-        if trained and MAIN_SERIES in data:
-            ms = [series_margin(data[MAIN_SERIES][w]) for w in (8192, 16384) if w in data[MAIN_SERIES]]
-            ms = [m for m in ms if m is not None]
-            narrow = (max(m[0] for m in ms), min(m[1] for m in ms)) if ms else None
-            paper_w = paper_width_section(theorem, trained, narrow)
-            md += paper_w
-            key += paper_w
-        csv_rows += [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
-                     for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
+        theorem_md, theorem_key, csv_rows = _theorem_part(directory, theorem, trained, data, figures)
+        md, key = md + theorem_md, key + theorem_key
     for name, series in data.items():
-        s = next(iter(series.values()))[0]["settings"]
-        head, bias = [f"### {name}", ""], _bias_section(series) + _split_section(series)
-        md += head + _main_table(series) + bias
-        if s.get("lr", PAPER_LR) != PAPER_LR:
-            large = _large_T_section(series)
-            md += large
-            key += head + large + _split_section(series)
-        elif s.get("trace_points", 0):
-            trace = _trace_section(series)
-            md += trace + _curve_section(series)
-            key += head + trace
-        else:
-            slopes = _slope_section(series)
-            md += _ladder_section(series) + slopes
-            if name in (MAIN_SERIES, DEPTH2_SERIES):
-                key += head + bias + slopes
+        series_md, series_key = _series_part(name, series)
+        md, key = md + series_md, key + series_key
         csv_rows += [(name, *r) for r in allrows[name]]
     if MAIN_SERIES in data and DEPTH2_SERIES in data:
         depth = ["### Depth: NN2 against NN1", ""] + _depth_section(data[MAIN_SERIES], data[DEPTH2_SERIES])
         md += depth
         key += depth
-    (directory / "summary.md").write_text("\n".join(md))
-    (directory / "key.md").write_text("\n".join(key))
-    with open(directory / "summary.csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(["series", "width", "quantity", "n", "mean", "se"])
-        wr.writerows(csv_rows)
+    _write_report(directory, md, key, csv_rows)
     if figures and data:
         plot_equivalence(directory, data, allrows)
         plot_rigour(directory, data)
@@ -1088,6 +1078,15 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
 def width_slope(widths, values):
     "Least-squares slope of log(values) against log(width) (of the means; the figures' labels)."
     return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
+
+
+def _width_curve(ax, widths, get, q, label, slope=False, **kw):
+    "Quantity `q` against width (mean and SE from `get`), its log-log slope in the label with `slope`."
+    m = np.array([get[(w, q)][0] for w in widths])
+    se = np.nan_to_num([get[(w, q)][1] for w in widths])
+    if slope and len(widths) >= 3:
+        label += f" (slope {width_slope(widths, m):+.2f})"
+    ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
 
 
 def plot_equivalence(directory, data, allrows):
@@ -1118,28 +1117,20 @@ def plot_equivalence(directory, data, allrows):
             ax.legend(fontsize=7)
         for row in axes:
             row[0].set_ylabel(ylabel)
-        fig.tight_layout()
-        fig.savefig(directory / fname, dpi=100, metadata={"Software": None})
-        plt.close(fig)
-
-    def curve(ax, widths, get, q, label, slope=False, **kw):
-        m = np.array([get[(w, q)][0] for w in widths])
-        se = np.nan_to_num([get[(w, q)][1] for w in widths])
-        if slope and len(widths) >= 3:
-            label += f" (slope {width_slope(widths, m):+.2f})"
-        ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
+        save_figure(fig, directory / fname, dpi=100)
 
     panel(
         "distances.png",
         lambda ax, ws, g: [
-            curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-") for k in DISTANCES
+            _width_curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-")
+            for k in DISTANCES
         ],
         "relative distance on the test rows",
     )
     panel(
         "rmse.png",
         lambda ax, ws, g: [
-            curve(ax, ws, g, f"rmse {k}", k)
+            _width_curve(ax, ws, g, f"rmse {k}", k)
             for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")
         ],
         "test RMSE",
@@ -1148,13 +1139,61 @@ def plot_equivalence(directory, data, allrows):
     def lazy(ax, ws, g):
         layers = sorted({q for (_, q) in g if q.startswith("lazy NN weight_change")})
         for q in layers:
-            curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
-        curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
-        curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
+            _width_curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
+        _width_curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
+        _width_curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
 
     panel("lazy.png", lazy, "relative change / error")
 
 # %% ../nbs/06_equivalence.ipynb #896ceaf4
+def _bias_figure(path, plain):
+    "bias.png: per depth, the paired bias of each plain series against width, t-based 95% intervals."
+    import matplotlib.pyplot as plt
+
+    depths = sorted({int(k[2]) for k in plain})
+    fig, axes = plt.subplots(1, len(depths), figsize=(7 * len(depths), 4.5), squeeze=False)
+    for ax, depth in zip(axes[0], depths):
+        mine = [(k, v) for k, v in plain.items() if k.startswith(f"NN{depth},")]
+        for k, (name, series) in enumerate(mine):
+            rows = paired_bias_rows(series)
+            for j, (label, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
+                w = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
+                st = [r[1 + j] for r in rows]
+                m = 100 * np.array([s["mean"] for s in st])
+                err = np.abs(100 * np.array([s["ci"] for s in st]).T - m)
+                ax.errorbar(w, m, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{label}: {name}")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("width")
+        ax.set_ylabel("test RMSE: network / theorem - 1 (%)")
+        ax.set_title(f"depth {depth}: paired bias, mean and t-based 95% interval over seeds", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    save_figure(fig, path, dpi=100)
+
+
+def _trace_figure(path, name, series):
+    "trace.png: the empirical NTK's relative change and its distance to the analytic NTK along training."
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, r in enumerate(trace_rows(series)):
+        axes[0].plot(
+            r["epochs"], 100 * r["change_fit"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
+        )
+        axes[1].plot(
+            r["epochs"], 100 * r["to_analytic"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
+        )
+    axes[0].set_ylabel("||NTK(t) - NTK(0)|| / ||NTK(0)|| (%), fitted rows")
+    axes[1].set_ylabel("||NTK(t) - analytic|| / ||analytic|| (%), fitted rows")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{name}: the empirical NTK during training (mean over seeds)", fontsize=9)
+    save_figure(fig, path, dpi=100)
+
+
 def plot_rigour(directory, data):
     """bias.png (the paired bias against width, with t-based 95% intervals), and for the series with NTK snapshots
     curve.png (held-out RMSE during training beside the theorem's curve) and trace.png (the kernel during training)."""
@@ -1165,28 +1204,7 @@ def plot_rigour(directory, data):
 
     plain = {k: v for k, v in data.items() if "lr " not in k and "traced" not in k and paired_bias_rows(v)}
     if plain:
-        depths = sorted({int(k[2]) for k in plain})
-        fig, axes = plt.subplots(1, len(depths), figsize=(7 * len(depths), 4.5), squeeze=False)
-        for ax, depth in zip(axes[0], depths):
-            mine = [(k, v) for k, v in plain.items() if k.startswith(f"NN{depth},")]
-            for k, (name, series) in enumerate(mine):
-                rows = paired_bias_rows(series)
-                for j, (label, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
-                    w = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
-                    st = [r[1 + j] for r in rows]
-                    m = 100 * np.array([s["mean"] for s in st])
-                    err = np.abs(100 * np.array([s["ci"] for s in st]).T - m)
-                    ax.errorbar(w, m, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{label}: {name}")
-            ax.axhline(0, color="k", lw=0.8)
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("width")
-            ax.set_ylabel("test RMSE: network / theorem - 1 (%)")
-            ax.set_title(f"depth {depth}: paired bias, mean and t-based 95% interval over seeds", fontsize=9)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=6)
-        fig.tight_layout()
-        fig.savefig(directory / "bias.png", dpi=100, metadata={"Software": None})
-        plt.close(fig)
+        _bias_figure(directory / "bias.png", plain)
     traced = {k: v for k, v in data.items() if "traced" in k}
     for name, series in traced.items():
         fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
@@ -1202,27 +1220,8 @@ def plot_rigour(directory, data):
             ax.legend(fontsize=6)
         axes[0][0].set_ylabel("held-out RMSE")
         fig.suptitle(f"{name}: the held-out curve, trained and predicted", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(directory / "curve.png", dpi=100, metadata={"Software": None})
-        plt.close(fig)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        for i, r in enumerate(trace_rows(series)):
-            axes[0].plot(
-                r["epochs"], 100 * r["change_fit"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
-            )
-            axes[1].plot(
-                r["epochs"], 100 * r["to_analytic"], marker="o", ms=3, color=f"C{i}", label=f"width {r['width']}"
-            )
-        axes[0].set_ylabel("||NTK(t) - NTK(0)|| / ||NTK(0)|| (%), fitted rows")
-        axes[1].set_ylabel("||NTK(t) - analytic|| / ||analytic|| (%), fitted rows")
-        for ax in axes:
-            ax.set_xlabel("epoch")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.suptitle(f"{name}: the empirical NTK during training (mean over seeds)", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(directory / "trace.png", dpi=100, metadata={"Software": None})
-        plt.close(fig)
+        save_figure(fig, directory / "curve.png", dpi=100)
+        _trace_figure(directory / "trace.png", name, series)
 
 # %% ../nbs/06_equivalence.ipynb #map00011
 @dataclass(frozen=True, order=True)
@@ -1427,13 +1426,13 @@ def floor_section(studies):
             except (ValueError, TypeError):
                 continue  # fewer than 3 widths, or this time not recorded at this learning rate
             body.append([f"{lr:g}", "end: interpolant" if T is None else f"{T:g}", len(f["seeds"]),
-                         _ci(f["a"], pct=False), _ci(f["c"]), f"{100 * f['resid']:.1f}%"])  # fmt: skip
+                         ci_text(f["a"], pct=False), ci_text(f["c"]), f"{100 * f['resid']:.1f}%"])  # fmt: skip
     if not body:
         return []
     head = ["lr", "T", "seeds", "a (gap = a n^-1/2 + c)", "floor c", "residual / gap"]
     note = ("Per seed, least squares over the widths with the theory's exponent 1/2 fixed; c > 0 is a floor that "
             "width does not remove under that model (the free exponents are in the power-law table).")
-    return ["### A floor under the theory's exponent", "", _md_table(head, body), "", note, ""]
+    return ["### A floor under the theory's exponent", "", markdown_table(head, body), "", note, ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00023
 def _band(ax, T, v, label, color, log=False):
@@ -1484,9 +1483,7 @@ def plot_map(path, studies):
     axes[2, 0].set_ylabel("share in eigenvalues < 0.1, fitted rows")
     for ax in axes[0]:
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, stamp=True)
 
 # %% ../nbs/06_equivalence.ipynb #map00031
 def data_size_rows(studies, lr=0.2):
@@ -1510,14 +1507,14 @@ def data_size_section(studies):
     if len({r["P"] for r in rows}) < 2:
         return []
     body = [[r["study"].n_obs, r["P"], r["study"].width, f"{r['ratio']:.2f}", r["n"],
-             f"{r['lmt'][0]:.1f}-{r['lmt'][1]:.1f}", _ci(r["dist"], sign=False), _ci(r["excess"]),
-             _ci(r["cos"], pct=False)] for r in rows]  # fmt: skip
+             f"{r['lmt'][0]:.1f}-{r['lmt'][1]:.1f}", ci_text(r["dist"], sign=False), ci_text(r["excess"]),
+             ci_text(r["cos"], pct=False)] for r in rows]  # fmt: skip
     head = ["n_obs", "fitted rows P", "width n", "P / sqrt(n)", "seeds", "lambda_min T", "distance to interpolant",
             "RMSE excess", "cos theta"]
     note = ("Against the interpolant with the network's own f0 on its own rows, at the end of training (lr 0.2, "
             "10000 epochs); a row with lambda_min T below 5 is not converged. Sorted by P / sqrt(n): if the gap "
             "collapsed on it (Atanasov et al. 2023), the distance would rise with it across data sizes.")
-    return ["### Data size", "", _md_table(head, body), "", note, ""]
+    return ["### Data size", "", markdown_table(head, body), "", note, ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00051
 def conditioning_rows(studies):
@@ -1553,19 +1550,20 @@ def conditioning_section(studies):
     num = lambda st, d=4: f"{st['mean']:.{d}f} [{st['ci'][0]:.{d}f}, {st['ci'][1]:.{d}f}]"
     moved = lambda r: "-" if r["moved"] is None else f"{r['moved'][0]:.1f}-{r['moved'][1]:.1f}"
     body = [[str(r["study"]), r["n"], f"{r['analytic']:.4f}", num(r["empirical"]), num(r["whitened"], 2), moved(r),
-             _ci(r["lin_theory"], sign=False), _ci(r["nn_lin"], sign=False), _ci(r["nn_over_lin"]),
-             _ci(r["lin_over_interp"])] for r in rows]  # fmt: skip
+             ci_text(r["lin_theory"], sign=False), ci_text(r["nn_lin"], sign=False), ci_text(r["nn_over_lin"]),
+             ci_text(r["lin_over_interp"])] for r in rows]  # fmt: skip
     head = ["study", "n", "lambda_min, analytic NTK", "lambda_min, empirical NTK at init", "whitened error at init",
             "whitened movement at the end (traced seeds, range)", "distance lin - theorem at the end",
             "distance NN - lin at the end", "RMSE excess, NN over lin", "RMSE excess, lin over interpolant"]
-    out = ["### Conditioning and laziness at the end (the theorem's flow converged)", "", _md_table(head, body), ""]
+    out = ["### Conditioning and laziness at the end (the theorem's flow converged)", "", markdown_table(head, body),
+           ""]
     base = {r["study"].width: studies[r["study"]] for r in rows if r["study"].base}
     if len(base) >= 2:
         sl = seed_slopes(base, lambda r: r["trajectory"]["spectrum"]["whitened_init_error"])
         w = max(base)
         at_w = np.exp(np.mean(np.log([r["trajectory"]["spectrum"]["whitened_init_error"] for r in base[w]])))
         out += [f"Width exponent of the whitened error (widths {sorted(base)}, {len(sl['seeds'])} seeds, per-seed "
-                f"slopes): {_ci(sl, pct=False, digits=3)}. Extrapolated from width {w} (geometric mean {at_w:.2f}) "
+                f"slopes): {ci_text(sl, pct=False, digits=3)}. Extrapolated from width {w} (geometric mean {at_w:.2f}) "
                 f"with the mean slope, it reaches 1 near width {w * at_w ** (-1 / sl['mean']):,.0f}: a prediction "
                 "for the wider runs, not a measurement.", ""]  # fmt: skip
     return out
@@ -1597,9 +1595,7 @@ def plot_pieces(path, studies):
     axes[1, 0].set_ylabel("NTK movement (seeds 0-2)")
     axes[0, -1].legend(fontsize=7)
     axes[1, -1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, stamp=True)
 
 # %% ../nbs/06_equivalence.ipynb #map00024
 MAP_TERMS = (
@@ -1616,18 +1612,19 @@ def converged_section(studies):
     if not rows:
         return ["No study has reached lambda_min T >= 5 yet."]
     body = [[str(r["study"]), r["n"], f"{r['lmt'][0]:.1f}-{r['lmt'][1]:.1f}", f"{r['stability']:.2f}",
-             f"{r['net']} vs {r['ref']}", f"{r['fit_rmse']:.4f}", _ci(r["excess"]), _ci(r["late"]), _ci(r["dist"]),
-             _ci(r["e"], pct=False), _ci(r["cos"], pct=False), f"{r['p_differs_holm']:.2g}",
+             f"{r['net']} vs {r['ref']}", f"{r['fit_rmse']:.4f}", ci_text(r["excess"]), ci_text(r["late"]),
+             ci_text(r["dist"]),
+             ci_text(r["e"], pct=False), ci_text(r["cos"], pct=False), f"{r['p_differs_holm']:.2g}",
              f"{r['p_cos_holm']:.2g}", f"{r['p_tost_holm']:.2g}"] for r in rows]  # fmt: skip
     head = ["study", "n", "lambda_min T", "stability", "comparison", "network's fitted-row RMSE", "RMSE excess",
             "excess change over the last doubling of T", "distance", "e", "cos theta", "p excess (Holm)",
             "p cos (Holm)", f"p inside ±{100 * MAP_MARGIN:g}% (TOST, Holm; exploratory)"]
     out = ["### The theorem's flow converged (lambda_min T >= 5): the network at the end", "", MAP_TERMS, "",
-           _md_table(head, body), ""]
+           markdown_table(head, body), ""]
     widths = {k.width: v for k, v in studies.items() if k.base and any(r["study"] == k for r in rows)}
     if len(widths) >= 2:
         sl = seed_slopes(widths, lambda r: r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"])
-        slopes, pooled = _ci(sl, pct=False, digits=3), _ci(sl["pooled"], pct=False, digits=3)
+        slopes, pooled = ci_text(sl, pct=False, digits=3), ci_text(sl["pooled"], pct=False, digits=3)
         out += [f"Width exponent of ||NN - interpolant|| / ||interpolant|| at the end (widths {sorted(widths)}, "
                 f"{len(sl['seeds'])} seeds): {slopes} from per-seed slopes; {pooled} pooled, seeds unpaired.", ""]
     return out
@@ -1636,11 +1633,11 @@ def converged_section(studies):
 def equal_T_section(studies):
     "The learning-rate comparison at equal T (`equal_T_rows`), in markdown."
     rows = equal_T_rows(studies)
-    body = [[r["width"], f"{r['lrs'][0]:g} - {r['lrs'][1]:g}", f"{r['T']:.2f}", r["n"], _ci(r["dist"]),
-             f"{r['p_dist_holm']:.2g}", _ci(r["excess"]), f"{r['p_excess_holm']:.2g}"] for r in rows]  # fmt: skip
+    body = [[r["width"], f"{r['lrs'][0]:g} - {r['lrs'][1]:g}", f"{r['T']:.2f}", r["n"], ci_text(r["dist"]),
+             f"{r['p_dist_holm']:.2g}", ci_text(r["excess"]), f"{r['p_excess_holm']:.2g}"] for r in rows]  # fmt: skip
     head = ["width", "lr (larger - smaller)", "T", "seeds", "distance to the theorem, difference (points)",
             "p (Holm)", "RMSE excess over the theorem, difference (points)", "p (Holm)"]
-    return ["### Learning rate at equal T", "", _md_table(head, body), ""]
+    return ["### Learning rate at equal T", "", markdown_table(head, body), ""]
 
 
 # %% ../nbs/06_equivalence.ipynb #map00026
@@ -1650,10 +1647,10 @@ GAP_NAMES = {"|NN-theory|": "NN - theorem", "|NN-lin|": "NN - lin"}  # a '|' wou
 def _exponent_cells(g):
     "One row of the power-law table; alpha / beta only where beta's interval excludes 0 (else it is unbounded)."
     lo, hi = g["beta"]["ci"]
-    ratio = _ci(g["equal_gap"], pct=False) if lo > 0 or hi < 0 else "undefined: beta not detected"
+    ratio = ci_text(g["equal_gap"], pct=False) if lo > 0 or hi < 0 else "undefined: beta not detected"
     return [f"{g['lr']:g}", GAP_NAMES[g["gap"]], ", ".join(map(str, g["widths"])), len(g["seeds"]),
-            f"{g['T_range'][0]:.2f}-{g['T_range'][1]:.2f}", _ci(g["alpha"], pct=False, digits=3),
-            _ci(g["beta"], pct=False, digits=3), ratio]  # fmt: skip
+            f"{g['T_range'][0]:.2f}-{g['T_range'][1]:.2f}", ci_text(g["alpha"], pct=False, digits=3),
+            ci_text(g["beta"], pct=False, digits=3), ratio]  # fmt: skip
 
 
 def exponent_section(studies):
@@ -1669,16 +1666,16 @@ def exponent_section(studies):
             "beta (gap ~ T^beta)", "alpha / beta (equal gap)"]
     note = ("Per seed, log(gap) = a + beta log T - alpha log n by least squares, then t-intervals over seeds. A fitted "
             "description of the recorded range, not a law; NN - lin is the lazy-training gap of the literature.")
-    return [f"### The gap as a power law, T in [{FIT_TIMES[0]:g}, {FIT_TIMES[1]:g}]", "", _md_table(head, body), "",
-            note, ""]
+    title = f"### The gap as a power law, T in [{FIT_TIMES[0]:g}, {FIT_TIMES[1]:g}]"
+    return [title, "", markdown_table(head, body), "", note, ""]
 
 
 def map_cost_section(directory, studies):
     "What the map's trials cost: per study the mean trial time on one thread, and the whole run's hours."
     body = [[str(k), len(rs), f"{np.mean([r['timings']['total'] for r in rs]):,.0f}",
              ", ".join(sorted({r["machine"]["cpu"] for r in rs}))] for k, rs in studies.items()]  # fmt: skip
-    wall, summed = _wall_hours(directory)
-    return ["### Cost", "", _md_table(["study", "trials", "s per trial (one thread)", "CPU"], body), "",
+    wall, summed = sweep_hours(directory)
+    return ["### Cost", "", markdown_table(["study", "trials", "s per trial (one thread)", "CPU"], body), "",
             f"{sum(len(v) for v in studies.values())} trials: {summed:.2f} h of summed trial time, {wall:.2f} h of "
             "wall-clock with at least one trial running (one worker of one thread beside other work: the trial "
             "times include the contention).", ""]  # fmt: skip

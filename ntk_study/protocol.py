@@ -12,7 +12,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['PAPER_WIDTH', 'PAPER_EPOCHS', 'PAPER_LR', 'PAPER_BATCH_SIZE', 'PAPER_VAL_SPLIT', 'ORDER_SEED_OFFSET',
            'PAPER_NETWORKS', 'NN_DTYPES', 'network_name', 'epochs_setting', 'order_seed', 'keras_split', 'batch_sizes',
-           'check_nn_dtype', 'SGDSettings', 'check_training_settings', 'rmse', 'write_atomic']
+           'check_nn_dtype', 'SGDSettings', 'check_training_settings', 'rmse', 'relative_distance', 'write_atomic']
 
 # %% ../nbs/03_protocol.ipynb #63618af0
 PAPER_WIDTH = 10000  # hidden width of NN1 and NN2
@@ -113,6 +113,11 @@ def rmse(pred, y):
     "Root mean squared error of predictions `pred` against targets `y` (float64)."
     pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
     return float(np.sqrt(np.mean((pred - y) ** 2)))
+
+# %% ../nbs/03_protocol.ipynb #rd030002
+def relative_distance(a, b, ref):
+    "`||a - b|| / ||ref||`, Euclidean (Frobenius for matrices): the distance of `a` from `b` relative to `ref`."
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(ref))
 
 # %% ../nbs/03_protocol.ipynb #a7c0e002
 def write_atomic(path, write, binary=False):

@@ -8,11 +8,11 @@ import csv, json, math
 from pathlib import Path
 import numpy as np
 from .protocol import PAPER_NETWORKS, PAPER_WIDTH, epochs_setting
+from .reporting import markdown_table, read_run_log, save_figure
 
 # %% auto #0
-__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'reduced_networks', 'read_run_log', 'load_run',
-           'method_rmses', 'table1_se', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary',
-           'plot_summary']
+__all__ = ['METHOD_ORDER', 'TABLE1', 'PAPER_PROTOCOL', 'LAYER_PAIRS', 'reduced_networks', 'load_run', 'method_rmses',
+           'table1_se', 'summary_rows', 'layer_changes', 'compare_table1', 'write_summary', 'plot_summary']
 
 # %% ../nbs/05_summary.ipynb #cd92cf9a
 METHOD_ORDER = ["NN1", "NN2", "GP1", "GP2", "NTKA1", "NTKA2", "NTKJ1", "NTKJ2", "NTKB1", "NTKB2", "K1"]
@@ -45,20 +45,6 @@ def reduced_networks(settings):
     return set(PAPER_NETWORKS) - paper
 
 # %% ../nbs/05_summary.ipynb #b0870ab9
-def read_run_log(path):
-    "The entries of a run log (`run_log.jsonl`) in order; none without a log; a line cut short by a kill is skipped."
-    path = Path(path)
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text().splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return entries
-
-
 def load_run(run_dir):
     """`(results, failed, info)`: the trial results, the trials whose last logged attempt failed (and have no result),
     and run.json."""
@@ -107,11 +93,6 @@ def compare_table1(rows):
     ]
 
 # %% ../nbs/05_summary.ipynb #ac26a52b
-def _md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
-
-
 def _header(run_dir, results, failed, info, settings):
     "The summary's title and the line that says what was run."
     failed_list = f" (failed: {', '.join(str(e['trial']) for e in failed)})" if failed else ""
@@ -126,7 +107,7 @@ def _header(run_dir, results, failed, info, settings):
 def _rmse_table(rows, settings, paper_protocol):
     "Mean RMSE and SE per method; beside Table 1 when the run follows the paper's protocol."
     if not paper_protocol:
-        return _md_table(
+        return markdown_table(
             ["method", "n_trials", "mean RMSE", "SE"], [(m, n, f"{mu:.6g}", f"{se:.3g}") for m, n, mu, se in rows]
         )
     # a reduced network is not Table 1's
@@ -142,9 +123,9 @@ def _rmse_table(rows, settings, paper_protocol):
 
     header = ["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE", "diff / SE(Table 1)",
               "diff / combined SE"]  # fmt: skip
-    return _md_table(header, [row(*r) for r in rows])
+    return markdown_table(header, [row(*r) for r in rows])
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b1
 def _network_lines(results, settings):
     "What the trained networks were, whether they were reduced, and how lazily they trained."
     nets = sorted({m for r in results for m in r.get("networks", {})})
@@ -167,7 +148,7 @@ def _network_lines(results, settings):
                   f"{np.nanmean(nc):.4f}."]  # fmt: skip
     return lines
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b2
 def _write_tables(run_dir, text, rows):
     "summary.md and summary.csv (rows `(method, n_trials, mean, se)`)."
     (run_dir / "summary.md").write_text(text)
@@ -188,7 +169,7 @@ def _empty_summary(run_dir, failed, info):
         shown = beside and m in TABLE1 and m not in reduced_networks(settings)
         return (f"{TABLE1[m][0]:.6g}", f"{TABLE1[m][1]:.3g}") if shown else ("", "")
 
-    table = _md_table(["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE"],
+    table = markdown_table(["method", "n_trials", "mean RMSE", "SE", "Table 1 mean", "Table 1 SE"],
                       [(m, 0, "-", "-", *table1(m)) for m in methods])  # fmt: skip
     lines = _header(run_dir, [], failed, info, settings) + [table, "", f"No trial has finished yet: n = 0 for "
                                                             f"{', '.join(methods)}."]  # fmt: skip
@@ -196,7 +177,7 @@ def _empty_summary(run_dir, failed, info):
     _write_tables(run_dir, text, [(m, 0, float("nan"), float("nan")) for m in methods])
     return text
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b3
 def write_summary(run_dir, figures=True):
     "Write summary.md, summary.csv and (optionally) the two figures into `run_dir`; returns the markdown."
     run_dir = Path(run_dir)
@@ -223,7 +204,7 @@ def write_summary(run_dir, figures=True):
         plot_summary(run_dir, method_rmses(results), rows, reference=TABLE1 if paper_protocol else None)
     return text
 
-
+# %% ../nbs/05_summary.ipynb #ac26a5b4
 def plot_summary(run_dir, rmses, rows, reference=None):
     """The paper's two figures: test RMSE per method over trials (boxplot) and the mean with its SE (beside `reference`
     means, if given)."""
@@ -238,9 +219,7 @@ def plot_summary(run_dir, rmses, rows, reference=None):
     ax.set_xticks(range(1, len(names) + 1), names, rotation=45)
     ax.set_ylabel("test RMSE")
     ax.set_title(f"Test RMSE over {max(len(v) for v in rmses.values())} trials")
-    fig.tight_layout()
-    fig.savefig(Path(run_dir) / "rmse_boxplot.png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(run_dir) / "rmse_boxplot.png", dpi=110)
     fig, ax = plt.subplots(figsize=(1 + 0.8 * len(names), 4))
     ax.errorbar(
         range(len(rows)), [r[2] for r in rows], yerr=[r[3] for r in rows], fmt="o", capsize=4, label="this study"
@@ -259,6 +238,4 @@ def plot_summary(run_dir, rmses, rows, reference=None):
     ax.set_xticks(range(len(rows)), [r[0] for r in rows], rotation=45)
     ax.set_ylabel("mean test RMSE (+- SE)")
     ax.set_title("Mean test RMSE per method")
-    fig.tight_layout()
-    fig.savefig(Path(run_dir) / "mean_rmse.png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(run_dir) / "mean_rmse.png", dpi=110)

@@ -17,6 +17,7 @@ from ntk_study.protocol import (
     PAPER_EPOCHS,
     SGDSettings,
     order_seed,
+    relative_distance as _rel,
     rmse,
 )
 from .training import NetworkStack, TrainRows, TrainRun, layerwise_ntk, train, epoch_orders
@@ -69,10 +70,6 @@ LADDER = {  # the theorem's near neighbours (the network's f0, the fitted rows):
     "NTKB1": "the flow with NTKB1 (the kernel that drew the data, exact convention)",
     "Laplacian": "the flow with the Laplacian kernel K1",
 }
-
-
-def _rel(a, b, ref):
-    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(ref))
 
 # %% ../nbs/03c_theorem.ipynb #af888a4f
 @dataclass(frozen=True, eq=False)

@@ -15,6 +15,7 @@ from .data import DataSettings, PAPER_N_OBS, PAPER_D_IN, PAPER_TEST_FRACTION
 from .regression import GradientFlowPredictor, SingularKernelError
 from .networks import default_device
 from .protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, SGDSettings, order_seed, rmse
+from .protocol import relative_distance as _rel
 from .training import TrainRows, TrainRun, train, epoch_orders
 from ntk_study.theorem import (
     all_rows_interpolant,
@@ -206,10 +207,6 @@ def interpolant_bound(flow):
     return float(np.linalg.norm(flow.TV / flow.lam, 2) * np.linalg.norm(flow.residual))
 
 # %% ../nbs/03e_trajectory.ipynb #af4c913b
-def _rel(a, b, ref):
-    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(ref))
-
-
 def along_training(nets, theory, d, n_fit, at):
     "The columns of `epoch_summary` at each recorded epoch the network reached (`theory`: `theory_along`)."
     recs = [dict(r.records) for r in nets]  # epoch -> outputs on [fitted rows; test rows]

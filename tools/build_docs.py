@@ -19,6 +19,7 @@ CHAPTERS = [
     "03d_stopping",
     "03e_trajectory",
     "04_experiment",
+    "04a_reporting",
     "05_summary",
     "06_equivalence",
     "06a_beyond",
