@@ -7,7 +7,9 @@ Exit 1 with the offending lines.
 Then the shape of the code (issue 27), measured with `ast` over ntk_study/ and printed: functions over 60 lines;
 `train`, `train_textbook`, every `*_trial` function and the kernel internals (the functions of kernels.py) over 6
 parameters; any function over 10 (`self`/`cls` not counted, `*args` and `**kwargs` one each); exported notebook cells
-over 80 lines. Reported, not enforced, until every offender is fixed."""
+over 80 lines. Enforced (exit 1) for the limits the code meets: function lines, any function's parameters, exported
+cells; the core-parameter limit is reported only while `kernels.kernel_matrices` (its public keyword options) exceeds
+it."""
 
 import ast, json, subprocess, sys
 from pathlib import Path
@@ -70,8 +72,11 @@ def long_exported_cells():
     return out
 
 
+ENFORCED = (0, 2, 3)  # indices of the groups below that fail the check; the core-parameter group is reported only
+
+
 def shape_report():
-    "Print the code-shape metrics; True when every one is within its limit."
+    "Print the code-shape metrics; True when every enforced one is within its limit."
     long, core, many = function_metrics()
     cells = long_exported_cells()
     groups = [(f"functions over {MAX_LINES} lines", long),
@@ -82,8 +87,8 @@ def shape_report():
         print(f"shape: {len(items)} {title}" + (":" if items else ""))
         for item in items:
             print(f"    {item}")
-    ok = not any(items for _, items in groups)
-    print("shape: every metric within its limit" if ok else "shape: reported only, not yet enforced (issue 27)")
+    ok = not any(groups[i][1] for i in ENFORCED)
+    print("shape: every enforced metric within its limit" if ok else "shape: an enforced limit is exceeded")
     return ok
 
 
@@ -102,8 +107,8 @@ def main():
     if any("ntk_study/" in b and "E501" in b for b in bad):
         bad.append("(a module exported by nbdev_export alone: `make export` also rewraps its __all__)")
     print("\n".join(bad) if bad else "style: every line within 120 characters, one statement per line, imports clean")
-    shape_report()  # not enforced until every offender is fixed: then `bad or not shape_report()` fails
-    sys.exit(1 if bad else 0)
+    shape_ok = shape_report()
+    sys.exit(1 if bad or not shape_ok else 0)
 
 
 if __name__ == "__main__":
