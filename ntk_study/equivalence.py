@@ -23,8 +23,8 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUA
            'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'series_margin', 'with_holm',
            'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells', 'trained_pairs', 'paper_width_section',
            'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour',
-           'MapStudy', 'load_map', 'along', 'final_split', 'late_change', 'converged_rows', 'common_times',
-           'equal_T_rows', 'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows',
+           'MapStudy', 'load_map', 'along', 'full_seeds', 'final_split', 'late_change', 'converged_rows',
+           'common_times', 'equal_T_rows', 'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows',
            'data_size_section', 'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section',
            'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
@@ -1278,6 +1278,12 @@ def _at_T(records, T, *path):
     return (Ts[k], v[:, k]) if abs(Ts[k] / T - 1) <= 0.01 else (None, None)
 
 
+def full_seeds(by_width):
+    "The widths of `{width: records}` that have the most seeds (a width still running does not cut a slope's seeds)."
+    most = max((len(v) for v in by_width.values()), default=0)
+    return {w: v for w, v in by_width.items() if len(v) == most}
+
+
 # %% ../nbs/06_equivalence.ipynb #map00014
 def final_split(r, net, ref):
     "`(RMSE ratio - 1, relative distance, e, cos theta)` of `net` against `ref` at the end of a map trial."
@@ -1557,7 +1563,7 @@ def conditioning_section(studies):
             "distance NN - lin at the end", "RMSE excess, NN over lin", "RMSE excess, lin over interpolant"]
     out = ["### Conditioning and laziness at the end (the theorem's flow converged)", "", markdown_table(head, body),
            ""]
-    base = {r["study"].width: studies[r["study"]] for r in rows if r["study"].base}
+    base = full_seeds({r["study"].width: studies[r["study"]] for r in rows if r["study"].base})
     if len(base) >= 2:
         sl = seed_slopes(base, lambda r: r["trajectory"]["spectrum"]["whitened_init_error"])
         w = max(base)
@@ -1621,7 +1627,7 @@ def converged_section(studies):
             "p cos (Holm)", f"p inside ±{100 * MAP_MARGIN:g}% (TOST, Holm; exploratory)"]
     out = ["### The theorem's flow converged (lambda_min T >= 5): the network at the end", "", MAP_TERMS, "",
            markdown_table(head, body), ""]
-    widths = {k.width: v for k, v in studies.items() if k.base and any(r["study"] == k for r in rows)}
+    widths = full_seeds({k.width: v for k, v in studies.items() if k.base and any(r["study"] == k for r in rows)})
     if len(widths) >= 2:
         sl = seed_slopes(widths, lambda r: r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"])
         slopes, pooled = ci_text(sl, pct=False, digits=3), ci_text(sl["pooled"], pct=False, digits=3)
