@@ -1599,8 +1599,8 @@ def plot_pieces(path, studies):
         axes[1, j].set(xscale="log", yscale="log", xlabel="T")
     axes[0, 0].set_ylabel("NN - lin (solid), lin - theorem (dashed)")
     axes[1, 0].set_ylabel("NTK movement (seeds 0-2)")
-    axes[0, -1].legend(fontsize=7)
-    axes[1, -1].legend(fontsize=7)
+    for ax in axes.flat:  # every column: its own widths
+        ax.legend(fontsize=7)
     save_figure(fig, path, dpi=110, stamp=True)
 
 # %% ../nbs/06_equivalence.ipynb #map00024
