@@ -159,7 +159,7 @@ PRESETS["equivalence-map"] = dict(
     "linearisation and the theorem, out to convergence (chapter 03e_trajectory): lr 0.2 for 10000 epochs (T = 504) "
     "at widths 512-65536, lr 0.02 for 6000 (T = 30) and 0.002 for 30000 (T = 15) at widths 512-8192 (and 0.02 at "
     "32768), lr 0.05 for 40000 (T = 504), a float64 control and 250 or 4000 rows (T 517, 501); 8 seeds (3 at 65536 and "
-    "for the controls); about 5.5 trial-hours on one core. Its queue runs in the order listed, the most valuable "
+    "for the controls), and lr 0.2 for 40000 epochs (T = 2017) at widths 2048 and 8192 (3 seeds); about 7 trial-hours on one core. Its queue runs in the order listed, the most valuable "
     "first",
     in_order=True,
     studies={
@@ -174,6 +174,8 @@ PRESETS["equivalence-map"] = dict(
         **map_studies(0.2, 10_000, [8192], n_trials=3, label="-f64", nn_dtype="float64"),
         **map_studies(0.2, 10_000, [65536], n_trials=3),
         **map_studies(0.02, 6000, [32768]),
+        # past T = 504: does the network itself stop moving? (T = 2017, the same seeds 0-2 as the lr 0.2 rows)
+        **map_studies(0.2, 40_000, [2048, 8192], n_trials=3),
     },
 )
 PRESETS["quick"]["studies"].update(
