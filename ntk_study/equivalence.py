@@ -15,16 +15,19 @@ from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 
 # %% auto #0
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS',
-           'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAIN_SERIES', 'DEPTH2_SERIES', 'CONVERGED_LMT', 'MAP_MARGIN',
-           'CONVERGED_PAIRS', 'FIT_TIMES', 'GAPS', 'FLOOR_TIMES', 'MAP_TERMS', 'GAP_NAMES', 'PAIRED_SETTINGS',
-           't_interval', 'paired_stats', 'spread_direction', 'tost', 'differs_p', 't_rule_margin', 'unpaired_z', 'holm',
-           'pooled_slope', 'seed_slopes', 'shapley', 'series_name', 'load_trials', 'load_equivalence', 'load_theorem',
-           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
-           'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'series_margin', 'with_holm',
-           'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells', 'trained_pairs', 'paper_width_section',
-           'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour',
-           'MapStudy', 'load_map', 'along', 'full_seeds', 'final_split', 'late_change', 'converged_rows',
-           'common_times', 'equal_T_rows', 'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows',
+           'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAIN_SERIES', 'DEPTH2_SERIES', 'MAP_GRID_LR_EPOCHS',
+           'CONVERGED_LMT', 'MAP_MARGIN', 'CONVERGED_PAIRS', 'FIT_TIMES', 'GAPS', 'FLOOR_TIMES', 'MAP_TERMS',
+           'GAP_NAMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost', 'differs_p',
+           't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'series_name',
+           'load_trials', 'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine',
+           'slope_rows', 'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split',
+           'split_stats', 'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells',
+           'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report',
+           'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds',
+           'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows', 'fieller_ratio',
+           'converged_studies', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows', 'kernel_movement_rows',
+           'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section', 'kernel_movement_section',
+           'control_section', 'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows',
            'data_size_section', 'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section',
            'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
@@ -1224,6 +1227,9 @@ def plot_rigour(directory, data):
         _trace_figure(directory / "trace.png", name, series)
 
 # %% ../nbs/06_equivalence.ipynb #map00011
+MAP_GRID_LR_EPOCHS = 2000.0  # lr x epochs of the map's grid (T = 504 at lr 0.2); longer runs are controls
+
+
 @dataclass(frozen=True, order=True)
 class MapStudy:
     "One study of the equivalence map, read from its trials' settings (never from its folder's name)."
@@ -1240,8 +1246,8 @@ class MapStudy:
 
     @property
     def base(self):
-        "True for the map's main grid: the paper's data size, float32."
-        return self.n_obs == 1000 and self.dtype == "float32"
+        "True for the map's main grid: the paper's data size, float32, trained to T = 504 at most."
+        return self.n_obs == 1000 and self.dtype == "float32" and self.lr * self.epochs <= MAP_GRID_LR_EPOCHS
 
     def __str__(self):
         extra = "".join(f", {x}" for x in ([f"n_obs {self.n_obs}"] if self.n_obs != 1000 else [])
@@ -1362,6 +1368,153 @@ def equal_T_rows(studies):
             rows.append(dict(width=hi.width, lrs=(hi.lr, lo.lr), T=T, n=len(seeds), dist=t_interval(dd),
                              excess=t_interval(de), p_dist=differs_p(dd), p_excess=differs_p(de)))  # fmt: skip
     return with_holm(rows, ("p_dist", "p_excess"))
+
+# %% ../nbs/06_equivalence.ipynb #map00061
+def fieller_ratio(a, b, confidence=0.95):
+    """mean(a) / mean(b) of paired per-seed estimates with Fieller's interval: the r with (mean(a) - r mean(b))^2 <=
+    t^2 var(mean(a) - r mean(b)), t on n - 1 degrees of freedom. `ci` is None where that set is unbounded (mean(b) is
+    not distinguishable from 0 at this level)."""
+    from scipy.stats import t as student_t
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    n, ma, mb = len(a), float(a.mean()), float(b.mean())
+    cov = np.cov(a, b, ddof=1) / n  # the covariance of the two means
+    q = float(student_t.ppf(0.5 + confidence / 2, n - 1)) ** 2
+    qa, qb, qc = mb * mb - q * cov[1, 1], -2 * (ma * mb - q * cov[0, 1]), ma * ma - q * cov[0, 0]
+    if qa <= 0:
+        return dict(n=n, mean=ma / mb, ci=None)
+    root = math.sqrt(qb * qb - 4 * qa * qc)  # >= 0: the quadratic is <= 0 at r = ma / mb
+    return dict(n=n, mean=ma / mb, ci=((-qb - root) / (2 * qa), (-qb + root) / (2 * qa)))
+
+# %% ../nbs/06_equivalence.ipynb #map00063
+def converged_studies(studies):
+    "The studies with 2 or more trials whose theorem's flow converged: every trial's lambda_min T >= `CONVERGED_LMT`."
+    return {k: rs for k, rs in studies.items()
+            if len(rs) >= 2 and min(r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs) >= CONVERGED_LMT}
+
+
+def matched_fit_excess(r):
+    """`(T, excess)`: the network's test RMSE at the end over the theorem's at the first recorded T where the theorem
+    fits its rows at least as well as the network does at the end (NaN if it never does)."""
+    a = r["trajectory"]["along"]
+    fits = np.asarray(a["rmse_fit"]["NTK f0,T"]) <= a["rmse_fit"]["NN"][-1]
+    if not fits.any():
+        return math.nan, math.nan
+    k = int(np.argmax(fits))
+    return a["T"][k], r["trajectory"]["final"]["rmse"]["NN"] / a["rmse"]["NTK f0,T"][k] - 1
+
+
+def matched_fit_rows(studies):
+    """Per converged study: `matched_fit_excess` over seeds with a t-interval, the range of T picked, and p that it
+    differs from 0, Holm-adjusted over the table."""
+    rows = []
+    for st, rs in converged_studies(studies).items():
+        T, d = (np.asarray(x) for x in zip(*(matched_fit_excess(r) for r in rs)))
+        rows.append(dict(study=st, n=len(rs), T=(T.min(), T.max()), excess=t_interval(d), p=differs_p(d)))
+    return with_holm(rows, ("p",))
+
+# %% ../nbs/06_equivalence.ipynb #map00065
+def width_step_rows(studies, lr=0.2, net="NN", ref="NTK f0,inf"):
+    """Per step between neighbouring widths of the converged main grid at `lr`: the paired change, on their common
+    seeds, of `net`'s RMSE excess over `ref` at the end, with a t-interval and p, Holm-adjusted over the steps."""
+    group = {k.width: v for k, v in converged_studies(studies).items() if k.base and k.lr == lr}
+    widths, rows = sorted(group), []
+    for w0, w1 in zip(widths, widths[1:]):
+        first, second = ({r["seed"]: final_split(r, net, ref)[0] for r in group[w]} for w in (w0, w1))
+        d = np.array([second[s] - first[s] for s in sorted(set(first) & set(second))])
+        rows.append(dict(widths=(w0, w1), n=len(d), change=t_interval(d), p=differs_p(d)))
+    return with_holm(rows, ("p",))
+
+# %% ../nbs/06_equivalence.ipynb #map00067
+def kernel_movement_rows(studies):
+    """Per converged study: the relative change of the network's empirical NTK over training (`lazy.NN.ntk_change`,
+    every seed; chapter 03c) with a t-interval and range, and the linearisation's own lambda_min T (its kernel's
+    smallest eigenvalue at initialisation times T; range)."""
+    rows = []
+    for st, rs in converged_studies(studies).items():
+        change = [r["trajectory"]["lazy"]["NN"]["ntk_change"] for r in rs]
+        lin = [r["trajectory"]["spectrum"]["empirical_init"]["lambda_min"] * r["trajectory"]["T"] for r in rs]
+        rows.append(dict(study=st, n=len(rs), change=t_interval(change), change_range=(min(change), max(change)),
+                         lin_lmt=(min(lin), max(lin))))  # fmt: skip
+    return rows
+
+
+def control_partner(st):
+    "The main-grid study a control is paired with: float32 for the float64 control, the grid's epochs for a longer run."
+    from dataclasses import replace
+
+    return replace(st, dtype="float32", epochs=min(st.epochs, round(MAP_GRID_LR_EPOCHS / st.lr)))
+
+
+def control_rows(studies, net="NN", ref="NTK f0,inf"):
+    """Per control with its grid partner present (`control_partner`), on their common seeds: the paired change
+    (control - grid) at the end of `net`'s RMSE excess over `ref`, of its distance and of cos theta, with t-intervals
+    and p of the excess's change, Holm-adjusted; and the control's own excess change over its last doubling of T."""
+    rows = []
+    for st, rs in studies.items():
+        partner = control_partner(st)
+        if partner == st or partner not in studies:
+            continue
+        ctl, grid = {r["seed"]: r for r in rs}, {r["seed"]: r for r in studies[partner]}
+        seeds = sorted(set(ctl) & set(grid))
+        if len(seeds) < 2:
+            continue
+        diff = np.array([np.subtract(final_split(ctl[s], net, ref), final_split(grid[s], net, ref)) for s in seeds])
+        rows.append(dict(control=st, grid=partner, n=len(seeds), excess=t_interval(diff[:, 0]),
+                         dist=t_interval(diff[:, 1]), cos=t_interval(diff[:, 3]), p=differs_p(diff[:, 0]),
+                         late=t_interval(late_change([ctl[s] for s in seeds], net, ref))))  # fmt: skip
+    return with_holm(rows, ("p",))
+
+# %% ../nbs/06_equivalence.ipynb #map00069
+def _study_table(rows, head, cells):
+    "A markdown table with one row per study (`cells(row)` after its name and seeds)."
+    return markdown_table(["study", "seeds"] + head, [[str(r["study"]), r["n"]] + cells(r) for r in rows])
+
+
+def matched_fit_section(studies):
+    "`matched_fit_rows` in markdown."
+    table = _study_table(matched_fit_rows(studies), ["T picked", "RMSE excess over the theorem there", "p (Holm)"],
+                         lambda r: [f"{r['T'][0]:.1f}-{r['T'][1]:.1f}", ci_text(r["excess"]), f"{r['p_holm']:.2g}"])
+    note = ("The theorem at the first recorded T where it fits the rows at least as well as the network does at the "
+            "end (its fitted-row RMSE no larger): a network that was only stopped early would not be below it.")
+    return ["### Against the theorem at the network's own fit", "", table, "", note, ""]
+
+
+def width_step_section(studies, lr=0.2):
+    "`width_step_rows` in markdown (empty with fewer than two converged widths)."
+    rows = width_step_rows(studies, lr)
+    body = [[f"{r['widths'][0]} to {r['widths'][1]}", r["n"], ci_text(r["change"]), f"{r['p_holm']:.2g}"] for r in rows]
+    if not body:
+        return []
+    head = ["widths", "seeds", "change of the RMSE excess over the interpolant (points)", "p (Holm)"]
+    return [f"### The excess across width (lr {lr:g}, paired steps)", "", markdown_table(head, body), ""]
+
+
+def kernel_movement_section(studies):
+    "`kernel_movement_rows` in markdown, with the width exponent of the kernel's change (main grid, lr 0.2)."
+    rows = kernel_movement_rows(studies)
+    table = _study_table(rows, ["relative change of the NTK (mean [CI])", "range", "linearisation's lambda_min T"],
+                         lambda r: [ci_text(r["change"], sign=False), "{:.4f}-{:.4f}".format(*r["change_range"]),
+                                    "{:.2f}-{:.2f}".format(*r["lin_lmt"])])  # fmt: skip
+    out = ["### How far the kernel moved", "", table, ""]
+    grid = full_seeds({k.width: v for k, v in converged_studies(studies).items() if k.base and k.lr == 0.2})
+    if len(grid) >= 2:
+        sl = seed_slopes(grid, lambda r: r["trajectory"]["lazy"]["NN"]["ntk_change"])
+        out += [f"Width exponent of the relative change (lr 0.2, widths {sorted(grid)}, {len(sl['seeds'])} seeds, "
+                f"per-seed slopes): {ci_text(sl, pct=False, digits=3)}.", ""]
+    return out
+
+
+def control_section(studies):
+    "`control_rows` in markdown (empty until a control has run)."
+    rows = control_rows(studies)
+    body = [[str(r["control"]), str(r["grid"]), r["n"], ci_text(r["excess"]), f"{r['p_holm']:.2g}", ci_text(r["dist"]),
+             ci_text(r["cos"], pct=False), ci_text(r["late"])] for r in rows]  # fmt: skip
+    if not body:
+        return []
+    head = ["control", "paired with", "seeds", "change of the RMSE excess over the interpolant (points)", "p (Holm)",
+            "change of the distance (points)", "change of cos theta", "control's excess change over its last doubling"]
+    return ["### Controls: float64 and longer training", "", markdown_table(head, body), ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00020
 FIT_TIMES = (1.0, 31.0)  # the power-law fit's range of T: after SGD's first steps, before the flow converges
