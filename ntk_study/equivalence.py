@@ -1650,7 +1650,7 @@ def data_size_rows(studies, lr=0.2):
     lambda_min T, and at the end the distance to the interpolant with its own f0 and the RMSE excess, t-intervals."""
     rows = []
     for st, rs in studies.items():
-        if st.lr != lr or st.dtype != "float32" or len(rs) < 2:
+        if st.lr != lr or st.dtype != "float32" or st.lr * st.epochs > MAP_GRID_LR_EPOCHS or len(rs) < 2:
             continue
         P = rs[0]["trajectory"]["n_fit"]
         d, dist, _, c = (np.asarray(x) for x in zip(*(final_split(r, "NN", "NTK f0,inf") for r in rs)))
