@@ -27,9 +27,10 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUA
            'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows', 'fieller_ratio',
            'converged_studies', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows', 'kernel_movement_rows',
            'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section', 'kernel_movement_section',
-           'control_section', 'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows',
-           'data_size_section', 'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section',
-           'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
+           'control_section', 'early_direction_rows', 'early_direction_section', 'gap_exponents', 'floor_fit',
+           'floor_section', 'plot_map', 'data_size_rows', 'data_size_section', 'conditioning_rows',
+           'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section', 'exponent_section',
+           'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1427,15 +1428,15 @@ def width_step_rows(studies, lr=0.2, net="NN", ref="NTK f0,inf"):
 
 # %% ../nbs/06_equivalence.ipynb #map00067
 def kernel_movement_rows(studies):
-    """Per converged study: the relative change of the network's empirical NTK over training (`lazy.NN.ntk_change`,
-    every seed; chapter 03c) with a t-interval and range, and the linearisation's own lambda_min T (its kernel's
-    smallest eigenvalue at initialisation times T; range)."""
+    """Per study with 2 or more trials: the relative change of the network's empirical NTK over training
+    (`lazy.NN.ntk_change`, every seed; chapter 03c) with a t-interval and range, and the linearisation's own
+    lambda_min T (its kernel's smallest eigenvalue at initialisation times T; range)."""
     rows = []
-    for st, rs in converged_studies(studies).items():
+    for st, rs in ((k, v) for k, v in studies.items() if len(v) >= 2):
         change = [r["trajectory"]["lazy"]["NN"]["ntk_change"] for r in rs]
         lin = [r["trajectory"]["spectrum"]["empirical_init"]["lambda_min"] * r["trajectory"]["T"] for r in rs]
-        rows.append(dict(study=st, n=len(rs), change=t_interval(change), change_range=(min(change), max(change)),
-                         lin_lmt=(min(lin), max(lin))))  # fmt: skip
+        rows.append(dict(study=st, n=len(rs), T=rs[0]["trajectory"]["T"], change=t_interval(change),
+                         change_range=(min(change), max(change)), lin_lmt=(min(lin), max(lin))))  # fmt: skip
     return rows
 
 
@@ -1493,9 +1494,10 @@ def width_step_section(studies, lr=0.2):
 def kernel_movement_section(studies):
     "`kernel_movement_rows` in markdown, with the width exponent of the kernel's change (main grid, lr 0.2)."
     rows = kernel_movement_rows(studies)
-    table = _study_table(rows, ["relative change of the NTK (mean [CI])", "range", "linearisation's lambda_min T"],
-                         lambda r: [ci_text(r["change"], sign=False), "{:.4f}-{:.4f}".format(*r["change_range"]),
-                                    "{:.2f}-{:.2f}".format(*r["lin_lmt"])])  # fmt: skip
+    head = ["T", "relative change of the NTK (mean [CI])", "range", "linearisation's lambda_min T"]
+    cells = lambda r: [f"{r['T']:.1f}", ci_text(r["change"], sign=False), "{:.4f}-{:.4f}".format(*r["change_range"]),
+                       "{:.2f}-{:.2f}".format(*r["lin_lmt"])]  # fmt: skip
+    table = _study_table(rows, head, cells)
     out = ["### How far the kernel moved", "", table, ""]
     grid = full_seeds({k.width: v for k, v in converged_studies(studies).items() if k.base and k.lr == 0.2})
     if len(grid) >= 2:
@@ -1515,6 +1517,26 @@ def control_section(studies):
     head = ["control", "paired with", "seeds", "change of the RMSE excess over the interpolant (points)", "p (Holm)",
             "change of the distance (points)", "change of cos theta", "control's excess change over its last doubling"]
     return ["### Controls: float64 and longer training", "", markdown_table(head, body), ""]
+
+# %% ../nbs/06_equivalence.ipynb #map00071
+def early_direction_rows(studies, times=None):
+    """Per study with 2 or more trials and per time of `times` (default `FLOOR_TIMES`) it recorded: cos theta of the
+    network about the theorem f_T there (positive: it trails the theorem), t-interval and p, Holm-adjusted."""
+    rows = []
+    for st, rs in studies.items():
+        for T in times or FLOOR_TIMES:
+            T_rec, cos = _at_T(rs, T, "spread", "NN", "cos") if len(rs) >= 2 else (None, None)
+            if T_rec is not None:
+                rows.append(dict(study=st, n=len(rs), T=T_rec, cos=t_interval(cos), p=differs_p(cos)))
+    return with_holm(rows, ("p",))
+
+
+def early_direction_section(studies):
+    "`early_direction_rows` in markdown."
+    body = [[str(r["study"]), r["n"], f"{r['T']:.2f}", ci_text(r["cos"], pct=False), f"{r['p_holm']:.2g}"]
+            for r in early_direction_rows(studies)]  # fmt: skip
+    head = ["study", "seeds", "T", "cos theta, NN about the theorem f_T", "p (Holm)"]
+    return ["### Before the flow converges: the direction at T = 15 and 30", "", markdown_table(head, body), ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00020
 FIT_TIMES = (1.0, 31.0)  # the power-law fit's range of T: after SGD's first steps, before the flow converges
