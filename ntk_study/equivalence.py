@@ -1384,7 +1384,7 @@ def fieller_ratio(a, b, confidence=0.95):
     qa, qb, qc = mb * mb - q * cov[1, 1], -2 * (ma * mb - q * cov[0, 1]), ma * ma - q * cov[0, 0]
     if qa <= 0:
         return dict(n=n, mean=ma / mb, ci=None)
-    root = math.sqrt(qb * qb - 4 * qa * qc)  # >= 0: the quadratic is <= 0 at r = ma / mb
+    root = math.sqrt(max(qb * qb - 4 * qa * qc, 0.0))  # >= 0 but for rounding: the quadratic is <= 0 at ma / mb
     return dict(n=n, mean=ma / mb, ci=((-qb - root) / (2 * qa), (-qb + root) / (2 * qa)))
 
 # %% ../nbs/06_equivalence.ipynb #map00063
@@ -1546,8 +1546,8 @@ GAPS = ("|NN-theory|", "|NN-lin|")  # to the theorem; to the linearisation (the 
 def gap_exponents(studies, lr, gap="|NN-theory|", times=FIT_TIMES):
     """Per seed present at every width of learning rate `lr` (main grid): the least-squares fit of
     log(gap) = a + beta log T - alpha log n over its recorded T in `times` (`gap`: a distance of `GAPS`, over
-    ||theorem||); returns t-intervals over seeds of alpha, beta and alpha / beta (the slope of the lines of equal gap,
-    log T on log n; meaningful only where beta is away from 0), and the range of T used."""
+    ||theorem||); returns t-intervals over seeds of alpha and beta, Fieller's interval of alpha / beta (the slope of the
+    lines of equal gap, log T on log n; bounded only where beta is away from 0), and the range of T used."""
     group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
     seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values())))
     if len(group) < 2 or len(seeds) < 2:
@@ -1562,10 +1562,10 @@ def gap_exponents(studies, lr, gap="|NN-theory|", times=FIT_TIMES):
             X += [(1.0, math.log(t), -math.log(w)) for t in T[keep]]
             Y += list(np.log(v[0, keep]))
         a, beta, alpha = np.linalg.lstsq(np.asarray(X), np.asarray(Y), rcond=None)[0]
-        fits.append((alpha, beta, alpha / beta))
-    al, be, ratio = zip(*fits)
+        fits.append((alpha, beta))
+    al, be = zip(*fits)
     return dict(lr=lr, gap=gap, seeds=seeds, widths=sorted(group), alpha=t_interval(al), beta=t_interval(be),
-                equal_gap=t_interval(ratio), T_range=(min(used), max(used)))
+                equal_gap=fieller_ratio(al, be), T_range=(min(used), max(used)))
 
 # %% ../nbs/06_equivalence.ipynb #map00041
 FLOOR_TIMES = (15.13, 30.26)  # the times every learning rate of the main grid has recorded (with 504 at lr 0.2)
@@ -1826,9 +1826,8 @@ GAP_NAMES = {"|NN-theory|": "NN - theorem", "|NN-lin|": "NN - lin"}  # a '|' wou
 
 
 def _exponent_cells(g):
-    "One row of the power-law table; alpha / beta only where beta's interval excludes 0 (else it is unbounded)."
-    lo, hi = g["beta"]["ci"]
-    ratio = ci_text(g["equal_gap"], pct=False) if lo > 0 or hi < 0 else "undefined: beta not detected"
+    "One row of the power-law table; alpha / beta with its Fieller interval where that is bounded."
+    ratio = ci_text(g["equal_gap"], pct=False) if g["equal_gap"]["ci"] else "unbounded: beta not detected"
     return [f"{g['lr']:g}", GAP_NAMES[g["gap"]], ", ".join(map(str, g["widths"])), len(g["seeds"]),
             f"{g['T_range'][0]:.2f}-{g['T_range'][1]:.2f}", ci_text(g["alpha"], pct=False, digits=3),
             ci_text(g["beta"], pct=False, digits=3), ratio]  # fmt: skip
@@ -1845,8 +1844,9 @@ def exponent_section(studies):
                 body.append([f"{lr:g}", GAP_NAMES[gap], str(e).split(": ", 1)[1], "-", "-", "-", "-", "-"])
     head = ["lr", "gap (distance, over the theorem's norm)", "widths", "seeds", "T used", "alpha (gap ~ n^-alpha)",
             "beta (gap ~ T^beta)", "alpha / beta (equal gap)"]
-    note = ("Per seed, log(gap) = a + beta log T - alpha log n by least squares, then t-intervals over seeds. A fitted "
-            "description of the recorded range, not a law; NN - lin is the lazy-training gap of the literature.")
+    note = ("Per seed, log(gap) = a + beta log T - alpha log n by least squares, then t-intervals over seeds; "
+            "alpha / beta is the ratio of the two means with Fieller's interval. A fitted description of the recorded "
+            "range, not a law; NN - lin is the lazy-training gap of the literature.")
     title = f"### The gap as a power law, T in [{FIT_TIMES[0]:g}, {FIT_TIMES[1]:g}]"
     return [title, "", markdown_table(head, body), "", note, ""]
 
