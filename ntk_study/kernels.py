@@ -14,9 +14,9 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 # %% auto #0
-__all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'DEFAULT_HYPER', 'ENGINES', 'KERNEL_MEMORY_BUDGET',
-           'relu_expectations', 'kernel_names_help', 'parse_kernel_name', 'NTKRule', 'to_numpy', 'KernelPlan',
-           'cpu_flags', 'fused_library', 'kernel_matrices', 'kernel_matrix']
+__all__ = ['TWO_PI', 'CONVENTIONS', 'PAPER_KERNELS', 'FAMILIES', 'ENGINES', 'KERNEL_MEMORY_BUDGET', 'relu_expectations',
+           'kernel_names_help', 'parse_kernel_name', 'per_layer', 'KernelHyper', 'NTKRule', 'to_numpy', 'KernelPlan',
+           'cpu_flags', 'fused_library', 'ComputeOptions', 'kernel_matrices', 'kernel_matrix']
 
 # %% ../nbs/00_kernels.ipynb #9557970c
 TWO_PI = 2 * math.pi
@@ -83,7 +83,6 @@ FAMILIES = {
     "GPNN": "output covariance of the network the paper trains (NTK parameterisation, all variances 1, c = 1)",
     "NTKNN": "NTK of the network the paper trains (NTK parameterisation, all variances 1, c = 1)",
 }
-DEFAULT_HYPER = dict(bias_var=1.0, weight_var=1.0, relu_c=2.0, c_sigma=2.0, laplace_a=2.0, laplace_b=6.0)
 _NAME = re.compile(r"^(GPNN|NTKNN|GPA|GP|NTKA|NTKJ|NTKB)(-?[0-9]+)$")
 _CHAIN_OF = {"GP": "std", "NTKB": "std", "NTKJ": "std", "GPNN": "nn", "NTKNN": "nn", "GPA": "arora", "NTKA": "arora"}
 
@@ -112,8 +111,9 @@ def parse_kernel_name(name):
     return m.group(1), depth
 
 # %% ../nbs/00_kernels.ipynb #621ffadc
-def _per_layer(name, value, n, allow_zero):
-    "`value` (number or sequence) as `n` per-layer floats, validated."
+def per_layer(name, value, n, allow_zero):
+    """`value` (a number, or a sequence of one number per layer) as `n` per-layer float64s, checked: finite, and
+    `>= 0` (`allow_zero`) or `> 0`. One number serves every layer; a longer sequence is cut to its first `n`."""
     vals = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if vals.ndim != 1 or vals.size == 0:
         raise ValueError(f"{name} must be a number or a 1-D sequence of numbers, got {value!r}")
@@ -131,19 +131,41 @@ def _per_layer(name, value, n, allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} in every layer, got {value!r}")
     return vals
 
+# %% ../nbs/00_kernels.ipynb #hk0e0003
+@dataclass(frozen=True)
+class KernelHyper:
+    """The kernels' hyper-parameters (the table above; every default is the paper's), checked once when made:
+    `bias_var`, `weight_var` and `relu_c` a number or one number per layer (a sequence is kept as a tuple of floats),
+    `c_sigma`, `laplace_a` and `laplace_b` positive numbers. Another one is made with `dataclasses.replace`."""
 
-def _check_hyper(hyper):
-    unknown = set(hyper) - set(DEFAULT_HYPER)
-    if unknown:
-        raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)}; valid: {sorted(DEFAULT_HYPER)}")
-    hp = {**DEFAULT_HYPER, **hyper}
-    for k in ("c_sigma", "laplace_a", "laplace_b"):
-        v = hp[k]
-        if not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v > 0):
-            raise ValueError(f"{k} must be a positive number, got {v!r}")
-    return hp
+    bias_var: float | tuple = 1.0
+    weight_var: float | tuple = 1.0
+    relu_c: float | tuple = 2.0
+    c_sigma: float = 2.0
+    laplace_a: float = 2.0
+    laplace_b: float = 6.0
+
+    def __post_init__(self):
+        for name, allow_zero in (("bias_var", True), ("weight_var", False), ("relu_c", False)):
+            value = getattr(self, name)
+            vals = per_layer(name, value, np.size(value), allow_zero)
+            if np.ndim(value):
+                object.__setattr__(self, name, tuple(float(v) for v in vals))
+        for name in ("c_sigma", "laplace_a", "laplace_b"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 
+def _as_record(what, value, cls, example):
+    "`value` if a `cls`, `cls()` for None; a ValueError naming `what` and an `example` for anything else."
+    if value is None:
+        return cls()
+    if not isinstance(value, cls):
+        raise ValueError(f"{what} must be a {cls.__name__} (e.g. {example}) or None, got {type(value).__name__}")
+    return value
+
+# %% ../nbs/00_kernels.ipynb #hk0e0006
 class NTKRule(NamedTuple):
     """How an NTK family starts and grows: Theta_1 = tau_b0 + tau_w0 <x, y>; Theta_{l+1} = tau_b + tau_w H + rho Hd
     Theta_l."""
@@ -156,10 +178,10 @@ class NTKRule(NamedTuple):
 def _coefficients(depth, d, hp):
     """Covariance chains `{chain: ((beta0, alpha0), [(beta_l, alpha_l)])}` and NTK recursions `{family: (chain, (tb0,
     tw0), [(tb, tw, rho)])}`."""
-    sb = _per_layer("bias_var", hp["bias_var"], depth + 1, allow_zero=True)
-    sw = _per_layer("weight_var", hp["weight_var"], depth + 1, allow_zero=False)
-    c = _per_layer("relu_c", hp["relu_c"], depth, allow_zero=False)
-    cs = float(hp["c_sigma"])
+    sb = per_layer("bias_var", hp.bias_var, depth + 1, allow_zero=True)
+    sw = per_layer("weight_var", hp.weight_var, depth + 1, allow_zero=False)
+    c = per_layer("relu_c", hp.relu_c, depth, allow_zero=False)
+    cs = float(hp.c_sigma)
     chains = {
         "std": ((sb[0], sw[0] / d), [(sb[l], c[l - 1] * sw[l]) for l in range(1, depth + 1)]),
         "nn": ((1.0, 1.0 / d), [(1.0, 1.0)] * depth),
@@ -207,12 +229,13 @@ def _sq_norms(X):
 @dataclass(frozen=True, eq=False)
 class KernelPlan:
     """A kernel computation, checked once (`_prepare`): the kernels asked for (each once) and their requests `(name,
-    family, depth)`, the hyper-parameters `hp`, the inputs `X` and `Y` (`Y is X` when `symmetric`) with their squared
-    norms `nx` and `ny`, the convention, and the layer coefficients (`_coefficients`: covariance chains, NTK rules)."""
+    family, depth)`, the hyper-parameters `hp` (a `KernelHyper`), the inputs `X` and `Y` (`Y is X` when
+    `symmetric`) with their squared norms `nx` and `ny`, the convention, and the layer coefficients (`_coefficients`:
+    covariance chains, NTK rules)."""
 
     names: list
     requests: list
-    hp: dict
+    hp: KernelHyper
     X: np.ndarray
     Y: np.ndarray
     nx: np.ndarray
@@ -235,7 +258,7 @@ def _prepare(names, X, Y, convention, hyper):
             f"unknown convention {convention!r}; use 'exact' (the mathematics, default) or 'paper' (the authors' code)"
         )
     requests = [(name, *parse_kernel_name(name)) for name in names]
-    hp = _check_hyper(hyper)
+    hp = _as_record("hyper", hyper, KernelHyper, "KernelHyper(relu_c=1.5)")
     X = _as_inputs(X, "X")
     symmetric = Y is None
     Y = X if symmetric else _as_inputs(Y, "Y")
@@ -256,9 +279,9 @@ def _kernel_block(plan, rows, cols, dot, out):
         if fam == "K1":
             K = out[name]
             K[...] = cdist(X, Y)
-            K *= -1 / hp["laplace_b"]
+            K *= -1 / hp.laplace_b
             np.exp(K, out=K)
-            K *= hp["laplace_a"]
+            K *= hp.laplace_a
         else:
             by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
     for chain, reqs in by_chain.items():
@@ -364,7 +387,7 @@ def _fused_block(lib, plan, rows, out, n_threads):
     by_chain = {}
     for name, fam, L in plan.requests:
         if fam == "K1":
-            lib.ntk_laplace(0, b, m, d, X.ctypes.data, Yt.ctypes.data, hp["laplace_a"], hp["laplace_b"],
+            lib.ntk_laplace(0, b, m, d, X.ctypes.data, Yt.ctypes.data, hp.laplace_a, hp.laplace_b,
                             out[name].ctypes.data, m, n_threads)  # fmt: skip
         else:
             by_chain.setdefault(_CHAIN_OF[fam], []).append((name, fam, L))
@@ -425,22 +448,52 @@ def _check_out(out, names, shape):
         if not getattr(K, "flags", None) or not K.flags.writeable:
             raise ValueError(f"out[{name!r}] is read-only; open a memmap with mode='w+' or 'r+'")
 
+# %% ../nbs/00_kernels.ipynb #hk0e0008
+@dataclass(frozen=True, eq=False)
+class ComputeOptions:
+    """How `kernel_matrices` computes, never what (the same kernels within the bounds of sections 10 and 11), checked
+    when made: `block_rows` rows per block of the one-pass computation; `n_threads` (None: $NTK_STUDY_THREADS, else
+    all cores); `out` (a dict of preallocated float64 arrays, e.g. `np.memmap`, one per kernel) or `memory_budget`
+    (bytes; default `KERNEL_MEMORY_BUDGET`) for the tiled computation, whose temporaries stay within the budget, with
+    no n x m intermediate; `engine`: 'compiled' (the fused recursion of `csrc/kernels_fused.c`), 'numpy', or 'auto'
+    (compiled where it can run)."""
+
+    block_rows: int = 64
+    n_threads: int | None = None
+    out: dict | None = None
+    memory_budget: int | None = None
+    engine: str = "auto"
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; use one of {ENGINES}")
+        for name, what in (("block_rows", "a positive integer"), ("n_threads", "a positive integer or None"),
+                           ("memory_budget", "a positive number of bytes or None")):  # fmt: skip
+            v = getattr(self, name)
+            if not (v is None and name != "block_rows" or isinstance(v, (int, np.integer)) and v >= 1):
+                raise ValueError(f"{name} must be {what}, got {v!r}")
+        if self.out is not None and not isinstance(self.out, dict):
+            raise ValueError(f"out must be a dict with one array per kernel, got {type(self.out).__name__}")
+
+    @property
+    def tiled(self):
+        "Whether the computation goes in tiles within a memory budget (`out` or `memory_budget` given)."
+        return self.out is not None or self.memory_budget is not None
+
 # %% ../nbs/00_kernels.ipynb #9f7e1d20
-def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_threads=None, out=None,
-                    memory_budget=None, engine="auto", **hyper):  # fmt: skip
-    """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64). Threads:
-    `n_threads`, else $NTK_STUDY_THREADS, else all cores. `out` (a dict of preallocated arrays, e.g. `np.memmap`) or
-    `memory_budget` (bytes): computed in row blocks whose temporaries stay within the budget (default
-    `KERNEL_MEMORY_BUDGET`), with no n x m intermediate, written into `out` (or new arrays). `engine`: 'compiled' (the
-    fused recursion of `csrc/kernels_fused.c`), 'numpy', or 'auto' (compiled where it can run)."""
+def kernel_matrices(names, X, Y=None, *, convention="exact", hyper=None, compute=None):
+    """Several kernel matrices `{name: K(X, Y)}` for the same inputs, sharing the layer quantities (float64): the
+    kernels `names` (see `kernel_names_help()`) in `convention`, with the hyper-parameters `hyper` (a `KernelHyper`;
+    None: the paper's), computed as `compute` says (a `ComputeOptions`; None: its defaults). `Y=None` means `Y = X`."""
     plan = _prepare(names, X, Y, convention, hyper)
-    lib = _engine(engine)
-    if out is not None or memory_budget is not None:
-        return _kernel_tiles(plan, out, memory_budget, n_threads, lib)
-    n, m = len(plan.X), len(plan.Y)
+    compute = _as_record("compute", compute, ComputeOptions, "ComputeOptions(n_threads=1)")
+    lib = _engine(compute.engine)
+    if compute.tiled:
+        return _kernel_tiles(plan, compute, lib)
+    n, m, block_rows = len(plan.X), len(plan.Y), compute.block_rows
     out = {name: np.empty((n, m)) for name in plan.names}
     if lib is not None:
-        _fused_block(lib, plan, slice(0, n), out, _threads(n_threads, n) if n * m >= 100_000 else 1)
+        _fused_block(lib, plan, slice(0, n), out, _threads(compute.n_threads, n) if n * m >= 100_000 else 1)
         return out
     dot = plan.X @ plan.Y.T
     if plan.symmetric:  # exactly symmetric input => exactly symmetric kernels (everything after this is elementwise)
@@ -451,14 +504,12 @@ def kernel_matrices(names, X, Y=None, *, convention="exact", block_rows=64, n_th
         rows = slice(s, s + block_rows)
         _kernel_block(plan, rows, slice(None), dot[rows], {name: K[rows] for name, K in out.items()})
 
-    _run_blocks(block, starts, _threads(n_threads, len(starts)), n * m >= 100_000)
+    _run_blocks(block, starts, _threads(compute.n_threads, len(starts)), n * m >= 100_000)
     return out
 
 
 def _engine(engine):
-    "The compiled library for `engine`, or None for numpy; ValueError for an unknown engine or one that cannot run."
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
+    "The compiled library for `engine` (one of `ENGINES`), or None for numpy; ValueError where it cannot run."
     if engine == "numpy":
         return None
     lib = fused_library()
@@ -467,24 +518,21 @@ def _engine(engine):
     return lib
 
 # %% ../nbs/00_kernels.ipynb #147d3fed
-KERNEL_MEMORY_BUDGET = 1 << 30  # bytes of temporaries of the tiled computation (out= or memory_budget=): 1 GiB
+KERNEL_MEMORY_BUDGET = 1 << 30  # bytes of temporaries of the tiled computation (ComputeOptions.tiled): 1 GiB
 _TEMPORARIES = 16  # float64 arrays per block entry: the inner products and at most 12 more (measured: section 10)
 
 
-def _kernel_tiles(plan, out, memory_budget, n_threads, lib=None):
+def _kernel_tiles(plan, compute, lib=None):
     """`kernel_matrices` in row blocks with bounded temporaries: each block's inner products, layer quantities and
-    kernels (`_TEMPORARIES` float64 arrays of the block's size at most) are made, copied into `out` and freed. With
-    `Y = X` and numpy, a block computes only the columns from its own first row on and writes their mirror image too
-    (exactly symmetric results, the diagonal block symmetrised); the compiled engine computes whole rows (exactly
-    symmetric by construction), so that a memmap is written row after row."""
+    kernels (`_TEMPORARIES` float64 arrays of the block's size at most) are made, copied into `compute.out` (or new
+    arrays) and freed. With `Y = X` and numpy, a block computes only the columns from its own first row on and
+    writes their mirror image too (exactly symmetric results, the diagonal block symmetrised); the compiled engine
+    computes whole rows (exactly symmetric by construction), so that a memmap is written row after row."""
     names, n, m = plan.names, len(plan.X), len(plan.Y)
-    budget = KERNEL_MEMORY_BUDGET if memory_budget is None else memory_budget
-    if not (isinstance(budget, (int, np.integer)) and budget > 0):
-        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
-    if out is None:
-        out = {name: np.empty((n, m)) for name in names}
+    budget = KERNEL_MEMORY_BUDGET if compute.memory_budget is None else compute.memory_budget
+    out = {name: np.empty((n, m)) for name in names} if compute.out is None else compute.out
     _check_out(out, names, (n, m))
-    n_threads = _threads(n_threads, n)
+    n_threads = _threads(compute.n_threads, n)
     rows = int(budget // (n_threads * m * 8 * (_TEMPORARIES + len(names))))
     if rows < 1:
         need = n_threads * m * 8 * (_TEMPORARIES + len(names))
@@ -519,6 +567,7 @@ def _kernel_tiles(plan, out, memory_budget, n_threads, lib=None):
     return out
 
 
-def kernel_matrix(name, X, Y=None, *, convention="exact", **hyper):
-    "The kernel matrix `K(X, Y)` (float64 numpy) of `name` (see `kernel_names_help()`); `Y=None` means `Y = X`."
-    return kernel_matrices([name], X, Y, convention=convention, **hyper)[name]
+def kernel_matrix(name, X, Y=None, *, convention="exact", hyper=None):
+    """The kernel matrix `K(X, Y)` (float64 numpy) of `name` (see `kernel_names_help()`) with the hyper-parameters
+    `hyper` (a `KernelHyper`; None: the paper's); `Y=None` means `Y = X`."""
+    return kernel_matrices([name], X, Y, convention=convention, hyper=hyper)[name]

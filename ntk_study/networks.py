@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
-from .kernels import kernel_matrices, DEFAULT_HYPER, _per_layer, to_numpy
+from .kernels import kernel_matrices, KernelHyper, per_layer, to_numpy
 
 # %% auto #0
 __all__ = ['NETWORK_KINDS', 'default_device', 'Layer', 'layer_plan', 'ReLUNetwork', 'make_network', 'empirical_ntk',
@@ -52,35 +52,32 @@ class Layer(NamedTuple):
     bias_scale: float
 
 
-def layer_plan(kind, depth, width, d_in, **hyper):
-    "A `Layer` for each layer of the network of `kind`, first to last."
+def layer_plan(kind, depth, width, d_in, hyper=None):
+    """A `Layer` for each layer of the network of `kind`, first to last, with the hyper-parameters `hyper` (a
+    `KernelHyper`: `bias_var`, `weight_var`, `relu_c` for NTKB, `c_sigma` for NTKA; None: the paper's)."""
     if kind not in NETWORK_KINDS:
         raise ValueError(f"unknown network kind {kind!r}; kinds: {', '.join(NETWORK_KINDS)}")
     for name, v in (("depth", depth), ("width", width), ("d_in", d_in)):
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    unknown = set(hyper) - {"bias_var", "weight_var", "relu_c", "c_sigma"}
-    if unknown:
-        raise ValueError(
-            f"unknown hyper-parameter(s) {sorted(unknown)} for a network; valid: bias_var, weight_var, relu_c (NTKB), "
-            "c_sigma (NTKA)"
-        )
-    if kind == "NTKNN" and hyper:
+    if kind == "NTKNN" and hyper is not None:
         raise ValueError("the NTKNN network has all variances 1 and no constants c: pass no hyper-parameters")
-    hp = {**DEFAULT_HYPER, **hyper}
+    hp = KernelHyper() if hyper is None else hyper
+    if not isinstance(hp, KernelHyper):
+        raise ValueError(f"hyper must be a KernelHyper (e.g. KernelHyper(relu_c=1.5)) or None, got {type(hp).__name__}")
+    if (hp.laplace_a, hp.laplace_b) != (KernelHyper.laplace_a, KernelHyper.laplace_b):
+        raise ValueError("laplace_a and laplace_b belong to the Laplace kernel K1, not to a network: leave them out")
     fan = [d_in] + [width] * depth + [1]
     if kind == "NTKB":
-        sb = _per_layer("bias_var", hp["bias_var"], depth + 1, allow_zero=True)
-        sw = _per_layer("weight_var", hp["weight_var"], depth + 1, allow_zero=False)
-        c = _per_layer("relu_c", hp["relu_c"], depth, allow_zero=False)
+        sb = per_layer("bias_var", hp.bias_var, depth + 1, allow_zero=True)
+        sw = per_layer("weight_var", hp.weight_var, depth + 1, allow_zero=False)
+        c = per_layer("relu_c", hp.relu_c, depth, allow_zero=False)
         return [Layer(d_in, width, sw[0] / d_in, 1.0, sb[0], 1.0)] + [
             Layer(fan[l], fan[l + 1], sw[l], math.sqrt(c[l - 1] / width), sb[l], 1.0) for l in range(1, depth + 1)
         ]
     if kind == "NTKNN":
         return [Layer(fan[l], fan[l + 1], 1.0, 1 / math.sqrt(fan[l]), 1.0, 1.0) for l in range(depth + 1)]
-    cs = float(hp["c_sigma"])
-    if not cs > 0:
-        raise ValueError(f"c_sigma must be > 0, got {cs}")
+    cs = float(hp.c_sigma)  # > 0: checked by KernelHyper
     return [Layer(d_in, width, 1.0, 1.0, None, 0.0)] + [
         Layer(fan[l], fan[l + 1], 1.0, math.sqrt(cs / width), None, 0.0) for l in range(1, depth + 1)
     ]
@@ -89,10 +86,10 @@ def layer_plan(kind, depth, width, d_in, **hyper):
 class ReLUNetwork(nn.Module):
     "A fully connected ReLU network with scalar output: layer l computes bias_scale * b_l + weight_scale * W_l h_l."
 
-    def __init__(self, kind, depth, width, d_in, *, seed, dtype=torch.float32, device=None, **hyper):
+    def __init__(self, kind, depth, width, d_in, *, seed, dtype=torch.float32, device=None, hyper=None):
         super().__init__()
         self.kind, self.depth, self.width, self.d_in, self.hyper, self.seed = kind, depth, width, d_in, hyper, seed
-        self.plan = layer_plan(kind, depth, width, d_in, **hyper)
+        self.plan = layer_plan(kind, depth, width, d_in, hyper)
         device = torch.device(device) if device is not None else default_device()
         gen = torch.Generator().manual_seed(int(seed))
 
@@ -126,15 +123,14 @@ class ReLUNetwork(nn.Module):
     def analytic_kernels(self, X, Y=None, convention="exact"):
         "This network's analytic NNGP and NTK on `X` (and `Y`), numpy float64."
         names = self.kernel_names()
-        Ks = kernel_matrices(
-            list(names.values()), X, Y, convention=convention, **({} if self.kind == "NTKNN" else self.hyper)
-        )
+        Ks = kernel_matrices(list(names.values()), X, Y, convention=convention, hyper=self.hyper)
         return {role: Ks[name] for role, name in names.items()}
 
 
-def make_network(kind, depth, width, d_in, *, seed, dtype=torch.float32, device=None, **hyper):
-    "A seeded `ReLUNetwork` of `kind` (`NTKB`, `NTKNN`, `NTKA`): see `NETWORK_KINDS`."
-    return ReLUNetwork(kind, depth, width, d_in, seed=seed, dtype=dtype, device=device, **hyper)
+def make_network(kind, depth, width, d_in, *, seed, dtype=torch.float32, device=None, hyper=None):
+    """A seeded `ReLUNetwork` of `kind` (`NTKB`, `NTKNN`, `NTKA`; see `NETWORK_KINDS`) with the hyper-parameters
+    `hyper` (a `KernelHyper`; None: the paper's)."""
+    return ReLUNetwork(kind, depth, width, d_in, seed=seed, dtype=dtype, device=device, hyper=hyper)
 
 # %% ../nbs/01_networks.ipynb #d7d12b3c
 def _jacobian_fn(model):

@@ -12,7 +12,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['PAPER_WIDTH', 'PAPER_EPOCHS', 'PAPER_LR', 'PAPER_BATCH_SIZE', 'PAPER_VAL_SPLIT', 'ORDER_SEED_OFFSET',
            'PAPER_NETWORKS', 'NN_DTYPES', 'network_name', 'epochs_setting', 'order_seed', 'keras_split', 'batch_sizes',
-           'check_nn_dtype', 'SGDSettings', 'check_training_settings', 'rmse', 'relative_distance', 'write_atomic']
+           'check_nn_dtype', 'SGDSettings', 'rmse', 'relative_distance', 'write_atomic']
 
 # %% ../nbs/03_protocol.ipynb #63618af0
 PAPER_WIDTH = 10000  # hidden width of NN1 and NN2
@@ -102,11 +102,6 @@ class SGDSettings:
         T = 2 * lr * epochs * ceil(n_fit / batch_size) / n_fit of the schedule, its last batch shorter."""
         epochs = self.epochs if epochs is None else epochs
         return 2.0 * self.lr * epochs * -(-n_fit // self.batch_size) / n_fit
-
-# %% ../nbs/03_protocol.ipynb #79dcc70b
-def check_training_settings(depth, width, epochs, lr, batch_size, val_split, n_rows):
-    "The number of fitted rows of these SGD settings (`SGDSettings`); a ValueError that names the bad setting."
-    return SGDSettings(depth, width, epochs, lr, batch_size, val_split).n_fit(n_rows)
 
 # %% ../nbs/03_protocol.ipynb #6a1fff86
 def rmse(pred, y):

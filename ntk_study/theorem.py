@@ -5,7 +5,7 @@
 # %% ../nbs/03c_theorem.ipynb #8cc521c6
 from __future__ import annotations
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,16 +17,19 @@ from ntk_study.protocol import (
     PAPER_EPOCHS,
     SGDSettings,
     order_seed,
-    relative_distance as _rel,
+    relative_distance,
     rmse,
 )
 from .training import NetworkStack, TrainRows, TrainRun, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
-__all__ = ['PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'KernelFlow', 'kernel_flow',
-           'theorem_predictors', 'all_rows_interpolant', 'initial_outputs', 'initial_network', 'sgd_stability',
-           'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace', 'theorem_curve', 'equivalence_result',
-           'TrialRun', 'equivalence_trial', 'recompute_theory', 'theorem_corners', 'theorem_trial']
+__all__ = ['NN', 'NN_C', 'LIN_SGD', 'LIN_SGD_C', 'LIN_FLOW', 'LIN_FLOW_INF', 'THEOREM', 'THEOREM_C', 'THEOREM_INF',
+           'THEOREM_C_INF', 'THEOREM_C_INF_ALL', 'PAPER_NTKJ', 'F0', 'NN_LIN', 'NN_THEORY', 'LIN_THEORY', 'NNC_LINC',
+           'NNC_THEORY', 'LINC_THEORY', 'PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'KernelFlow',
+           'kernel_flow', 'theorem_predictors', 'all_rows_interpolant', 'initial_outputs', 'initial_network',
+           'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace', 'theorem_curve',
+           'EquivalenceMeta', 'equivalence_result', 'TrialRun', 'equivalence_trial', 'recompute_theory',
+           'theorem_corners', 'theorem_trial']
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -49,19 +52,31 @@ def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
             f -= (lr * 2.0 / len(idx)) * (Th[idx].T @ (f[idx] - y[idx]))
     return f
 
+# %% ../nbs/03c_theorem.ipynb #hE3c0002
+NN, NN_C = "NN", "NNc"  # the trained network and its centred copy (two copies, f0 = 0)
+LIN_SGD, LIN_SGD_C = "lin-SGD", "lin-SGDc"  # their linearisations at initialisation, trained by the same SGD steps
+LIN_FLOW, LIN_FLOW_INF = "lin-flow", "lin-flow inf"  # gradient flow with the empirical NTK at init, at T and T = inf
+THEOREM, THEOREM_C = "NTK f0,T", "NTK 0,T"  # the theorem at T: with the network's f0, with f0 = 0
+THEOREM_INF, THEOREM_C_INF = "NTK f0,inf", "NTK 0,inf"  # the same at T = infinity (the fitted rows)
+THEOREM_C_INF_ALL = "NTK 0,inf,all"  # T = infinity, f0 = 0, all training rows
+PAPER_NTKJ = "paper NTKJ"  # the paper's comparison: NTKJ in the paper's convention, T = infinity, all rows
+F0 = "f0"  # the network's initial function on the test rows
+NN_LIN, NN_THEORY, LIN_THEORY = "|NN-lin|", "|NN-theory|", "|lin-theory|"  # distances of the network ...
+NNC_LINC, NNC_THEORY, LINC_THEORY = "|NNc-linc|", "|NNc-theory|", "|linc-theory|"  # ... and of its centred copy
+
 # %% ../nbs/03c_theorem.ipynb #a2ee5f54
 PREDICTORS = {  # name -> what it is (test-row predictions of one trial)
-    "NN": "the trained network (paper protocol)",
-    "NNc": "the centred network (two copies, f0 = 0, same NTK), trained the same way",
-    "lin-SGD": "the network linearised at initialisation, the same SGD steps",
-    "lin-SGDc": "the centred network's linearisation (f0 = 0), the same SGD steps",
-    "lin-flow": "gradient flow with the empirical NTK at initialisation, f0 and T",
-    "NTK f0,T": "the theorem: analytic NTK, the network's f0, time T, the fitted rows",
-    "NTK 0,T": "the theorem for the centred network: f0 = 0",
-    "NTK f0,inf": "T = infinity with the network's f0, the fitted rows",
-    "NTK 0,inf": "T = infinity, f0 = 0, the fitted rows",
-    "NTK 0,inf,all": "T = infinity, f0 = 0, all training rows (the paper's comparison, exact kernel)",
-    "paper NTKJ": "the paper's kernel (NTKJ, paper convention), T = infinity, all training rows",
+    NN: "the trained network (paper protocol)",
+    NN_C: "the centred network (two copies, f0 = 0, same NTK), trained the same way",
+    LIN_SGD: "the network linearised at initialisation, the same SGD steps",
+    LIN_SGD_C: "the centred network's linearisation (f0 = 0), the same SGD steps",
+    LIN_FLOW: "gradient flow with the empirical NTK at initialisation, f0 and T",
+    THEOREM: "the theorem: analytic NTK, the network's f0, time T, the fitted rows",
+    THEOREM_C: "the theorem for the centred network: f0 = 0",
+    THEOREM_INF: "T = infinity with the network's f0, the fitted rows",
+    THEOREM_C_INF: "T = infinity, f0 = 0, the fitted rows",
+    THEOREM_C_INF_ALL: "T = infinity, f0 = 0, all training rows (the paper's comparison, exact kernel)",
+    PAPER_NTKJ: "the paper's kernel (NTKJ, paper convention), T = infinity, all training rows",
 }
 LADDER = {  # the theorem's near neighbours (the network's f0, the fitted rows): what a distance of x% can tell apart
     "T -10%": "the theorem's flow stopped at 0.9 T",
@@ -184,21 +199,21 @@ def theory_side(d, n_fit, depth, width, init_seed, orders, lr, batch_size, lin=N
     K, theory, zero = theorem_predictors(d, n_fit, depth, f0)
     emp = GradientFlowPredictor(Theta_hat[:n_fit, :n_fit], yf, Theta_hat[test, :n_fit], f0[:n_fit], f0[test])
     preds = {
-        "lin-SGD": np.asarray(lin[0]),
-        "lin-SGDc": np.asarray(lin[1]),
-        "lin-flow": emp.predict(T),
-        "NTK f0,T": theory.predict(T),
-        "NTK 0,T": zero.predict(T),
-        "NTK f0,inf": theory.predict(np.inf),
-        "NTK 0,inf": zero.predict(np.inf),
-        "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{depth}", "exact"),
-        "paper NTKJ": all_rows_interpolant(d, f"NTKJ{depth}", "paper"),
-        "f0": f0[test],
+        LIN_SGD: np.asarray(lin[0]),
+        LIN_SGD_C: np.asarray(lin[1]),
+        LIN_FLOW: emp.predict(T),
+        THEOREM: theory.predict(T),
+        THEOREM_C: zero.predict(T),
+        THEOREM_INF: theory.predict(np.inf),
+        THEOREM_C_INF: zero.predict(np.inf),
+        THEOREM_C_INF_ALL: all_rows_interpolant(d, f"NTKNN{depth}", "exact"),
+        PAPER_NTKJ: all_rows_interpolant(d, f"NTKJ{depth}", "paper"),
+        F0: f0[test],
     }
     facts = dict(
         T=T,
         T_nominal=sgd_time(lr, batch_size, len(orders)),
-        ntk_init_error=_rel(Theta_hat[:n_fit, :n_fit], K, K),
+        ntk_init_error=relative_distance(Theta_hat[:n_fit, :n_fit], K, K),
         sgd_stability=sgd_stability(Theta_hat[:n_fit, :n_fit], orders, lr, batch_size),
         f0=f0,
         K=K,
@@ -211,20 +226,21 @@ def trial_distances(preds, ladder, y_test):
     ||theorem||; the base network's also over ||theorem - f0||, how far training moves it, and over ||theorem - y||,
     the theorem's error), and from the theorem to its near neighbours (`LADDER`) on the same two scales."""
     p = {k: np.asarray(v, dtype=np.float64) for k, v in preds.items()}
-    th, th0 = p["NTK f0,T"], p["NTK 0,T"]
+    th, th0 = p[THEOREM], p[THEOREM_C]
     pairs = {
-        "|NN-lin|": ("NN", "lin-SGD", th),
-        "|NN-theory|": ("NN", "NTK f0,T", th),
-        "|lin-theory|": ("lin-SGD", "NTK f0,T", th),
-        "|NNc-linc|": ("NNc", "lin-SGDc", th0),
-        "|NNc-theory|": ("NNc", "NTK 0,T", th0),
-        "|linc-theory|": ("lin-SGDc", "NTK 0,T", th0),
+        NN_LIN: (NN, LIN_SGD, th),
+        NN_THEORY: (NN, THEOREM, th),
+        LIN_THEORY: (LIN_SGD, THEOREM, th),
+        NNC_LINC: (NN_C, LIN_SGD_C, th0),
+        NNC_THEORY: (NN_C, THEOREM_C, th0),
+        LINC_THEORY: (LIN_SGD_C, THEOREM_C, th0),
     }
-    dist = {k: _rel(p[a], p[b], ref) for k, (a, b, ref) in pairs.items()}
-    base = [k for k in pairs if "c" not in k.split("-")[0]]
-    dist_move = {k: _rel(p[pairs[k][0]], p[pairs[k][1]], th - p["f0"]) for k in base}
-    dist_error = {k: _rel(p[pairs[k][0]], p[pairs[k][1]], th - y_test) for k in base}
-    ladder_dist = {k: dict(theory=_rel(v, th, th), error=_rel(v, th, th - y_test)) for k, v in ladder.items()}
+    dist = {k: relative_distance(p[a], p[b], ref) for k, (a, b, ref) in pairs.items()}
+    base = (NN_LIN, NN_THEORY, LIN_THEORY)  # the base network's pairs
+    dist_move = {k: relative_distance(p[pairs[k][0]], p[pairs[k][1]], th - p[F0]) for k in base}
+    dist_error = {k: relative_distance(p[pairs[k][0]], p[pairs[k][1]], th - y_test) for k in base}
+    ladder_dist = {k: dict(theory=relative_distance(v, th, th), error=relative_distance(v, th, th - y_test))
+                   for k, v in ladder.items()}  # fmt: skip
     return dict(dist=dist, dist_move=dist_move, dist_error=dist_error, ladder=ladder_dist)
 
 # %% ../nbs/03c_theorem.ipynb #0f244bb1
@@ -244,10 +260,10 @@ def ntk_trace(trace, n_fit, K, f0, y_fit, orders, lr, batch_size, T):
     flow_avg = GradientFlowPredictor(avg[fit, fit], y_fit, avg[test, fit], f0[fit], f0[test]).predict(T)
     return dict(
         epochs=[int(e) for e in epochs],
-        change_fit=[_rel(m[fit, fit], Th0[fit, fit], Th0[fit, fit]) for m in mats],
-        change_test=[_rel(m[test, fit], Th0[test, fit], Th0[test, fit]) for m in mats],
-        to_analytic=[_rel(m[fit, fit], K, K) for m in mats],
-        average_to_analytic=_rel(avg[fit, fit], K, K),
+        change_fit=[relative_distance(m[fit, fit], Th0[fit, fit], Th0[fit, fit]) for m in mats],
+        change_test=[relative_distance(m[test, fit], Th0[test, fit], Th0[test, fit]) for m in mats],
+        to_analytic=[relative_distance(m[fit, fit], K, K) for m in mats],
+        average_to_analytic=relative_distance(avg[fit, fit], K, K),
     ), {"lin-SGD avg": f_avg, "lin-flow avg": flow_avg}
 
 # %% ../nbs/03c_theorem.ipynb #eb405755
@@ -262,16 +278,46 @@ def theorem_curve(d, n_fit, depth, f0_fit, f0_val, times):
     return out
 
 # %% ../nbs/03c_theorem.ipynb #0733429a
-_META = ("seed", "width", "depth", "epochs", "lr", "batch_size", "val_split", "n_fit", "data_convention", "nn_dtype",
-         "init_seed", "order_seed")  # fmt: skip
+@dataclass(frozen=True)
+class EquivalenceMeta:
+    """The settings an equivalence trial's record carries beside its results, as top-level keys of the record (the
+    keys of the trial files, unchanged, so that committed runs load and resume): the data seed, the network and its
+    SGD protocol, the fitted rows, the data convention, and the seeds of the initialisation and of the epoch orders.
+    `as_dict` and `from_dict` are its JSON round trip."""
+
+    seed: int
+    width: int
+    depth: int
+    epochs: int
+    lr: float
+    batch_size: int
+    val_split: float
+    n_fit: int
+    data_convention: str
+    nn_dtype: str
+    init_seed: int
+    order_seed: int
+
+    def as_dict(self):
+        "The record's keys and values, in the order of its fields."
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record):
+        "The record from a trial's keys (`record` may hold more, e.g. a trial's whole equivalence record)."
+        missing = [f.name for f in fields(cls) if f.name not in record]
+        if missing:
+            raise ValueError(f"not an equivalence trial's record: it lacks {missing}")
+        return cls(**{f.name: record[f.name] for f in fields(cls)})
 
 
-def equivalence_result(d, preds, ladder, facts, **meta):
-    "The record of an equivalence trial from its test-row predictions, the theorem's neighbours and the trial's facts."
-    scores = {k: rmse(v, d.y_test) for k, v in preds.items() if k != "f0"}
+def equivalence_result(d, preds, ladder, facts, meta):
+    """The record of an equivalence trial from its test-row predictions, the theorem's neighbours, the trial's facts
+    and its settings `meta` (`EquivalenceMeta`)."""
+    scores = {k: rmse(v, d.y_test) for k, v in preds.items() if k != F0}
     return dict(
         data=d.settings,
-        **meta,
+        **meta.as_dict(),
         T=facts["T"],
         T_nominal=facts["T_nominal"],
         sgd_stability=facts["sgd_stability"],
@@ -308,9 +354,9 @@ def _trace_record(net, y_fit, orders, sgd, preds, facts):
     trace, avg = ntk_trace(net.ntk_trace, len(y_fit), facts["K"], facts["f0"], y_fit, orders, sgd.lr, sgd.batch_size,
                            facts["T"])  # fmt: skip
     preds.update(avg)
-    theory = preds["NTK f0,T"]
-    trace.update({f"|NN-{k}|": _rel(preds["NN"], v, theory) for k, v in avg.items()})
-    trace.update({f"|{k}-theory|": _rel(v, theory, theory) for k, v in avg.items()})
+    theory = preds[THEOREM]
+    trace.update({f"|NN-{k}|": relative_distance(preds[NN], v, theory) for k, v in avg.items()})
+    trace.update({f"|{k}-theory|": relative_distance(v, theory, theory) for k, v in avg.items()})
     return trace
 
 
@@ -322,8 +368,8 @@ def _curve_record(d, sgd, seed, nets, f0_fit, curve_every):
     done = curve_every * np.arange(1, nets[0].val_rmse.shape[0] + 1)
     times = [sgd.time(n_fit, int(e)) for e in done]
     th_curve = theorem_curve(d, n_fit, sgd.depth, f0_fit, f0_val, times)
-    return dict(epochs=done.tolist(), T=times, NN=nets[0].val_rmse.tolist(), NNc=nets[1].val_rmse.tolist(),
-                **{k: v.tolist() for k, v in th_curve.items()})  # fmt: skip
+    return {"epochs": done.tolist(), "T": times, NN: nets[0].val_rmse.tolist(), NN_C: nets[1].val_rmse.tolist(),
+            **{k: v.tolist() for k, v in th_curve.items()}}
 
 
 def _lazy_record(nets):
@@ -337,7 +383,7 @@ def _lazy_record(nets):
             final_train_loss=float(r.train_loss[-1]),
             loop=r.settings["loop"],
         )
-        for k, r in zip(("NN", "NNc"), nets)
+        for k, r in zip((NN, NN_C), nets)
     }
 
 # %% ../nbs/03c_theorem.ipynb #f5480587
@@ -367,16 +413,18 @@ def equivalence_trial(seed, data=DataSettings(), sgd=SGDSettings(), trace_points
         ),
     )
     preds, ladder, facts = theory_side(d, n_fit, sgd.depth, sgd.width, init_seed, orders, sgd.lr, sgd.batch_size)
-    preds.update(NN=nets[0].test_pred, NNc=nets[1].test_pred)
+    preds.update({NN: nets[0].test_pred, NN_C: nets[1].test_pred})
     extra = {}
     if trace_at:
         extra["trace"] = _trace_record(nets[0], d.y_train[:n_fit], orders, sgd, preds, facts)
     if curve_every and n_fit < len(d.X_train):
         extra["curve"] = _curve_record(d, sgd, init_seed, nets, facts["f0"][:n_fit], curve_every)
-    settings = (seed, sgd.width, sgd.depth, sgd.epochs, sgd.lr, sgd.batch_size, sgd.val_split, n_fit,
-                data.data_convention, sgd.nn_dtype, init_seed, orders_seed)  # fmt: skip
+    meta = EquivalenceMeta(seed=seed, width=sgd.width, depth=sgd.depth, epochs=sgd.epochs, lr=sgd.lr,
+                           batch_size=sgd.batch_size, val_split=sgd.val_split, n_fit=n_fit,
+                           data_convention=data.data_convention, nn_dtype=sgd.nn_dtype, init_seed=init_seed,
+                           order_seed=orders_seed)  # fmt: skip
     return dict(
-        equivalence_result(d, preds, ladder, facts, **dict(zip(_META, settings))),
+        equivalence_result(d, preds, ladder, facts, meta),
         lazy=_lazy_record(nets),
         **extra,
         seconds=dict(
@@ -393,16 +441,16 @@ def recompute_theory(record):
     eq, ds = record["equivalence"], record["data"]
     d = simulate(ds["seed"], ds["n_obs"], ds["d_in"], ds["test_fraction"], ds["data_convention"])
     orders = epoch_orders(eq["n_fit"], eq["epochs"], eq["order_seed"])
-    kept = {k: np.array(eq["preds"][k]) for k in ("NN", "NNc", "lin-SGD", "lin-SGDc")}
-    lin = (kept["lin-SGD"], kept["lin-SGDc"])
+    kept = {k: np.array(eq["preds"][k]) for k in (NN, NN_C, LIN_SGD, LIN_SGD_C)}
+    lin = (kept[LIN_SGD], kept[LIN_SGD_C])
     preds, ladder, facts = theory_side(d, eq["n_fit"], eq["depth"], eq["width"], eq["init_seed"], orders, eq["lr"],
                                        eq["batch_size"], lin=lin)  # fmt: skip
-    stored = np.array(eq["preds"]["f0"])
+    stored = np.array(eq["preds"][F0])
     # stored to 8 significant digits: 1e-6 of the largest value is far above that rounding, far below another network
-    if np.abs(preds["f0"] - stored).max() > 1e-6 * np.abs(stored).max():
+    if np.abs(preds[F0] - stored).max() > 1e-6 * np.abs(stored).max():
         raise ValueError(f"seed {eq['seed']}, width {eq['width']}: the rebuilt initial function is not the stored one")
-    preds.update(NN=kept["NN"], NNc=kept["NNc"])
-    new = equivalence_result(d, preds, ladder, facts, **{k: eq[k] for k in _META})
+    preds.update({NN: kept[NN], NN_C: kept[NN_C]})
+    new = equivalence_result(d, preds, ladder, facts, EquivalenceMeta.from_dict(eq))
     new.pop("data")
     return new.pop("rmse"), dict(new, lazy=eq["lazy"])
 

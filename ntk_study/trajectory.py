@@ -14,10 +14,22 @@ from scipy.linalg import eigvalsh
 from .data import DataSettings, PAPER_N_OBS, PAPER_D_IN, PAPER_TEST_FRACTION
 from .regression import GradientFlowPredictor, SingularKernelError
 from .networks import default_device
-from .protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, SGDSettings, order_seed, rmse
-from .protocol import relative_distance as _rel
+from .protocol import PAPER_BATCH_SIZE, PAPER_VAL_SPLIT, SGDSettings, order_seed, relative_distance, rmse
 from .training import TrainRows, TrainRun, train, epoch_orders
 from ntk_study.theorem import (
+    F0,
+    LIN_FLOW,
+    LIN_FLOW_INF,
+    LIN_SGD,
+    LIN_SGD_C,
+    NN,
+    NN_C,
+    PAPER_NTKJ,
+    THEOREM,
+    THEOREM_C,
+    THEOREM_C_INF,
+    THEOREM_C_INF_ALL,
+    THEOREM_INF,
     all_rows_interpolant,
     initial_network,
     linearised_sgd,
@@ -96,7 +108,7 @@ def linearised_path(Theta, f0, y_fit, orders, lr, batch_size, at):
     return out
 
 # %% ../nbs/03e_trajectory.ipynb #0bae073b
-PLAIN, CENTRED = ("NN", "lin-SGD", "NTK f0,T"), ("NNc", "lin-SGDc", "NTK 0,T")  # a network, its linearisation, theory
+PLAIN, CENTRED = (NN, LIN_SGD, THEOREM), (NN_C, LIN_SGD_C, THEOREM_C)  # a network, its linearisation, theory
 
 
 def epoch_summary(test, fit, y_test, y_fit, eig_split):
@@ -218,23 +230,18 @@ def along_training(nets, theory, d, n_fit, at):
         if e not in recs[0] or e not in recs[1]:
             break  # the training diverged before this epoch
         lin = theory["lin"][e]
-        out = {"NN": recs[0][e], "NNc": recs[1][e], "lin-SGD": lin[:, 0], "lin-SGDc": lin[:, 1]}
-        test = {k2: v[n_fit:] for k2, v in out.items()} | {"NTK f0,T": th[k], "NTK 0,T": th0[k], "f0": f0[n_fit:]}
+        out = {NN: recs[0][e], NN_C: recs[1][e], LIN_SGD: lin[:, 0], LIN_SGD_C: lin[:, 1]}
+        test = {k2: v[n_fit:] for k2, v in out.items()} | {THEOREM: th[k], THEOREM_C: th0[k], F0: f0[n_fit:]}
         fit = {k2: v[:n_fit] for k2, v in out.items()}
-        fit.update({"NTK f0,T": flow.predict_train(Ts[k]), "NTK 0,T": flow0.predict_train(Ts[k])})
+        fit.update({THEOREM: flow.predict_train(Ts[k]), THEOREM_C: flow0.predict_train(Ts[k])})
         rows.append(dict(epoch=e, T=Ts[k], **epoch_summary(test, fit, d.y_test, d.y_train[:n_fit], eig_split)))
     return columns(rows)
 
 # %% ../nbs/03e_trajectory.ipynb #c112c5b2
-COMPARISONS = {  # at the end of training: (prediction, reference) pairs of the final record
-    "NN~NTK f0,T": ("NN", "NTK f0,T"),
-    "NNc~NTK 0,T": ("NNc", "NTK 0,T"),
-    "NN~NTK f0,inf": ("NN", "NTK f0,inf"),
-    "NNc~NTK 0,inf": ("NNc", "NTK 0,inf"),
-    "NNc~NTK 0,inf,all": ("NNc", "NTK 0,inf,all"),
-    "NN~paper NTKJ": ("NN", "paper NTKJ"),
-    "NNc~paper NTKJ": ("NNc", "paper NTKJ"),
-    "lin-flow~NTK f0,T": ("lin-flow", "NTK f0,T"),
+COMPARISONS = {  # at the end of training: (prediction, reference) pairs of the final record, as 'a~b'
+    f"{a}~{b}": (a, b)
+    for a, b in ((NN, THEOREM), (NN_C, THEOREM_C), (NN, THEOREM_INF), (NN_C, THEOREM_C_INF), (NN_C, THEOREM_C_INF_ALL),
+                 (NN, PAPER_NTKJ), (NN_C, PAPER_NTKJ), (LIN_FLOW, THEOREM))
 }
 
 
@@ -245,13 +252,13 @@ def final_predictions(nets, theory, d, n_fit, plan):
     flow, flow0, f0, Th0 = theory["flow"], theory["flow0"], theory["f0"], theory["Theta0"]
     T, lin, yf, test = plan.T(plan.epochs, n_fit), theory["lin"][plan.epochs], d.y_train[:n_fit], slice(n_fit, None)
     emp = GradientFlowPredictor(Th0[:n_fit, :n_fit], yf, Th0[test, :n_fit], f0[:n_fit], f0[test], name="empirical NTK")
-    preds = {"NN": nets[0].test_pred, "NNc": nets[1].test_pred, "lin-SGD": lin[test, 0], "lin-SGDc": lin[test, 1],
-             "lin-flow": emp.predict(T), "NTK f0,T": flow.predict(T), "NTK 0,T": flow0.predict(T),
-             "NTK f0,inf": flow.predict(np.inf), "NTK 0,inf": flow0.predict(np.inf),
-             "NTK 0,inf,all": all_rows_interpolant(d, f"NTKNN{plan.depth}", "exact"),
-             "paper NTKJ": all_rows_interpolant(d, f"NTKJ{plan.depth}", "paper"), "f0": f0[test]}  # fmt: skip
+    preds = {NN: nets[0].test_pred, NN_C: nets[1].test_pred, LIN_SGD: lin[test, 0], LIN_SGD_C: lin[test, 1],
+             LIN_FLOW: emp.predict(T), THEOREM: flow.predict(T), THEOREM_C: flow0.predict(T),
+             THEOREM_INF: flow.predict(np.inf), THEOREM_C_INF: flow0.predict(np.inf),
+             THEOREM_C_INF_ALL: all_rows_interpolant(d, f"NTKNN{plan.depth}", "exact"),
+             PAPER_NTKJ: all_rows_interpolant(d, f"NTKJ{plan.depth}", "paper"), F0: f0[test]}  # fmt: skip
     try:
-        preds["lin-flow inf"] = emp.predict(np.inf)
+        preds[LIN_FLOW_INF] = emp.predict(np.inf)
     except SingularKernelError:
         pass  # the empirical kernel of a narrow network can be singular: no T = infinity for it
     return preds
@@ -262,14 +269,14 @@ def at_the_end(preds, theory, d, T):
     converged the theorem is at T (its test-row distance to T = infinity beside the bound e^(-lambda_min T) B)."""
     y = d.y_test
     conv = {}
-    for key, flow in (("f0", theory["flow"]), ("0", theory["flow0"])):
-        fT, finf = f"NTK {key},T", f"NTK {key},inf"
+    at_T_and_inf = (("f0", theory["flow"], THEOREM, THEOREM_INF), ("0", theory["flow0"], THEOREM_C, THEOREM_C_INF))
+    for key, flow, fT, finf in at_T_and_inf:
         bound = np.exp(-flow.lam[0] * T) * interpolant_bound(flow)
         conv[key] = dict(gap=float(np.linalg.norm(preds[fT] - preds[finf])), bound=float(bound),
-                         gap_rel=_rel(preds[fT], preds[finf], preds[finf]))  # fmt: skip
+                         gap_rel=relative_distance(preds[fT], preds[finf], preds[finf]))  # fmt: skip
     return dict(
         rmse={k: rmse(v, y) for k, v in preds.items()},
-        dist={k: _rel(preds[a], preds[b], preds[b]) for k, (a, b) in COMPARISONS.items()},
+        dist={k: relative_distance(preds[a], preds[b], preds[b]) for k, (a, b) in COMPARISONS.items()},
         spread={k: spread_direction(preds[a], preds[b], y) for k, (a, b) in COMPARISONS.items()},
         converged=conv,
     )
@@ -288,7 +295,7 @@ def spectrum_facts(theory, n_fit, T):
         band_edges=list(BAND_EDGES),
         band_counts=np.bincount(np.searchsorted(BAND_EDGES, flow.lam, side="right"), minlength=len(BAND_EDGES) + 1)
         .tolist(),
-        ntk_init_error=_rel(Th, K, K),
+        ntk_init_error=relative_distance(Th, K, K),
         whitened_init_error=whitened_norm((flow.lam, flow.V), Th - K),
     )
 
@@ -302,20 +309,20 @@ def trace_facts(nets, theory, n_fit, plan):
         return None
     K, K_eig = theory["K"], (theory["flow"].lam, theory["flow"].V)
     out = {}
-    for name, r in zip(("NN", "NNc"), nets):
+    for name, r in zip((NN, NN_C), nets):
         mats = [(e, np.asarray(m[:n_fit, :n_fit], dtype=np.float64)) for e, m in r.ntk_trace]
         M0, lams = mats[0][1], [eigvalsh((m + m.T) / 2) for _, m in mats]
         out[name] = dict(epoch=[e for e, _ in mats], T=[plan.T(e, n_fit) for e, _ in mats],
                          whitened_error=[whitened_norm(K_eig, m - K) for _, m in mats],
                          whitened_move=[whitened_norm(K_eig, m - M0) for _, m in mats],
-                         change=[_rel(m, M0, M0) for _, m in mats], lambda_min=[float(l[0]) for l in lams],
+                         change=[relative_distance(m, M0, M0) for _, m in mats], lambda_min=[float(l[0]) for l in lams],
                          lambda_max=[float(l[-1]) for l in lams])  # fmt: skip
     return out
 
 # %% ../nbs/03e_trajectory.ipynb #c543ac5f
 PREDICTION_BUDGET = 3800  # final predictions a record keeps (numbers, about 14.5 bytes each): under 150 KB in all
-KEEP_ORDER = ("NN", "NNc", "lin-SGD", "lin-SGDc", "NTK f0,T", "NTK 0,T", "NTK f0,inf", "NTK 0,inf", "NTK 0,inf,all",
-              "paper NTKJ", "fit NN", "fit NNc", "f0", "lin-flow", "lin-flow inf")  # fmt: skip
+KEEP_ORDER = (NN, NN_C, LIN_SGD, LIN_SGD_C, THEOREM, THEOREM_C, THEOREM_INF, THEOREM_C_INF, THEOREM_C_INF_ALL,
+              PAPER_NTKJ, f"fit {NN}", f"fit {NN_C}", F0, LIN_FLOW, LIN_FLOW_INF)  # fmt: skip
 
 
 def kept_predictions(test, fit, budget=PREDICTION_BUDGET):
@@ -360,9 +367,9 @@ def trajectory_trial(plan, progress=False, checkpoint=None, checkpoint_every=300
     preds = final_predictions(nets, theory, d, n_fit, plan)
     lazy = {k: dict(weight_change=r.weight_change, bias_change=r.bias_change, ntk_change=r.ntk_change,
                     diverged=r.diverged, epochs_run=r.epochs_run, final_train_loss=float(r.train_loss[-1]),
-                    loop=r.settings["loop"]) for k, r in zip(("NN", "NNc"), nets)}  # fmt: skip
+                    loop=r.settings["loop"]) for k, r in zip((NN, NN_C), nets)}  # fmt: skip
     fit_end = {k: dict(r.records).get(plan.epochs, np.full(n_fit, np.nan))[:n_fit]
-               for k, r in zip(("NN", "NNc"), nets)}  # fmt: skip
+               for k, r in zip((NN, NN_C), nets)}  # fmt: skip
     rec = dict(plan=asdict(plan), n_fit=n_fit, order_seed=order_seed(plan.seed), T=T, lr_epochs=plan.lr * plan.epochs,
                spectrum=spectrum_facts(theory, n_fit, T),
                sgd_stability=sgd_stability(theory["Theta0"][:n_fit, :n_fit], orders.numpy(), plan.lr, plan.batch_size),
