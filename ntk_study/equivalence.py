@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv, json, math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 from .summary import table1_se, TABLE1, load_run, method_rmses
 from .kernels import CONVENTIONS
-from .protocol import NN_DTYPES, PAPER_EPOCHS, PAPER_LR, PAPER_VAL_SPLIT, epochs_setting, relative_distance
+from .protocol import (NN_DTYPES, PAPER_EPOCHS, PAPER_LR, PAPER_NETWORKS, PAPER_VAL_SPLIT, epochs_setting,
+                                relative_distance)
 from .reporting import ci_text, markdown_table, p_holm_text, save_figure, sweep_hours
 from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 
@@ -22,10 +24,10 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXAC
            'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'SeriesKey', 'load_trials',
            'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows',
            'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats',
-           'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells', 'trained_pairs',
-           'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope',
-           'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds', 'final_split',
-           'late_change', 'converged_rows', 'common_times', 'equal_T_rows', 'gap_exponents', 'floor_fit',
+           'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'TheoremRow', 'theorem_rows', 'split_cells',
+           'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report',
+           'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds',
+           'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows', 'gap_exponents', 'floor_fit',
            'floor_section', 'plot_map', 'data_size_rows', 'data_size_section', 'conditioning_rows',
            'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section', 'exponent_section',
            'map_cost_section', 'map_report', 'paired_with_trained']
@@ -569,18 +571,28 @@ def _percent_se(m, se):
     return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
 
 
+class TheoremRow(NamedTuple):
+    "A row of the theorem tables: mean and SE over trials (Table 1's ddof 0), Table 1's `(mean, SE)` or None."
+
+    quantity: str
+    n: int
+    mean: float
+    se: float
+    table1: tuple | None
+    ratio: bool = False  # a ratio - 1 (printed in percent), not an RMSE
+
+
 def theorem_rows(results):
-    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1 (ddof 0)."
-    rows = []
+    "`TheoremRow`s of the theorem trials: each stored RMSE, then the depth effects (ratios - 1)."
+    rows, table1 = [], {f"{m} {kind}": TABLE1[m] for m in TABLE1 for kind in ("theorem", "paper")}  # Table 1's rows
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
-        ref = TABLE1.get(k.split()[0]) if k.endswith((" theorem", " paper")) else None  # the rows Table 1 has
-        rows.append((k, len(v), float(v.mean()), table1_se(v), ref))
+        rows.append(TheoremRow(k, len(v), float(v.mean()), table1_se(v), table1.get(k)))
 
     def change(a, b, label, ref):
         v = np.array([r["rmse"][a] / r["rmse"][b] - 1 for r in results if a in r["rmse"] and b in r["rmse"]])
         if len(v):
-            rows.append((label, len(v), float(v.mean()), table1_se(v), ref))
+            rows.append(TheoremRow(label, len(v), float(v.mean()), table1_se(v), ref, ratio=True))
 
     change("NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, math.nan))
     T_nn1 = results[0]["theorem"]["T"]["NN1"]
@@ -592,9 +604,10 @@ def theorem_rows(results):
 def _theorem_section(theorem):
     rows, first = theorem_rows(theorem), theorem[0]["theorem"]
     cells = [
-        [k, str(n), _mean_se(m, se) if "/" not in k else _percent_se(m, se),
-         "" if ref is None else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%")]
-        for k, n, m, se, ref in rows
+        [r.quantity, str(r.n), _percent_se(r.mean, r.se) if r.ratio else _mean_se(r.mean, r.se),
+         "" if r.table1 is None else f"{100 * r.table1[0]:.2f}%" if r.ratio
+         else f"{r.table1[0]:.4f} ± {r.table1[1]:.4f}"]
+        for r in rows
     ]  # fmt: skip
     return [
         "### The theorem's prediction for the paper's networks (no training)",
@@ -609,7 +622,7 @@ def _theorem_section(theorem):
         *_against_table1(theorem),
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660aca
 def _against_table1(theorem):
     """The theorem's NN2 and its depth effect against Table 1's, by `unpaired_z` (different data draws; the paper gives
     mean and SE only, so the paper's NN2 / NN1 - 1 gets the delta-method SE with its two rows taken as independent)."""
@@ -776,21 +789,19 @@ def _slope_section(series):
 
 def _main_table(series):
     stats = {(w, q): (n, m, se) for w, q, n, m, se in equivalence_rows(series)}
-    cols = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem"),
-            ("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
-            ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"),
-            ("ntk_init_error", "NTK at init off")]  # fmt: skip
+    rmses = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem")]  # mean ± SE
+    shares = [("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
+              ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"),
+              ("ntk_init_error", "NTK at init off")]  # in percent
     cells = []
     for w, rs in series.items():
         row = [str(w), str(len(rs))]
-        for q, _ in cols:
-            n, m, se = stats[(w, q)]
-            row.append(_mean_se(m, se) if q.startswith("rmse") else _percent_se(m, se))
+        row += [_mean_se(*stats[(w, q)][1:]) for q, _ in rmses] + [_percent_se(*stats[(w, q)][1:]) for q, _ in shares]
         cells.append(row)
     return [
         "Means ± SE (sample SD / sqrt(n)) over the trials of each width:",
         "",
-        markdown_table(["width", "n"] + [h for _, h in cols], cells),
+        markdown_table(["width", "n"] + [h for _, h in rmses + shares], cells),
         "",
     ]
 
@@ -975,7 +986,7 @@ def table1_side_by_side(outputs, theorem):
         rows.append([f"NN{depth}", f"{TABLE1[f'NN{depth}'][0]:.4f} ± {TABLE1[f'NN{depth}'][1]:.4f}", trained, "-",
                      f"{cell(theorem_rmses)} (n = {len(theorem_rmses)})" if len(theorem_rmses) else "-"])  # fmt: skip
     for method in TABLE1:
-        if not method.startswith("NN"):  # the kernel rows (the NN rows are above)
+        if method not in PAPER_NETWORKS:  # the kernel rows (the networks' rows are above)
             rows.append([method, f"{TABLE1[method][0]:.4f} ± {TABLE1[method][1]:.4f}", cell(paper.get(method)),
                          cell(exact.get(method)), ""])
     return rows, (n_paper, n_exact)
@@ -1061,8 +1072,8 @@ def _theorem_part(directory, theorem, trained, data, figures):
         width10000 = paper_width_section(theorem, trained, narrowest)
         md += width10000
         key_md += width10000
-    csv_rows = [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
-                for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
+    csv_rows = [("theorem (no training)", theorem[0]["theorem"]["width"], r.quantity, r.n, r.mean, r.se)
+                for r in theorem_rows(theorem)]  # fmt: skip
     return md, key_md, csv_rows
 
 
@@ -1777,12 +1788,13 @@ PAIRED_SETTINGS = (
 
 def paired_with_trained(theorem, trained, depth=1):
     """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and
-    the same network at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)`
-    (se as Table 1's) and the correlation across trials of the trained and predicted test RMSEs."""
-    key, (nn, th) = f"NN{depth}", trained_pairs(theorem, trained, depth)
+    the same network at initialisation, trained by the same protocol. Returns `TheoremRow`s (se as Table 1's) and the
+    correlation across trials of the trained and predicted test RMSEs."""
+    net, (nn, th) = f"NN{depth}", trained_pairs(theorem, trained, depth)
     rows = [
-        (f"{key} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(key)),
-        (f"{key} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(key)),
-        (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None),
+        TheoremRow(f"{net} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(net)),
+        TheoremRow(f"{net} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(net)),
+        TheoremRow(f"{net} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None,
+                   ratio=True),
     ]
     return rows, float(np.corrcoef(nn, th)[0, 1])
