@@ -1175,7 +1175,7 @@ def plot_equivalence(directory, data, rows):
             ax.axis("off")
         for ax, sweep in zip(axes.flat, sweeps):
             stats = {(w, q): (m, se) for w, q, n, m, se in rows[sweep]}
-            draw(ax, list(data[sweep]), stats)
+            draw(ax, data[sweep], stats)
             ax.set_xscale("log", base=2)
             if log_y:
                 ax.set_yscale("log")
@@ -1189,25 +1189,27 @@ def plot_equivalence(directory, data, rows):
 
     panel(
         "distances.png",
-        lambda ax, widths, stats: [
-            _width_curve(ax, widths, stats, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-")
+        lambda ax, series, stats: [
+            _width_curve(ax, list(series), stats, f"dist {k}", k, slope=True,
+                         ls="--" if "c" in k.split("-")[0] else "-")  # dashed: the centred network's distances
             for k in DISTANCES
         ],
         "relative distance on the test rows",
     )
     panel(
         "rmse.png",
-        lambda ax, widths, stats: [
-            _width_curve(ax, widths, stats, f"rmse {k}", k)
+        lambda ax, series, stats: [
+            _width_curve(ax, list(series), stats, f"rmse {k}", k)
             for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")
         ],
         "test RMSE",
     )
 
-    def lazy(ax, widths, stats):
-        layers = sorted({q for (_, q) in stats if q.startswith("lazy NN weight_change")})
-        for q in layers:
-            _width_curve(ax, widths, stats, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
+    def lazy(ax, series, stats):
+        widths, first = list(series), next(iter(series.values()))[0]
+        for layer in range(len(_equivalence_value(first, "lazy", "NN", "weight_change"))):
+            _width_curve(ax, widths, stats, f"lazy NN weight_change layer {layer}", f"weights moved, layer {layer}",
+                         slope=True)
         _width_curve(ax, widths, stats, "lazy NN ntk_change", "NTK moved in training", slope=True)
         _width_curve(ax, widths, stats, "ntk_init_error", "NTK at init vs analytic", slope=True)
 
