@@ -206,10 +206,10 @@ class SeriesKey:
     def __post_init__(self):
         if self.depth not in PAPER_EPOCHS or self.convention not in CONVENTIONS or self.dtype not in NN_DTYPES:
             raise ValueError(f"a sweep has depth in {tuple(PAPER_EPOCHS)}, convention in {CONVENTIONS} and dtype in "
-                             f"{NN_DTYPES}; got {self.depth!r}, {self.convention!r}, {self.dtype!r}")  # fmt: skip
+                             f"{NN_DTYPES}; got {self.depth!r}, {self.convention!r}, {self.dtype!r}")
         if not (0 <= self.val_split < 1 and self.epochs >= 1 and self.lr > 0):
             raise ValueError(f"a sweep needs 0 <= val_split < 1, epochs >= 1 and lr > 0; got {self.val_split!r}, "
-                             f"{self.epochs!r}, {self.lr!r}")  # fmt: skip
+                             f"{self.epochs!r}, {self.lr!r}")
 
     @classmethod
     def of(cls, settings):
@@ -217,7 +217,7 @@ class SeriesKey:
         depth = int(settings["eq_depth"])
         return cls(depth, settings["data_convention"], float(settings["val_split"]),
                    int(settings[epochs_setting(depth)]), float(settings.get("lr", PAPER_LR)),
-                   settings.get("nn_dtype", "float32"), bool(settings.get("trace_points", 0)))  # fmt: skip
+                   settings.get("nn_dtype", "float32"), bool(settings.get("trace_points", 0)))
 
     @property
     def paper_lr(self):
