@@ -5,32 +5,35 @@
 # %% ../nbs/06_equivalence.ipynb #06d3303d
 from __future__ import annotations
 import csv, json, math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 from .summary import table1_se, TABLE1, load_run, method_rmses
-from .protocol import PAPER_LR, epochs_setting, relative_distance
+from .kernels import CONVENTIONS
+from .protocol import (NN_DTYPES, PAPER_EPOCHS, PAPER_LR, PAPER_NETWORKS, PAPER_VAL_SPLIT, epochs_setting,
+                                relative_distance)
 from .reporting import ci_text, markdown_table, p_holm_text, save_figure, sweep_hours
 from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 
 # %% auto #0
-__all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS',
-           'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAIN_SERIES', 'DEPTH2_SERIES', 'MAP_GRID_LR_EPOCHS',
-           'CONVERGED_LMT', 'MAP_MARGIN', 'CONVERGED_PAIRS', 'FIT_TIMES', 'GAPS', 'FLOOR_TIMES', 'MAP_TERMS',
-           'GAP_NAMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost', 'differs_p',
-           't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'series_name',
+__all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXACT_SERIES', 'DISTANCES', 'WIDTH_STEP',
+           'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS', 'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN',
+           'MAP_GRID_LR_EPOCHS', 'CONVERGED_LMT', 'MAP_MARGIN', 'CONVERGED_PAIRS', 'FIT_TIMES', 'GAPS', 'FLOOR_TIMES',
+           'MAP_TERMS', 'GAP_NAMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost',
+           'differs_p', 't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'SeriesKey',
            'load_trials', 'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine',
            'slope_rows', 'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split',
-           'split_stats', 'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'theorem_rows', 'split_cells',
-           'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report',
-           'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds',
-           'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows', 'fieller_ratio',
-           'converged_studies', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows', 'kernel_movement_rows',
-           'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section', 'kernel_movement_section',
-           'control_section', 'early_direction_rows', 'early_direction_section', 'gap_exponents', 'floor_fit',
-           'floor_section', 'plot_map', 'data_size_rows', 'data_size_section', 'conditioning_rows',
-           'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section', 'exponent_section',
-           'map_cost_section', 'map_report', 'paired_with_trained']
+           'split_stats', 'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'TheoremRow', 'theorem_rows',
+           'split_cells', 'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front',
+           'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along',
+           'full_seeds', 'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows',
+           'fieller_ratio', 'converged_studies', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows',
+           'kernel_movement_rows', 'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section',
+           'kernel_movement_section', 'control_section', 'early_direction_rows', 'early_direction_section',
+           'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows', 'data_size_section',
+           'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section',
+           'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -137,12 +140,12 @@ def pooled_slope(x, y, confidence=0.95):
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if len(x) < 3 or len(np.unique(x)) < 2:
         raise ValueError("pooled_slope needs at least 3 points at 2 or more distinct x")
-    xc = x - x.mean()
-    b = float(xc @ (y - y.mean()) / (xc @ xc))
-    resid = y - y.mean() - b * xc
-    se = float(math.sqrt(resid @ resid / (len(x) - 2) / (xc @ xc)))
+    x_centred = x - x.mean()
+    slope = float(x_centred @ (y - y.mean()) / (x_centred @ x_centred))
+    resid = y - y.mean() - slope * x_centred
+    se = float(math.sqrt(resid @ resid / (len(x) - 2) / (x_centred @ x_centred)))
     half = float(student_t.ppf(0.5 + confidence / 2, len(x) - 2)) * se
-    return dict(n=len(x), mean=b, se=se, ci=(b - half, b + half))
+    return dict(n=len(x), mean=slope, se=se, ci=(slope - half, slope + half))
 
 
 def seed_slopes(series, value, widths=None):
@@ -172,8 +175,8 @@ def shapley(value, factors):
     factors = list(factors)
     cache = {}
 
-    def v(s):
-        key = frozenset(s)
+    def cached_value(present):
+        key = frozenset(present)
         if key not in cache:
             cache[key] = float(value(key))
         return cache[key]
@@ -181,36 +184,73 @@ def shapley(value, factors):
     contributions = {f: [] for f in factors}
     for order in permutations(factors):
         present = set()
-        for f in order:
-            before = v(present)
-            present.add(f)
-            contributions[f].append(v(present) - before)
+        for factor in order:
+            before = cached_value(present)
+            present.add(factor)
+            contributions[factor].append(cached_value(present) - before)
     return {f: (float(np.mean(c)), float(min(c)), float(max(c))) for f, c in contributions.items()}
+
+# %% ../nbs/06_equivalence.ipynb #e7a0c0k1
+@dataclass(frozen=True)
+class SeriesKey:
+    """One sweep of an equivalence run, read from its trials' settings (never from its folder's name or its label):
+    depth, data convention, validation split, epochs, and what differs from the paper's protocol (learning rate,
+    precision, NTK snapshots). Its string is the sweep's label in every table and figure; reports filter on its
+    fields."""
+
+    depth: int
+    convention: str
+    val_split: float
+    epochs: int
+    lr: float = PAPER_LR
+    dtype: str = "float32"
+    traced: bool = False  # NTK snapshots along training (trace_points > 0)
+
+    def __post_init__(self):
+        if self.depth not in PAPER_EPOCHS or self.convention not in CONVENTIONS or self.dtype not in NN_DTYPES:
+            raise ValueError(f"a sweep has depth in {tuple(PAPER_EPOCHS)}, convention in {CONVENTIONS} and dtype in "
+                             f"{NN_DTYPES}; got {self.depth!r}, {self.convention!r}, {self.dtype!r}")
+        if not (0 <= self.val_split < 1 and self.epochs >= 1 and self.lr > 0):
+            raise ValueError(f"a sweep needs 0 <= val_split < 1, epochs >= 1 and lr > 0; got {self.val_split!r}, "
+                             f"{self.epochs!r}, {self.lr!r}")
+
+    @classmethod
+    def of(cls, settings):
+        "The sweep of a trial with these settings (its `run.json` / trial-file keys)."
+        depth = int(settings["eq_depth"])
+        return cls(depth, settings["data_convention"], float(settings["val_split"]),
+                   int(settings[epochs_setting(depth)]), float(settings.get("lr", PAPER_LR)),
+                   settings.get("nn_dtype", "float32"), bool(settings.get("trace_points", 0)))
+
+    @property
+    def paper_lr(self):
+        "True when the sweep trains at the paper's learning rate."
+        return self.lr == PAPER_LR
+
+    def sort_key(self):
+        "The paper's setting first, then one change at a time (the report's order of sweeps)."
+        unusual = (self.val_split != PAPER_VAL_SPLIT, self.convention != "paper", self.dtype != "float32")
+        return (self.depth, self.traced, self.lr, *unusual, -self.epochs)
+
+    def __str__(self):
+        parts = [f"NN{self.depth}", f"{self.convention} data", f"val_split {self.val_split:g}", f"{self.epochs} epochs"]
+        parts += [f"lr {self.lr:g}"] if not self.paper_lr else []
+        parts += [self.dtype] if self.dtype != "float32" else []
+        return ", ".join(parts + (["NTK traced"] if self.traced else []))
+
+    def __format__(self, spec):
+        "Formats as its label (`f'{key:50s}'`)."
+        return format(str(self), spec)
+
+
+MAIN_SERIES = SeriesKey(1, "paper", PAPER_VAL_SPLIT, PAPER_EPOCHS[1])  # the paper's NN1 protocol
+DEPTH2_SERIES = SeriesKey(2, "paper", PAPER_VAL_SPLIT, PAPER_EPOCHS[2])  # the paper's NN2 protocol
+EXACT_SERIES = replace(MAIN_SERIES, convention="exact")  # the paper's NN1 protocol on the `exact` data convention
+
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
 DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
 WIDTH_STEP = "finite width"  # the one change of the paper's gap that needs trained networks
-
-
-def series_name(s):
-    """A sweep's label: depth, data convention, validation split, epochs, and what differs from the paper's protocol
-    (learning rate, precision, NTK snapshots)."""
-    depth = s["eq_depth"]
-    parts = [f"NN{depth}", f"{s['data_convention']} data", f"val_split {s['val_split']:g}"]
-    parts.append(f"{s[epochs_setting(depth)]} epochs")
-    if s.get("lr", PAPER_LR) != PAPER_LR:
-        parts.append(f"lr {s['lr']:g}")
-    if s.get("nn_dtype", "float32") != "float32":
-        parts.append(s["nn_dtype"])
-    if s.get("trace_points", 0):
-        parts.append("NTK traced")
-    return ", ".join(parts)
-
-
-def _series_order(s):
-    "The paper's setting first, then one change at a time."
-    unusual = (s["val_split"] != 0.3, s["data_convention"] != "paper", s.get("nn_dtype", "float32") != "float32")
-    return (s["eq_depth"], s.get("trace_points", 0) > 0, s.get("lr", PAPER_LR), *unusual, -s[epochs_setting(2)])
 
 
 def load_trials(directory):
@@ -219,15 +259,14 @@ def load_trials(directory):
 
 
 def load_equivalence(directory, trials=None):
-    "`{series: {width: [trial results]}}` of the equivalence trials (task=equivalence) of a run directory."
-    out, order = {}, {}
-    for r in trials if trials is not None else load_trials(directory):
-        if "equivalence" not in r:
-            continue
-        name = series_name(r["settings"])
-        order[name] = _series_order(r["settings"])
-        out.setdefault(name, {}).setdefault(r["settings"]["nn_width"], []).append(r)
-    return {k: dict(sorted(out[k].items())) for k in sorted(out, key=order.get)}
+    """`{SeriesKey: {width: [trial results]}}` of the equivalence trials (task=equivalence) of a run directory, the
+    sweeps in the report's order (`SeriesKey.sort_key`)."""
+    out = {}
+    for trial in trials if trials is not None else load_trials(directory):
+        if "equivalence" in trial:
+            sweep = SeriesKey.of(trial["settings"])
+            out.setdefault(sweep, {}).setdefault(trial["settings"]["nn_width"], []).append(trial)
+    return {sweep: dict(sorted(out[sweep].items())) for sweep in sorted(out, key=SeriesKey.sort_key)}
 
 
 def load_theorem(directory, trials=None):
@@ -238,12 +277,17 @@ def load_theorem(directory, trials=None):
     )
 
 
-def _eq(r, *keys):
+def _equivalence_value(trial, *path):
     "A value of a trial's equivalence record by its path of keys."
-    v = r["equivalence"]
-    for k in keys:
-        v = v[k]
-    return v
+    value = trial["equivalence"]
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _predictions(trial, name):
+    "A trial's stored test-row predictions of predictor `name`, as an array."
+    return np.array(_equivalence_value(trial, "preds", name))
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c0b1
 def equivalence_rows(series):
@@ -251,33 +295,35 @@ def equivalence_rows(series):
     diagnostics (se: sample SD / sqrt(n))."""
     rows = []
     for w, rs in series.items():
-        q = {f"rmse {k}": [r["rmse"][k] for r in rs] for k in rs[0]["rmse"]}
+        quantities = {f"rmse {k}": [r["rmse"][k] for r in rs] for k in rs[0]["rmse"]}
         for group in ("dist", "dist_move", "dist_error"):
-            q.update({f"{group} {k}": [_eq(r, group, k) for r in rs] for k in rs[0]["equivalence"][group]})
-        q.update({f"ladder {k}": [_eq(r, "ladder", k, "theory") for r in rs] for k in LADDER})
+            quantities.update({f"{group} {k}": [_equivalence_value(r, group, k) for r in rs]
+                               for k in rs[0]["equivalence"][group]})
+        quantities.update({f"ladder {k}": [_equivalence_value(r, "ladder", k, "theory") for r in rs] for k in LADDER})
         for net in ("NN", "NNc"):
-            lz = [_eq(r, "lazy", net) for r in rs]
-            q[f"lazy {net} ntk_change"] = [z["ntk_change"] for z in lz]
-            for l in range(len(lz[0]["weight_change"])):
-                q[f"lazy {net} weight_change layer {l}"] = [z["weight_change"][l] for z in lz]
-        q["ntk_init_error"] = [_eq(r, "ntk_init_error") for r in rs]
-        q["sgd_stability"] = [_eq(r, "sgd_stability") for r in rs]
-        q["seconds"] = [r["timings"]["total"] for r in rs]
-        for k, v in q.items():
-            v = np.asarray(v, dtype=np.float64)
-            se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
-            rows.append((w, k, len(v), float(v.mean()), se))
+            lazy = [_equivalence_value(r, "lazy", net) for r in rs]
+            quantities[f"lazy {net} ntk_change"] = [z["ntk_change"] for z in lazy]
+            for layer in range(len(lazy[0]["weight_change"])):
+                quantities[f"lazy {net} weight_change layer {layer}"] = [z["weight_change"][layer] for z in lazy]
+        quantities["ntk_init_error"] = [_equivalence_value(r, "ntk_init_error") for r in rs]
+        quantities["sgd_stability"] = [_equivalence_value(r, "sgd_stability") for r in rs]
+        quantities["seconds"] = [r["timings"]["total"] for r in rs]
+        for quantity, values in quantities.items():
+            values = np.asarray(values, dtype=np.float64)
+            se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
+            rows.append((w, quantity, len(values), float(values.mean()), se))
     return rows
 
 
-def _dist_ci(values):
+def _distance_ci(values):
     "Distances in percent, mean [t-interval], or the single value when there is one trial."
-    v = list(values)
-    return f"{100 * v[0]:.2f}%" if len(v) == 1 else ci_text(t_interval(v), sign=False)
+    values = list(values)
+    return f"{100 * values[0]:.2f}%" if len(values) == 1 else ci_text(t_interval(values), sign=False)
 
 
-def _sign(st):
-    return f"{st['above']}/{st['n']} (p = {st['p_sign']:.2g})"
+def _sign_test(stats):
+    "The sign test of a `paired_stats`: trials above, of n, and its two-sided p."
+    return f"{stats['above']}/{stats['n']} (p = {stats['p_sign']:.2g})"
 
 
 def paired_bias_rows(series):
@@ -295,18 +341,19 @@ def paired_bias_rows(series):
 def piece_cosine(r):
     """cos of the angle between the two pieces of NN - theorem = (NN - lin-SGD) + (lin-SGD - theorem) on the test rows
     (-1: opposite directions, the pieces cancel)."""
-    p = {k: np.array(_eq(r, "preds", k)) for k in ("NN", "lin-SGD", "NTK f0,T")}
-    a, b = p["NN"] - p["lin-SGD"], p["lin-SGD"] - p["NTK f0,T"]
-    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    preds = {k: _predictions(r, k) for k in ("NN", "lin-SGD", "NTK f0,T")}
+    nn_piece, lin_piece = preds["NN"] - preds["lin-SGD"], preds["lin-SGD"] - preds["NTK f0,T"]
+    return float(nn_piece @ lin_piece / np.linalg.norm(nn_piece) / np.linalg.norm(lin_piece))
+
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c0b2
 SLOPE_QUANTITIES = {  # name -> the value of one trial whose decay with width is fitted
-    "|NN-theory|": lambda r: _eq(r, "dist", "|NN-theory|"),
-    "|NN-lin|": lambda r: _eq(r, "dist", "|NN-lin|"),
-    "|lin-theory|": lambda r: _eq(r, "dist", "|lin-theory|"),
-    "|NNc-theory|": lambda r: _eq(r, "dist", "|NNc-theory|"),
-    "NTK at init off": lambda r: _eq(r, "ntk_init_error"),
-    "NTK moved": lambda r: _eq(r, "lazy", "NN", "ntk_change"),
+    "|NN-theory|": lambda r: _equivalence_value(r, "dist", "|NN-theory|"),
+    "|NN-lin|": lambda r: _equivalence_value(r, "dist", "|NN-lin|"),
+    "|lin-theory|": lambda r: _equivalence_value(r, "dist", "|lin-theory|"),
+    "|NNc-theory|": lambda r: _equivalence_value(r, "dist", "|NNc-theory|"),
+    "NTK at init off": lambda r: _equivalence_value(r, "ntk_init_error"),
+    "NTK moved": lambda r: _equivalence_value(r, "lazy", "NN", "ntk_change"),
 }
 
 
@@ -342,17 +389,17 @@ def large_T_rows(series):
             continue
         nn = [r["rmse"]["NN"] for r in rs]
         rows.append(dict(
-            width=w, n=len(rs), T=_eq(rs[0], "T"),
+            width=w, n=len(rs), T=_equivalence_value(rs[0], "T"),
             at_T=paired_stats(nn, [r["rmse"]["NTK f0,T"] for r in rs]),
             at_inf=paired_stats(nn, [r["rmse"]["NTK f0,inf"] for r in rs]),
             flow_at_T=paired_stats([r["rmse"]["lin-flow"] for r in rs], [r["rmse"]["NTK f0,T"] for r in rs]),
-            dist_error=[_eq(r, "dist_error", "|NN-theory|") for r in rs],
-            sgd_flow=[relative_distance(np.array(_eq(r, "preds", "lin-SGD")), np.array(_eq(r, "preds", "lin-flow")),
-                           np.array(_eq(r, "preds", "NTK f0,T"))) for r in rs],
-            dist_T=[_eq(r, "dist", "|NN-theory|") for r in rs],
-            dist_inf=[relative_distance(np.array(_eq(r, "preds", "NN")), np.array(_eq(r, "preds", "NTK f0,inf")),
-                           np.array(_eq(r, "preds", "NTK f0,inf"))) for r in rs],
-            stability=max(_eq(r, "sgd_stability") for r in rs),
+            dist_error=[_equivalence_value(r, "dist_error", "|NN-theory|") for r in rs],
+            sgd_flow=[relative_distance(_predictions(r, "lin-SGD"), _predictions(r, "lin-flow"),
+                                        _predictions(r, "NTK f0,T")) for r in rs],
+            dist_T=[_equivalence_value(r, "dist", "|NN-theory|") for r in rs],
+            dist_inf=[relative_distance(_predictions(r, "NN"), _predictions(r, "NTK f0,inf"),
+                                        _predictions(r, "NTK f0,inf")) for r in rs],
+            stability=max(_equivalence_value(r, "sgd_stability") for r in rs),
         ))  # fmt: skip
     return rows
 
@@ -362,14 +409,15 @@ def depth_effect_rows(nn1, nn2):
     paired on the seeds, and the per-seed difference of the two (trained minus predicted)."""
     rows = []
     for w, rs in nn2.items():
-        one = {r["seed"]: r for r in nn1.get(w, [])}
-        pairs = [(r, one[r["seed"]]) for r in rs if r["seed"] in one]
+        nn1_by_seed = {r["seed"]: r for r in nn1.get(w, [])}
+        pairs = [(r, nn1_by_seed[r["seed"]]) for r in rs if r["seed"] in nn1_by_seed]
         if len(pairs) < 2:
             continue
-        got = {k: [(a["rmse"][k], b["rmse"][k]) for a, b in pairs] for k in ("NN", "NTK f0,T")}
-        trained = paired_stats(*zip(*got["NN"]))
-        theory = paired_stats(*zip(*got["NTK f0,T"]))
-        diff = [a / b - c / d for (a, b), (c, d) in zip(got["NN"], got["NTK f0,T"])]
+        rmse_pairs = {k: [(two["rmse"][k], one["rmse"][k]) for two, one in pairs] for k in ("NN", "NTK f0,T")}
+        trained = paired_stats(*zip(*rmse_pairs["NN"]))
+        theory = paired_stats(*zip(*rmse_pairs["NTK f0,T"]))
+        diff = [net2 / net1 - theorem2 / theorem1
+                for (net2, net1), (theorem2, theorem1) in zip(rmse_pairs["NN"], rmse_pairs["NTK f0,T"])]
         gap = dict(t_interval(diff), values=diff)
         rows.append((w, trained, theory, gap))
     return rows
@@ -381,17 +429,18 @@ def trace_rows(series):
     time-averaged kernel against the frozen one."""
     rows = []
     for w, rs in series.items():
-        tr = [_eq(r, "trace") for r in rs]
+        traces = [_equivalence_value(r, "trace") for r in rs]
         rows.append(dict(
-            width=w, n=len(rs), epochs=tr[0]["epochs"],
-            change_fit=np.mean([t["change_fit"] for t in tr], 0),
-            change_test=np.mean([t["change_test"] for t in tr], 0),
-            to_analytic=np.mean([t["to_analytic"] for t in tr], 0),
-            average_to_analytic=[t["average_to_analytic"] for t in tr],
-            nn_lin=[_eq(r, "dist", "|NN-lin|") for r in rs], nn_lin_avg=[t["|NN-lin-SGD avg|"] for t in tr],
-            lin_theory=[_eq(r, "dist", "|lin-theory|") for r in rs],
-            lin_avg_theory=[t["|lin-SGD avg-theory|"] for t in tr],
-            nn_theory=[_eq(r, "dist", "|NN-theory|") for r in rs],
+            width=w, n=len(rs), epochs=traces[0]["epochs"],
+            change_fit=np.mean([t["change_fit"] for t in traces], 0),
+            change_test=np.mean([t["change_test"] for t in traces], 0),
+            to_analytic=np.mean([t["to_analytic"] for t in traces], 0),
+            average_to_analytic=[t["average_to_analytic"] for t in traces],
+            nn_lin=[_equivalence_value(r, "dist", "|NN-lin|") for r in rs],
+            nn_lin_avg=[t["|NN-lin-SGD avg|"] for t in traces],
+            lin_theory=[_equivalence_value(r, "dist", "|lin-theory|") for r in rs],
+            lin_avg_theory=[t["|lin-SGD avg-theory|"] for t in traces],
+            nn_theory=[_equivalence_value(r, "dist", "|NN-theory|") for r in rs],
             cosine=[piece_cosine(r) for r in rs],
         ))  # fmt: skip
     return rows
@@ -403,11 +452,12 @@ def curve_rows(series):
     rows = []
     for w, rs in series.items():
         for r in rs:
-            c = _eq(r, "curve")
-            nn, th = np.array(c["NN"]), np.array(c["theory"])
-            i, j = int(nn.argmin()), int(th.argmin())
-            rows.append(dict(width=w, seed=r["seed"], nn_best=(c["epochs"][i], nn[i]), theory_best=(c["T"][j], th[j]),
-                             end=(nn[-1], th[-1]), worst_gap=float(np.max(np.abs(nn / th - 1)))))  # fmt: skip
+            curve = _equivalence_value(r, "curve")
+            nn, th = np.array(curve["NN"]), np.array(curve["theory"])
+            nn_best, th_best = int(nn.argmin()), int(th.argmin())
+            rows.append(dict(width=w, seed=r["seed"], nn_best=(curve["epochs"][nn_best], nn[nn_best]),
+                             theory_best=(curve["T"][th_best], th[th_best]), end=(nn[-1], th[-1]),
+                             worst_gap=float(np.max(np.abs(nn / th - 1)))))
     return rows
 
 
@@ -418,26 +468,32 @@ def gap_shapley(theorem, trained, depth=1):
     only at the theorem's own corner (the trained network against the theorem for it) and is taken to be the same at
     every corner; the other 16 corners are computed (`theorem_corners`). Without trained trials, the theorem's four
     changes alone (a prediction: from the theorem to the paper's kernel)."""
-    nets = {r["seed"]: r["rmse"][f"NN{depth}"] for r in trained if f"NN{depth}" in r.get("rmse", {})}
-    use = [t for t in theorem if t["seed"] in nets] if nets else list(theorem)
-    if len(use) < 2:
-        raise ValueError(f"{len(use)} theorem trial(s) to decompose (paired with trained NN{depth}); at least 2")
-    factors = (WIDTH_STEP, *SHAPLEY_FACTORS) if nets else SHAPLEY_FACTORS
+    trained_rmse = {r["seed"]: r["rmse"][f"NN{depth}"] for r in trained if f"NN{depth}" in r.get("rmse", {})}
+    paired = [t for t in theorem if t["seed"] in trained_rmse] if trained_rmse else list(theorem)
+    if len(paired) < 2:
+        raise ValueError(f"{len(paired)} theorem trial(s) to decompose (paired with trained NN{depth}); at least 2")
+    factors = (WIDTH_STEP, *SHAPLEY_FACTORS) if trained_rmse else SHAPLEY_FACTORS
 
-    def value_of(t):
+    def seed_value(t):
+        "The seed's RMSE after a set of changes: the theorem's corner, plus the network's excess unless WIDTH_STEP."
         corners = t["theorem"]["corners"][f"NN{depth}"]
-        delta = nets[t["seed"]] - corners[""] if nets else 0.0
-        return lambda s: corners[" + ".join(f for f in SHAPLEY_FACTORS if f in s)] + (0.0 if WIDTH_STEP in s else delta)
+        width_step = trained_rmse[t["seed"]] - corners[""] if trained_rmse else 0.0
 
-    values = [value_of(t) for t in use]
-    mean = shapley(lambda s: np.mean([v(s) for v in values]), factors)
-    per_seed = [shapley(v, factors) for v in values]
-    total = np.mean([v(set(factors)) - v(set()) for v in values])
-    shares = {
-        f: t_interval([s[f][0] / (v(set(factors)) - v(set())) for s, v in zip(per_seed, values)]) for f in factors
-    }
-    start, end = np.mean([v(set()) for v in values]), np.mean([v(set(factors)) for v in values])
-    return dict(n=len(use), start=float(start), end=float(end), total=float(total), value=mean, shares=shares,
+        def value(changes):
+            return corners[" + ".join(f for f in SHAPLEY_FACTORS if f in changes)] + (
+                0.0 if WIDTH_STEP in changes else width_step
+            )
+
+        return value
+
+    values = [seed_value(t) for t in paired]
+    mean = shapley(lambda s: np.mean([value(s) for value in values]), factors)
+    per_seed = [shapley(value, factors) for value in values]
+    total = np.mean([value(set(factors)) - value(set()) for value in values])
+    shares = {f: t_interval([s[f][0] / (value(set(factors)) - value(set())) for s, value in zip(per_seed, values)])
+              for f in factors}
+    start, end = np.mean([value(set()) for value in values]), np.mean([value(set(factors)) for value in values])
+    return dict(n=len(paired), start=float(start), end=float(end), total=float(total), value=mean, shares=shares,
                 factors=factors)  # fmt: skip
 
 # %% ../nbs/06_equivalence.ipynb #b1e5d005
@@ -446,10 +502,10 @@ SPLIT_PAIRS = (("NN", "NTK f0,T"), ("NNc", "NTK 0,T"))  # (network, the theorem 
 
 def trial_split(r, net="NN", theory="NTK f0,T"):
     "`(RMSE ratio - 1, e, cos theta)` of a trial's `net` against `theory`, from its stored test predictions and RMSEs."
-    p = r["equivalence"]["preds"]
-    a, th = np.asarray(p[net], dtype=np.float64), np.asarray(p[theory], dtype=np.float64)
+    net_preds, theory_preds = _predictions(r, net), _predictions(r, theory)
     ratio = r["rmse"][net] / r["rmse"][theory]
-    return (ratio - 1, *spread_direction(ratio, np.linalg.norm(a - th), r["rmse"][theory], len(th)))
+    return (ratio - 1, *spread_direction(ratio, np.linalg.norm(net_preds - theory_preds), r["rmse"][theory],
+                                         len(theory_preds)))
 
 
 def split_stats(values, margin=None):
@@ -457,13 +513,15 @@ def split_stats(values, margin=None):
     spread alone predicts (mean of sqrt(1 + e^2) - 1), the range of excess that the cos interval allows at the mean e,
     the two-sided p that the excess differs from 0 and that cos differs from 0, the TOST p that the excess lies inside
     `margin` = (low, high) (the T +-10% rule; NaN when None) and inside each of +-`FIXED_MARGINS`."""
-    d, e, c = (np.asarray(x, dtype=np.float64) for x in zip(*values))
-    st_e, st_c = t_interval(e), t_interval(c)
-    allows = [math.sqrt(1 + st_e["mean"] ** 2 + 2 * st_e["mean"] * min(1.0, max(-1.0, x))) - 1 for x in st_c["ci"]]
-    fixed = {f"p_tost_{m:g}": tost(d, -m, m) for m in FIXED_MARGINS}
-    return dict(n=len(d), excess=t_interval(d), e=st_e, cos=st_c, spread=float(np.mean(np.sqrt(1 + e**2) - 1)),
-                allows=tuple(allows), p_differs=differs_p(d), p_cos=differs_p(c), margin=margin,
-                p_tost=float("nan") if margin is None else tost(d, *margin), **fixed)  # fmt: skip
+    excess, e, cos = (np.asarray(x, dtype=np.float64) for x in zip(*values))
+    e_stats, cos_stats = t_interval(e), t_interval(cos)
+    allows = [math.sqrt(1 + e_stats["mean"] ** 2 + 2 * e_stats["mean"] * min(1.0, max(-1.0, x))) - 1
+              for x in cos_stats["ci"]]
+    fixed = {f"p_tost_{m:g}": tost(excess, -m, m) for m in FIXED_MARGINS}
+    return dict(n=len(excess), excess=t_interval(excess), e=e_stats, cos=cos_stats,
+                spread=float(np.mean(np.sqrt(1 + e**2) - 1)), allows=tuple(allows), p_differs=differs_p(excess),
+                p_cos=differs_p(cos), margin=margin,
+                p_tost=float("nan") if margin is None else tost(excess, *margin), **fixed)  # fmt: skip
 
 
 SPLIT_KEYS = ("p_differs", "p_cos", "p_tost", *(f"p_tost_{m:g}" for m in FIXED_MARGINS))  # Holm-adjusted per table
@@ -473,8 +531,9 @@ def series_margin(rs, theory="NTK f0,T"):
     "The T +-10% rule's margin (`t_rule_margin`) of trials `rs` from their ladder's RMSEs; None where they have none."
     if not all("ladder_rmse" in r.get("equivalence", {}) for r in rs):
         return None
-    lad = [r["equivalence"]["ladder_rmse"] for r in rs]
-    return t_rule_margin([r["rmse"][theory] for r in rs], [x["T -10%"] for x in lad], [x["T +10%"] for x in lad])
+    ladders = [r["equivalence"]["ladder_rmse"] for r in rs]
+    return t_rule_margin([r["rmse"][theory] for r in rs], [x["T -10%"] for x in ladders],
+                         [x["T +10%"] for x in ladders])
 
 
 def with_holm(rows, keys=SPLIT_KEYS):
@@ -498,61 +557,75 @@ def split_rows(series, pairs=SPLIT_PAIRS):
 def nearer_rows(series, rung="T -10%"):
     """Per width with 2 or more trials: the TOST (one-sided) p that ||NN - theorem|| / ||theorem|| lies below the
     ladder's `rung` of the same seed (how far the theorem itself moves for T 10% shorter), Holm-adjusted over widths."""
-    rows = [dict(width=w, p_tost=tost([_eq(r, "dist", "|NN-theory|") - _eq(r, "ladder", rung, "theory") for r in rs],
-                                      -math.inf, 0.0)) for w, rs in series.items() if len(rs) >= 2]  # fmt: skip
+    below = lambda rs: [_equivalence_value(r, "dist", "|NN-theory|") - _equivalence_value(r, "ladder", rung, "theory")
+                        for r in rs]  # per seed: the network's distance minus the rung's
+    rows = [dict(width=w, p_tost=tost(below(rs), -math.inf, 0.0)) for w, rs in series.items() if len(rs) >= 2]
     return with_holm(rows, ("p_tost",))
 
 
 # %% ../nbs/06_equivalence.ipynb #5c660ac9
-def _pm(m, se, digits=4):
+def _mean_se(m, se, digits=4):
+    "mean ± SE (the SE left out when it is not finite: one trial)."
     return f"{m:.{digits}f}" + (f" ± {se:.{digits}f}" if math.isfinite(se) else "")
 
 
-def _pct(m, se):
+def _percent_se(m, se):
+    "mean ± SE in percent (the SE left out when it is not finite: one trial)."
     return f"{100 * m:.2f}%" + (f" ± {100 * se:.2f}" if math.isfinite(se) else "")
 
 
+class TheoremRow(NamedTuple):
+    "A row of the theorem tables: mean and SE over trials (Table 1's ddof 0), Table 1's `(mean, SE)` or None."
+
+    quantity: str
+    n: int
+    mean: float
+    se: float
+    table1: tuple | None
+    ratio: bool = False  # a ratio - 1 (printed in percent), not an RMSE
+
+
 def theorem_rows(results):
-    "Rows `(quantity, n, mean, se, Table 1)` of the theorem trials; se as the paper's Table 1 (ddof 0)."
-    rows = []
+    "`TheoremRow`s of the theorem trials: each stored RMSE, then the depth effects (ratios - 1)."
+    rows, table1 = [], {f"{m} {kind}": TABLE1[m] for m in TABLE1 for kind in ("theorem", "paper")}  # Table 1's rows
     for k in results[0]["rmse"]:
         v = np.array([r["rmse"][k] for r in results])
-        ref = TABLE1.get(k.split()[0]) if k.endswith((" theorem", " paper")) else None  # the rows Table 1 has
-        rows.append((k, len(v), float(v.mean()), table1_se(v), ref))
+        rows.append(TheoremRow(k, len(v), float(v.mean()), table1_se(v), table1.get(k)))
 
     def change(a, b, label, ref):
         v = np.array([r["rmse"][a] / r["rmse"][b] - 1 for r in results if a in r["rmse"] and b in r["rmse"]])
         if len(v):
-            rows.append((label, len(v), float(v.mean()), table1_se(v), ref))
+            rows.append(TheoremRow(label, len(v), float(v.mean()), table1_se(v), ref, ratio=True))
 
     change("NN2 theorem", "NN1 theorem", "NN2 / NN1 - 1 (theorem)", (TABLE1["NN2"][0] / TABLE1["NN1"][0] - 1, math.nan))
-    T1 = results[0]["theorem"]["T"]["NN1"]
-    change(f"NN2 theorem, T={T1:g}", "NN1 theorem", f"NN2 / NN1 - 1 (theorem, both at T = {T1:g})", None)
+    T_nn1 = results[0]["theorem"]["T"]["NN1"]
+    change(f"NN2 theorem, T={T_nn1:g}", "NN1 theorem", f"NN2 / NN1 - 1 (theorem, both at T = {T_nn1:g})", None)
     change("NTKJ2 paper", "NTKJ1 paper", "NTKJ2 / NTKJ1 - 1", (TABLE1["NTKJ2"][0] / TABLE1["NTKJ1"][0] - 1, math.nan))
     return rows
 
 
 def _theorem_section(theorem):
-    rows, r0 = theorem_rows(theorem), theorem[0]["theorem"]
+    rows, first = theorem_rows(theorem), theorem[0]["theorem"]
     cells = [
-        [k, str(n), _pm(m, se) if "/" not in k else _pct(m, se),
-         "" if ref is None else (f"{ref[0]:.4f} ± {ref[1]:.4f}" if "/" not in k else f"{100 * ref[0]:.2f}%")]
-        for k, n, m, se, ref in rows
+        [r.quantity, str(r.n), _percent_se(r.mean, r.se) if r.ratio else _mean_se(r.mean, r.se),
+         "" if r.table1 is None else f"{100 * r.table1[0]:.2f}%" if r.ratio
+         else f"{r.table1[0]:.4f} ± {r.table1[1]:.4f}"]
+        for r in rows
     ]  # fmt: skip
     return [
         "### The theorem's prediction for the paper's networks (no training)",
         "",
-        f"{len(theorem)} trials, width {r0['width']}, {r0['n_fit']} fitted rows, T = {r0['T']['NN1']:.4f} (NN1) and "
-        f"{r0['T']['NN2']:.4f} (NN2), the schedule's expected per-row times; f0: the initial function of the network "
-        "the trial would train. Mean ± SE as Table 1 (SD with ddof 0 / sqrt(n)), the one table of this page set beside "
-        "the paper's.",
+        f"{len(theorem)} trials, width {first['width']}, {first['n_fit']} fitted rows, T = {first['T']['NN1']:.4f} "
+        f"(NN1) and {first['T']['NN2']:.4f} (NN2), the schedule's expected per-row times; f0: the initial function of "
+        "the network the trial would train. Mean ± SE as Table 1 (SD with ddof 0 / sqrt(n)), the one table of this "
+        "page set beside the paper's.",
         "",
         markdown_table(["predictor", "n", "mean test RMSE", "Table 1"], cells),
         "",
         *_against_table1(theorem),
     ]
 
-
+# %% ../nbs/06_equivalence.ipynb #5c660aca
 def _against_table1(theorem):
     """The theorem's NN2 and its depth effect against Table 1's, by `unpaired_z` (different data draws; the paper gives
     mean and SE only, so the paper's NN2 / NN1 - 1 gets the delta-method SE with its two rows taken as independent)."""
@@ -577,23 +650,23 @@ def _shapley_section(theorem, trained):
     md = []
     for depth in (1, 2):
         try:
-            g = gap_shapley(theorem, trained if depth == 1 else [], depth)
+            gap = gap_shapley(theorem, trained if depth == 1 else [], depth)
         except (ValueError, KeyError):
             continue
         what = (
-            f"from the trained NN1 ({g['start']:.4f}, each theorem trial paired with the trained trial of its seed) to "
-            f"the paper's NTKJ1 ({g['end']:.4f})"
-            if WIDTH_STEP in g["factors"]
-            else f"a prediction, no trained NN{depth} at this width: from the theorem for NN{depth} ({g['start']:.4f}) "
-            f"to the paper's NTKJ{depth} ({g['end']:.4f})"
+            f"from the trained NN1 ({gap['start']:.4f}, each theorem trial paired with the trained trial of its seed) "
+            f"to the paper's NTKJ1 ({gap['end']:.4f})"
+            if WIDTH_STEP in gap["factors"]
+            else f"a prediction, no trained NN{depth} at this width: from the theorem for NN{depth} "
+            f"({gap['start']:.4f}) to the paper's NTKJ{depth} ({gap['end']:.4f})"
         )
         cells = [
-            [f, f"{g['value'][f][0]:+.4f}", f"[{g['value'][f][1]:+.4f}, {g['value'][f][2]:+.4f}]",
-             ci_text(g["shares"][f], digits=1)]
-            for f in g["factors"]
+            [f, f"{gap['value'][f][0]:+.4f}", f"[{gap['value'][f][1]:+.4f}, {gap['value'][f][2]:+.4f}]",
+             ci_text(gap["shares"][f], digits=1)]
+            for f in gap["factors"]
         ]  # fmt: skip
         md += [
-            f"**NN{depth}: the paper's gap taken apart, order-free** ({g['n']} seeds; {what}). Shapley value of each "
+            f"**NN{depth}: the paper's gap taken apart, order-free** ({gap['n']} seeds; {what}). Shapley value of each "
             "change for the seed-averaged RMSE, its range over every order of the changes, and its share of the gap "
             "per seed (mean [t-based 95% interval]). The finite-width step is measured at the theorem's own corner "
             "and assumed equal at the other corners.",
@@ -608,7 +681,7 @@ def _bias_section(series):
     rows = paired_bias_rows(series)
     if not rows:
         return []
-    cells = [[str(w), str(a["n"]), ci_text(a), _sign(a), ci_text(b), _sign(b)] for w, a, b in rows]
+    cells = [[str(w), str(nn["n"]), ci_text(nn), _sign_test(nn), ci_text(nnc), _sign_test(nnc)] for w, nn, nnc in rows]
     return [
         "Paired bias of the trained networks' test RMSE against the theorem's on the same seeds (mean [t-based 95% "
         "interval]; sign test: trials with the network worse, two-sided p):",
@@ -618,8 +691,9 @@ def _bias_section(series):
     ]
 
 # %% ../nbs/06_equivalence.ipynb #5c660cb2
-def _margin(m):
-    return "" if m is None else f"{100 * m[0]:+.2f}% / {100 * m[1]:+.2f}%"
+def _margin_text(margin):
+    "A TOST margin `(low, high)` in percent; empty for None."
+    return "" if margin is None else f"{100 * margin[0]:+.2f}% / {100 * margin[1]:+.2f}%"
 
 
 def split_cells(rows, label):
@@ -630,7 +704,7 @@ def split_cells(rows, label):
              f"{100 * r['allows'][0]:+.2f}% to {100 * r['allows'][1]:+.2f}%",
              ci_text(r["e"], pct=False, digits=3, sign=False),
              f"{ci_text(r['cos'], pct=False)}, {p_holm_text(r['p_cos'], r['p_cos_holm'])}",
-             p_holm_text(r["p_differs"], r["p_differs_holm"]), _margin(r["margin"]),
+             p_holm_text(r["p_differs"], r["p_differs_holm"]), _margin_text(r["margin"]),
              p_holm_text(r["p_tost"], r["p_tost_holm"]),
              " / ".join(f"{r[f'p_tost_{m:g}']:.2g}" for m in FIXED_MARGINS)] for r in rows]  # fmt: skip
 
@@ -663,16 +737,16 @@ def _split_section(series):
 
 # %% ../nbs/06_equivalence.ipynb #5c660cb3
 def _ladder_section(series):
-    md, near = [], {r["width"]: r for r in nearer_rows(series)}
+    md, nearer = [], {r["width"]: r for r in nearer_rows(series)}
     for scale, what in (("theory", "||theorem||"), ("error", "||theorem - y||, the theorem's own error")):
         key = "dist" if scale == "theory" else "dist_error"
         cells = []
         for w, rs in series.items():
             if len(rs) < 2:
                 continue
-            cells.append([str(w), _dist_ci(_eq(r, key, "|NN-theory|") for r in rs)]
-                         + [_dist_ci(_eq(r, "ladder", k, scale) for r in rs) for k in LADDER]
-                         + ([p_holm_text(near[w]["p_tost"], near[w]["p_tost_holm"])]
+            cells.append([str(w), _distance_ci(_equivalence_value(r, key, "|NN-theory|") for r in rs)]
+                         + [_distance_ci(_equivalence_value(r, "ladder", k, scale) for r in rs) for k in LADDER]
+                         + ([p_holm_text(nearer[w]["p_tost"], nearer[w]["p_tost_holm"])]
                             if scale == "theory" else []))  # fmt: skip
         if cells:
             extra = ["|NN - theorem| < T -10%: TOST p (Holm)"] if scale == "theory" else []
@@ -695,11 +769,11 @@ def _slope_section(series):
     for name, fits in slope_rows(series):
         row = [name]
         for part in ("all widths", "<= 2048", ">= 2048"):
-            f = fits[part]
-            row.append("" if f is None else f"{ci_text(f, pct=False)} (n = {f['n']})")
+            fit = fits[part]
+            row.append("" if fit is None else f"{ci_text(fit, pct=False)} (n = {fit['n']})")
         trials = [(w, r) for w, rs in series.items() for r in rs]
-        every = pooled_slope(np.log([w for w, _ in trials]), np.log([SLOPE_QUANTITIES[name](r) for _, r in trials]))
-        row.append(f"{ci_text(every, pct=False)} (n = {every['n']})")
+        pooled = pooled_slope(np.log([w for w, _ in trials]), np.log([SLOPE_QUANTITIES[name](r) for _, r in trials]))
+        row.append(f"{ci_text(pooled, pct=False)} (n = {pooled['n']})")
         cells.append(row)
     cos = {w: t_interval([piece_cosine(r) for r in rs]) for w, rs in series.items() if len(rs) >= 2}
     return [
@@ -717,22 +791,20 @@ def _slope_section(series):
 
 
 def _main_table(series):
-    get = {(w, q): (n, m, se) for w, q, n, m, se in equivalence_rows(series)}
-    cols = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem"),
-            ("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
-            ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"),
-            ("ntk_init_error", "NTK at init off")]  # fmt: skip
+    stats = {(w, q): (n, m, se) for w, q, n, m, se in equivalence_rows(series)}
+    rmses = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem")]  # mean ± SE
+    shares = [("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
+              ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"),
+              ("ntk_init_error", "NTK at init off")]  # in percent
     cells = []
     for w, rs in series.items():
         row = [str(w), str(len(rs))]
-        for q, _ in cols:
-            n, m, se = get[(w, q)]
-            row.append(_pm(m, se) if q.startswith("rmse") else _pct(m, se))
+        row += [_mean_se(*stats[(w, q)][1:]) for q, _ in rmses] + [_percent_se(*stats[(w, q)][1:]) for q, _ in shares]
         cells.append(row)
     return [
         "Means ± SE (sample SD / sqrt(n)) over the trials of each width:",
         "",
-        markdown_table(["width", "n"] + [h for _, h in cols], cells),
+        markdown_table(["width", "n"] + [h for _, h in rmses + shares], cells),
         "",
     ]
 
@@ -740,9 +812,9 @@ def _main_table(series):
 def _large_T_section(series):
     rows = large_T_rows(series)
     cells = [[str(r["width"]), str(r["n"]), f"{r['T']:.2f}", ci_text(r["at_T"]), ci_text(r["flow_at_T"]),
-              ci_text(r["at_inf"]),
-              _dist_ci(r["dist_T"]), _dist_ci(r["dist_error"]), _dist_ci(r["dist_inf"]), _dist_ci(r["sgd_flow"]),
-              f"{r['stability']:.3f}"] for r in rows]  # fmt: skip
+              ci_text(r["at_inf"]), _distance_ci(r["dist_T"]), _distance_ci(r["dist_error"]),
+              _distance_ci(r["dist_inf"]), _distance_ci(r["sgd_flow"]), f"{r['stability']:.3f}"]
+             for r in rows]  # fmt: skip
     head = ["width", "n", "T", "NN / theorem(T) - 1", "lin-flow / theorem(T) - 1", "NN / theorem(inf) - 1",
             "|NN - theorem(T)|", "same, over ||theorem - y||", "|NN - theorem(inf)|", "|lin-SGD - lin-flow|",
             "step factor"]  # fmt: skip
@@ -766,8 +838,8 @@ def _trace_section(series):
         cells.append([str(r["width"]), str(r["n"]), f"{100 * r['change_fit'][-1]:.2f}%",
                       f"{100 * r['change_test'][-1]:.2f}%",
                       f"{100 * r['to_analytic'][0]:.2f}% -> {100 * r['to_analytic'][-1]:.2f}%",
-                      _dist_ci(r["average_to_analytic"]), _dist_ci(r["nn_lin"]), _dist_ci(r["nn_lin_avg"]),
-                      _dist_ci(r["lin_theory"]), _dist_ci(r["lin_avg_theory"])])  # fmt: skip
+                      _distance_ci(r["average_to_analytic"]), _distance_ci(r["nn_lin"]), _distance_ci(r["nn_lin_avg"]),
+                      _distance_ci(r["lin_theory"]), _distance_ci(r["lin_avg_theory"])])  # fmt: skip
     return (
         [
             "The empirical NTK during training (snapshots at epochs "
@@ -832,10 +904,11 @@ DEPTH_MARGIN = 0.01  # +-1 point for a difference of depth effects: a stated mar
 
 def _depth_section(nn1, nn2):
     rows = depth_effect_rows(nn1, nn2)
-    tests = with_holm([dict(p_differs=differs_p(g["values"]), p_tost=tost(g["values"], -DEPTH_MARGIN, DEPTH_MARGIN))
-                       for *_, g in rows], ("p_differs", "p_tost"))  # fmt: skip
-    cells = [[str(w), str(a["n"]), ci_text(a), ci_text(b), ci_text(g), p_holm_text(t["p_differs"], t["p_differs_holm"]),
-              p_holm_text(t["p_tost"], t["p_tost_holm"])] for (w, a, b, g), t in zip(rows, tests)]  # fmt: skip
+    tests = with_holm([dict(p_differs=differs_p(gap["values"]), p_tost=tost(gap["values"], -DEPTH_MARGIN, DEPTH_MARGIN))
+                       for *_, gap in rows], ("p_differs", "p_tost"))  # fmt: skip
+    cells = [[str(w), str(trained["n"]), ci_text(trained), ci_text(theory), ci_text(gap),
+              p_holm_text(test["p_differs"], test["p_differs_holm"]), p_holm_text(test["p_tost"], test["p_tost_holm"])]
+             for (w, trained, theory, gap), test in zip(rows, tests)]  # fmt: skip
     return (
         [
             "The depth effect measured paired: NN2 against NN1 on the same seeds and width (both trained by the "
@@ -862,22 +935,21 @@ def _runs_rmse(run_dir):
 def trained_pairs(theorem, trained, depth=1):
     """Test RMSEs `(trained, theorem)` per seed of the theorem trials paired with trained-network trials (task "table")
     of the same seeds: the same data and network at initialisation, trained by the same protocol (settings checked)."""
-    key, by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
+    net, theorem_by_seed, pairs = f"NN{depth}", {r["seed"]: r for r in theorem}, []
     for r in trained:
-        if key not in r.get("rmse", {}) or r["seed"] not in by_seed:
+        if net not in r.get("rmse", {}) or r["seed"] not in theorem_by_seed:
             continue
-        t = by_seed[r["seed"]]
-        for k in PAIRED_SETTINGS + (epochs_setting(depth),):
-            if r["settings"][k] != t["settings"][k]:
+        twin = theorem_by_seed[r["seed"]]
+        for setting in PAIRED_SETTINGS + (epochs_setting(depth),):
+            if r["settings"][setting] != twin["settings"][setting]:
                 raise ValueError(
-                    f"seed {r['seed']}: the trained trial has {k} = {r['settings'][k]!r} but the theorem trial "
-                    f"{t['settings'][k]!r}; "
-                    "pair runs made with the same settings"
+                    f"seed {r['seed']}: the trained trial has {setting} = {r['settings'][setting]!r} but the theorem "
+                    f"trial {twin['settings'][setting]!r}; pair runs made with the same settings"
                 )
-        pairs.append((r["rmse"][key], t["rmse"][f"{key} theorem"]))
+        pairs.append((r["rmse"][net], twin["rmse"][f"{net} theorem"]))
     if len(pairs) < 2:
         raise ValueError(
-            f"{len(pairs)} trained {key} trial(s) share a seed with the theorem trials; at least 2 are needed"
+            f"{len(pairs)} trained {net} trial(s) share a seed with the theorem trials; at least 2 are needed"
         )
     return np.array(pairs).T
 
@@ -887,14 +959,14 @@ def paper_width_section(theorem, trained, margins):
     TOST p at the fixed margins and at `margins` (the narrowest T +-10% margin of the neighbouring widths: the theorem
     trials keep no T +-10% RMSEs); the records keep RMSEs, not predictions, so no spread/direction split."""
     nn, th = trained_pairs(theorem, trained)
-    d = nn / th - 1
-    fixed = ", ".join(f"±{100 * m:g}%: {tost(d, -m, m):.2g}" for m in FIXED_MARGINS)
-    rule = "" if margins is None else (f"; at the T ±10% margin {_margin(margins)} (the narrowest of widths 8192 and "
-                                       f"16384): {tost(d, *margins):.2g}")  # fmt: skip
+    excess = nn / th - 1
+    fixed = ", ".join(f"±{100 * m:g}%: {tost(excess, -m, m):.2g}" for m in FIXED_MARGINS)
+    rule = "" if margins is None else (f"; at the T ±10% margin {_margin_text(margins)} (the narrowest of widths 8192 "
+                                       f"and 16384): {tost(excess, *margins):.2g}")  # fmt: skip
     return [
-        f"**NN1 at the paper's width 10000** ({len(d)} seeds of `paper-nn1` paired with `theorem-table`): trained / "
-        f"theorem - 1 = {ci_text(t_interval(d))}, p differs {differs_p(d):.2g}; TOST p {fixed}{rule}. The records keep "
-        "RMSEs, not predictions: this excess cannot be split into spread and direction.",
+        f"**NN1 at the paper's width 10000** ({len(excess)} seeds of `paper-nn1` paired with `theorem-table`): trained "
+        f"/ theorem - 1 = {ci_text(t_interval(excess))}, p differs {differs_p(excess):.2g}; TOST p {fixed}{rule}. The "
+        "records keep RMSEs, not predictions: this excess cannot be split into spread and direction.",
         "",
     ]
 
@@ -907,18 +979,19 @@ def table1_side_by_side(outputs, theorem):
     outputs = Path(outputs)
     paper, n_paper = _runs_rmse(outputs / "paper-kernels")
     exact, n_exact = _runs_rmse(outputs / "exact-kernels")
-    cell = lambda v: ("-" if v is None or len(v) == 0 else f"{v[0]:.4f}, one trial: no SE" if len(v) == 1
-                      else f"{v.mean():.4f} ± {table1_se(v):.4f}")  # fmt: skip
+    cell = lambda rmses: ("-" if rmses is None or len(rmses) == 0 else f"{rmses[0]:.4f}, one trial: no SE"
+                          if len(rmses) == 1 else f"{rmses.mean():.4f} ± {table1_se(rmses):.4f}")  # fmt: skip
     rows = []
     for depth in (1, 2):
-        net, n_net = _runs_rmse(outputs / f"paper-nn{depth}")
-        th = np.array([r["rmse"][f"NN{depth} theorem"] for r in theorem])
-        trained = f"{cell(net.get(f'NN{depth}'))} (n = {n_net})" if n_net else "not trained yet (n = 0)"
+        net_rmses, n_net = _runs_rmse(outputs / f"paper-nn{depth}")
+        theorem_rmses = np.array([r["rmse"][f"NN{depth} theorem"] for r in theorem])
+        trained = f"{cell(net_rmses.get(f'NN{depth}'))} (n = {n_net})" if n_net else "not trained yet (n = 0)"
         rows.append([f"NN{depth}", f"{TABLE1[f'NN{depth}'][0]:.4f} ± {TABLE1[f'NN{depth}'][1]:.4f}", trained, "-",
-                     f"{cell(th)} (n = {len(th)})" if len(th) else "-"])  # fmt: skip
-    for k in TABLE1:
-        if not k.startswith("NN"):
-            rows.append([k, f"{TABLE1[k][0]:.4f} ± {TABLE1[k][1]:.4f}", cell(paper.get(k)), cell(exact.get(k)), ""])
+                     f"{cell(theorem_rmses)} (n = {len(theorem_rmses)})" if len(theorem_rmses) else "-"])  # fmt: skip
+    for method in TABLE1:
+        if method not in PAPER_NETWORKS:  # the kernel rows (the networks' rows are above)
+            rows.append([method, f"{TABLE1[method][0]:.4f} ± {TABLE1[method][1]:.4f}", cell(paper.get(method)),
+                         cell(exact.get(method)), ""])
     return rows, (n_paper, n_exact)
 
 # %% ../nbs/06_equivalence.ipynb #b1e5d0b1
@@ -931,8 +1004,8 @@ def plot_front(path, theorem, trained, depth=1):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    th = {r["seed"]: r["rmse"] for r in theorem}
-    pairs = [(r["rmse"][f"NN{depth}"], th[r["seed"]]) for r in trained if r["seed"] in th]
+    theorem_rmses = {r["seed"]: r["rmse"] for r in theorem}
+    pairs = [(r["rmse"][f"NN{depth}"], theorem_rmses[r["seed"]]) for r in trained if r["seed"] in theorem_rmses]
     if len(pairs) < 2:
         return None
     nn = np.array([p[0] for p in pairs])
@@ -967,10 +1040,6 @@ def _table1_md(rows, n_runs):
     ]
 
 # %% ../nbs/06_equivalence.ipynb #b67c3a6d
-MAIN_SERIES = "NN1, paper data, val_split 0.3, 3000 epochs"  # the paper's NN1 protocol
-DEPTH2_SERIES = "NN2, paper data, val_split 0.3, 6000 epochs"  # the paper's NN2 protocol
-
-
 def _report_intro(directory, data, theorem):
     "The report's title and the paragraph that says what was run and how its numbers read."
     wall, summed = sweep_hours(directory)
@@ -993,49 +1062,48 @@ def _report_intro(directory, data, theorem):
 def _theorem_part(directory, theorem, trained, data, figures):
     """The theorem trials' sections, with table1.md and (with `figures` and `trained`) front.png written beside them:
     `(summary.md lines, key.md lines, summary.csv rows)`."""
-    shap = _shapley_section(theorem, trained)
-    md, key = _theorem_section(theorem) + shap, list(shap)
-    t1, n_runs = table1_side_by_side(directory.parent, theorem)
-    (directory / "table1.md").write_text("\n".join(_table1_md(t1, n_runs)) + "\n")
+    shapley_md = _shapley_section(theorem, trained)
+    md, key_md = _theorem_section(theorem) + shapley_md, list(shapley_md)
+    table1_rows, n_runs = table1_side_by_side(directory.parent, theorem)
+    (directory / "table1.md").write_text("\n".join(_table1_md(table1_rows, n_runs)) + "\n")
     if figures and trained:
         plot_front(directory / "front.png", theorem, trained)
     if trained and MAIN_SERIES in data:
-        ms = [series_margin(data[MAIN_SERIES][w]) for w in (8192, 16384) if w in data[MAIN_SERIES]]
-        ms = [m for m in ms if m is not None]
-        narrow = (max(m[0] for m in ms), min(m[1] for m in ms)) if ms else None
-        paper_w = paper_width_section(theorem, trained, narrow)
-        md += paper_w
-        key += paper_w
-    csv_rows = [("theorem (no training)", theorem[0]["theorem"]["width"], k, n, m, se)
-                for k, n, m, se, _ in theorem_rows(theorem)]  # fmt: skip
-    return md, key, csv_rows
+        margins = [series_margin(data[MAIN_SERIES][w]) for w in (8192, 16384) if w in data[MAIN_SERIES]]
+        margins = [m for m in margins if m is not None]
+        narrowest = (max(m[0] for m in margins), min(m[1] for m in margins)) if margins else None
+        width10000 = paper_width_section(theorem, trained, narrowest)
+        md += width10000
+        key_md += width10000
+    csv_rows = [("theorem (no training)", theorem[0]["theorem"]["width"], r.quantity, r.n, r.mean, r.se)
+                for r in theorem_rows(theorem)]  # fmt: skip
+    return md, key_md, csv_rows
 
 
-def _series_part(name, series):
+def _series_part(sweep, series):
     "One sweep's sections: `(summary.md lines, key.md lines)` (key.md repeats the main series and the lr sweeps)."
-    s = next(iter(series.values()))[0]["settings"]
-    head, bias = [f"### {name}", ""], _bias_section(series) + _split_section(series)
-    md, key = head + _main_table(series) + bias, []
-    if s.get("lr", PAPER_LR) != PAPER_LR:
+    head, bias = [f"### {sweep}", ""], _bias_section(series) + _split_section(series)
+    md, key_md = head + _main_table(series) + bias, []
+    if not sweep.paper_lr:
         large = _large_T_section(series)
         md += large
-        key += head + large + _split_section(series)
-    elif s.get("trace_points", 0):
+        key_md += head + large + _split_section(series)
+    elif sweep.traced:
         trace = _trace_section(series)
         md += trace + _curve_section(series)
-        key += head + trace
+        key_md += head + trace
     else:
         slopes = _slope_section(series)
         md += _ladder_section(series) + slopes
-        if name in (MAIN_SERIES, DEPTH2_SERIES):
-            key += head + bias + slopes
-    return md, key
+        if sweep in (MAIN_SERIES, DEPTH2_SERIES):
+            key_md += head + bias + slopes
+    return md, key_md
 
 # %% ../nbs/06_equivalence.ipynb #b67c3ab1
-def _write_report(directory, md, key, csv_rows):
+def _write_report(directory, md, key_md, csv_rows):
     "summary.md, key.md (the README's excerpt of it) and summary.csv of an equivalence run directory."
     (directory / "summary.md").write_text("\n".join(md))
-    (directory / "key.md").write_text("\n".join(key))
+    (directory / "key.md").write_text("\n".join(key_md))
     with open(directory / "summary.csv", "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["series", "width", "quantity", "n", "mean", "se"])
@@ -1045,7 +1113,7 @@ def _write_report(directory, md, key, csv_rows):
 def equivalence_report(directory, trained=None, quiet=False, figures=True):
     """Tables (summary.md, its excerpt key.md, summary.csv) and figures of an equivalence run directory; `trained`:
     trained-network trials (task "table") paired with its theorem trials for the decomposition of the paper's gap
-    (default: those of a `paper-nn1` run beside the directory, if there is one). Returns `{series: rows}`."""
+    (default: those of a `paper-nn1` run beside the directory, if there is one). Returns `{SeriesKey: rows}`."""
     directory = Path(directory)
     trials = load_trials(directory)
     if trained is None:
@@ -1056,27 +1124,27 @@ def equivalence_report(directory, trained=None, quiet=False, figures=True):
             f"{directory} holds no equivalence or theorem trial results (*/trial_*.json with task=equivalence or "
             "theorem)"
         )
-    allrows = {name: equivalence_rows(series) for name, series in data.items()}
+    rows = {sweep: equivalence_rows(series) for sweep, series in data.items()}
     md = _report_intro(directory, data, theorem)
-    csv_rows, key = [], ["## Key results of the equivalence sweeps", ""]  # key.md: the README's excerpt of summary.md
+    csv_rows, key_md = [], ["## Key results of the equivalence sweeps", ""]  # the README's excerpt of summary.md
     if theorem:
-        theorem_md, theorem_key, csv_rows = _theorem_part(directory, theorem, trained, data, figures)
-        md, key = md + theorem_md, key + theorem_key
-    for name, series in data.items():
-        series_md, series_key = _series_part(name, series)
-        md, key = md + series_md, key + series_key
-        csv_rows += [(name, *r) for r in allrows[name]]
+        theorem_md, theorem_key_md, csv_rows = _theorem_part(directory, theorem, trained, data, figures)
+        md, key_md = md + theorem_md, key_md + theorem_key_md
+    for sweep, series in data.items():
+        series_md, series_key_md = _series_part(sweep, series)
+        md, key_md = md + series_md, key_md + series_key_md
+        csv_rows += [(str(sweep), *row) for row in rows[sweep]]
     if MAIN_SERIES in data and DEPTH2_SERIES in data:
         depth = ["### Depth: NN2 against NN1", ""] + _depth_section(data[MAIN_SERIES], data[DEPTH2_SERIES])
         md += depth
-        key += depth
-    _write_report(directory, md, key, csv_rows)
+        key_md += depth
+    _write_report(directory, md, key_md, csv_rows)
     if figures and data:
-        plot_equivalence(directory, data, allrows)
+        plot_equivalence(directory, data, rows)
         plot_rigour(directory, data)
     if not quiet:
         print("\n".join(md))
-    return allrows
+    return rows
 
 # %% ../nbs/06_equivalence.ipynb #aafa51fa
 def width_slope(widths, values):
@@ -1084,38 +1152,37 @@ def width_slope(widths, values):
     return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
 
 
-def _width_curve(ax, widths, get, q, label, slope=False, **kw):
-    "Quantity `q` against width (mean and SE from `get`), its log-log slope in the label with `slope`."
-    m = np.array([get[(w, q)][0] for w in widths])
-    se = np.nan_to_num([get[(w, q)][1] for w in widths])
+def _width_curve(ax, widths, stats, quantity, label, slope=False, **style):
+    "`quantity` against width (mean and SE from `stats[(width, quantity)]`), its log-log slope in the label if `slope`."
+    mean = np.array([stats[(w, quantity)][0] for w in widths])
+    se = np.nan_to_num([stats[(w, quantity)][1] for w in widths])
     if slope and len(widths) >= 3:
-        label += f" (slope {width_slope(widths, m):+.2f})"
-    ax.errorbar(widths, m, yerr=se, marker="o", ms=3, capsize=2, label=label, **kw)
+        label += f" (slope {width_slope(widths, mean):+.2f})"
+    ax.errorbar(widths, mean, yerr=se, marker="o", ms=3, capsize=2, label=label, **style)
 
 
-def plot_equivalence(directory, data, allrows):
-    "distances.png, rmse.png and lazy.png: one panel per sweep."
+def plot_equivalence(directory, data, rows):
+    "distances.png, rmse.png and lazy.png: one panel per sweep (`rows`: `equivalence_rows` of each)."
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    names = list(data)
+    sweeps = list(data)
 
     def panel(fname, draw, ylabel, log_y=True):
-        ncol = min(2, len(names))
-        nrow = -(-len(names) // ncol)
+        ncol = min(2, len(sweeps))
+        nrow = -(-len(sweeps) // ncol)
         fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 4.2 * nrow), squeeze=False)
-        for ax in axes.flat[len(names) :]:
+        for ax in axes.flat[len(sweeps) :]:
             ax.axis("off")
-        for ax, name in zip(axes.flat, names):
-            get = {(w, q): (m, se) for w, q, n, m, se in allrows[name]}
-            widths = list(data[name])
-            draw(ax, widths, get)
+        for ax, sweep in zip(axes.flat, sweeps):
+            stats = {(w, q): (m, se) for w, q, n, m, se in rows[sweep]}
+            draw(ax, data[sweep], stats)
             ax.set_xscale("log", base=2)
             if log_y:
                 ax.set_yscale("log")
-            ax.set_title(name, fontsize=9)
+            ax.set_title(str(sweep), fontsize=9)
             ax.set_xlabel("width")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
@@ -1125,27 +1192,29 @@ def plot_equivalence(directory, data, allrows):
 
     panel(
         "distances.png",
-        lambda ax, ws, g: [
-            _width_curve(ax, ws, g, f"dist {k}", k, slope=True, ls="--" if "c" in k.split("-")[0] else "-")
+        lambda ax, series, stats: [
+            _width_curve(ax, list(series), stats, f"dist {k}", k, slope=True,
+                         ls="--" if "c" in k.split("-")[0] else "-")  # dashed: the centred network's distances
             for k in DISTANCES
         ],
         "relative distance on the test rows",
     )
     panel(
         "rmse.png",
-        lambda ax, ws, g: [
-            _width_curve(ax, ws, g, f"rmse {k}", k)
+        lambda ax, series, stats: [
+            _width_curve(ax, list(series), stats, f"rmse {k}", k)
             for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")
         ],
         "test RMSE",
     )
 
-    def lazy(ax, ws, g):
-        layers = sorted({q for (_, q) in g if q.startswith("lazy NN weight_change")})
-        for q in layers:
-            _width_curve(ax, ws, g, q, q.replace("lazy NN weight_change ", "weights moved, "), slope=True)
-        _width_curve(ax, ws, g, "lazy NN ntk_change", "NTK moved in training", slope=True)
-        _width_curve(ax, ws, g, "ntk_init_error", "NTK at init vs analytic", slope=True)
+    def lazy(ax, series, stats):
+        widths, first = list(series), next(iter(series.values()))[0]
+        for layer in range(len(_equivalence_value(first, "lazy", "NN", "weight_change"))):
+            _width_curve(ax, widths, stats, f"lazy NN weight_change layer {layer}", f"weights moved, layer {layer}",
+                         slope=True)
+        _width_curve(ax, widths, stats, "lazy NN ntk_change", "NTK moved in training", slope=True)
+        _width_curve(ax, widths, stats, "ntk_init_error", "NTK at init vs analytic", slope=True)
 
     panel("lazy.png", lazy, "relative change / error")
 
@@ -1154,18 +1223,18 @@ def _bias_figure(path, plain):
     "bias.png: per depth, the paired bias of each plain series against width, t-based 95% intervals."
     import matplotlib.pyplot as plt
 
-    depths = sorted({int(k[2]) for k in plain})
+    depths = sorted({sweep.depth for sweep in plain})
     fig, axes = plt.subplots(1, len(depths), figsize=(7 * len(depths), 4.5), squeeze=False)
     for ax, depth in zip(axes[0], depths):
-        mine = [(k, v) for k, v in plain.items() if k.startswith(f"NN{depth},")]
-        for k, (name, series) in enumerate(mine):
+        of_depth = [(sweep, series) for sweep, series in plain.items() if sweep.depth == depth]
+        for k, (sweep, series) in enumerate(of_depth):
             rows = paired_bias_rows(series)
-            for j, (label, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
-                w = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
-                st = [r[1 + j] for r in rows]
-                m = 100 * np.array([s["mean"] for s in st])
-                err = np.abs(100 * np.array([s["ci"] for s in st]).T - m)
-                ax.errorbar(w, m, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{label}: {name}")
+            for j, (net, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
+                widths = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
+                stats = [r[1 + j] for r in rows]
+                mean = 100 * np.array([s["mean"] for s in stats])
+                err = np.abs(100 * np.array([s["ci"] for s in stats]).T - mean)
+                ax.errorbar(widths, mean, yerr=err, marker="o", ms=3, capsize=2, ls=ls, label=f"{net}: {sweep}")
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("width")
@@ -1176,7 +1245,7 @@ def _bias_figure(path, plain):
     save_figure(fig, path, dpi=100)
 
 
-def _trace_figure(path, name, series):
+def _trace_figure(path, sweep, series):
     "trace.png: the empirical NTK's relative change and its distance to the analytic NTK along training."
     import matplotlib.pyplot as plt
 
@@ -1194,7 +1263,7 @@ def _trace_figure(path, name, series):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"{name}: the empirical NTK during training (mean over seeds)", fontsize=9)
+    fig.suptitle(f"{sweep}: the empirical NTK during training (mean over seeds)", fontsize=9)
     save_figure(fig, path, dpi=100)
 
 
@@ -1206,26 +1275,27 @@ def plot_rigour(directory, data):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    plain = {k: v for k, v in data.items() if "lr " not in k and "traced" not in k and paired_bias_rows(v)}
+    plain = {sweep: s for sweep, s in data.items() if sweep.paper_lr and not sweep.traced and paired_bias_rows(s)}
     if plain:
         _bias_figure(directory / "bias.png", plain)
-    traced = {k: v for k, v in data.items() if "traced" in k}
-    for name, series in traced.items():
+    traced = {sweep: s for sweep, s in data.items() if sweep.traced}
+    for sweep, series in traced.items():
         fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
         for ax, (w, rs) in zip(axes[0], series.items()):
             for i, r in enumerate(rs):
-                c = _eq(r, "curve")
-                ax.plot(c["epochs"], c["NN"], color=f"C{i}", lw=1, label=f"seed {r['seed']}: network")
-                ax.plot(c["epochs"], c["theory"], color=f"C{i}", lw=1, ls="--", label=f"seed {r['seed']}: theorem")
+                curve = _equivalence_value(r, "curve")
+                ax.plot(curve["epochs"], curve["NN"], color=f"C{i}", lw=1, label=f"seed {r['seed']}: network")
+                ax.plot(curve["epochs"], curve["theory"], color=f"C{i}", lw=1, ls="--",
+                        label=f"seed {r['seed']}: theorem")
             ax.set_xscale("log")
             ax.set_xlabel("epoch (theorem: T of that epoch)")
             ax.set_title(f"width {w}", fontsize=9)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=6)
         axes[0][0].set_ylabel("held-out RMSE")
-        fig.suptitle(f"{name}: the held-out curve, trained and predicted", fontsize=9)
+        fig.suptitle(f"{sweep}: the held-out curve, trained and predicted", fontsize=9)
         save_figure(fig, directory / "curve.png", dpi=100)
-        _trace_figure(directory / "trace.png", name, series)
+        _trace_figure(directory / "trace.png", sweep, series)
 
 # %% ../nbs/06_equivalence.ipynb #map00011
 MAP_GRID_LR_EPOCHS = 2000.0  # lr x epochs of the map's grid (T = 504 at lr 0.2); longer runs are controls
@@ -1487,7 +1557,8 @@ def matched_fit_section(studies):
 def width_step_section(studies, lr=0.2):
     "`width_step_rows` in markdown (empty with fewer than two converged widths)."
     rows = width_step_rows(studies, lr)
-    body = [[f"{r['widths'][0]} to {r['widths'][1]}", r["n"], ci_text(r["change"]), f"{r['p_holm']:.2g}"] for r in rows]
+    body = [[f"{r['widths'][0]} to {r['widths'][1]}", r["n"], ci_text(r["change"]), f"{r['p_holm']:.2g}"]
+            for r in rows]  # fmt: skip
     if not body:
         return []
     head = ["widths", "seeds", "change of the RMSE excess over the interpolant (points)", "p (Holm)"]
@@ -1899,12 +1970,13 @@ PAIRED_SETTINGS = (
 
 def paired_with_trained(theorem, trained, depth=1):
     """The theorem trials paired with trained-network trials (task "table") of the same seeds, i.e. the same data and
-    the same network at initialisation, trained by the same protocol. Returns rows `(quantity, n, mean, se, Table 1)`
-    (se as Table 1's) and the correlation across trials of the trained and predicted test RMSEs."""
-    key, (nn, th) = f"NN{depth}", trained_pairs(theorem, trained, depth)
+    the same network at initialisation, trained by the same protocol. Returns `TheoremRow`s (se as Table 1's) and the
+    correlation across trials of the trained and predicted test RMSEs."""
+    net, (nn, th) = f"NN{depth}", trained_pairs(theorem, trained, depth)
     rows = [
-        (f"{key} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(key)),
-        (f"{key} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(key)),
-        (f"{key} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None),
+        TheoremRow(f"{net} trained", len(nn), float(nn.mean()), table1_se(nn), TABLE1.get(net)),
+        TheoremRow(f"{net} theorem, the same networks", len(th), float(th.mean()), table1_se(th), TABLE1.get(net)),
+        TheoremRow(f"{net} trained / theorem - 1", len(nn), float((nn / th - 1).mean()), table1_se(nn / th - 1), None,
+                   ratio=True),
     ]
     return rows, float(np.corrcoef(nn, th)[0, 1])

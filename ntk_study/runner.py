@@ -159,8 +159,8 @@ PRESETS["equivalence-map"] = dict(
     "linearisation and the theorem, out to convergence (chapter 03e_trajectory): lr 0.2 for 10000 epochs (T = 504) "
     "at widths 512-65536, lr 0.02 for 6000 (T = 30) and 0.002 for 30000 (T = 15) at widths 512-8192 (and 0.02 at "
     "32768), lr 0.05 for 40000 (T = 504), a float64 control and 250 or 4000 rows (T 517, 501); 8 seeds (3 at 65536 and "
-    "for the controls), and lr 0.2 for 40000 epochs (T = 2017) at widths 2048 and 8192 (3 seeds); about 7 trial-hours on one core. Its queue runs in the order listed, the most valuable "
-    "first",
+    "for the controls), and lr 0.2 for 40000 epochs (T = 2017) at widths 2048 and 8192 (3 seeds); about 7 "
+    "trial-hours on one core. Its queue runs in the order listed, the most valuable first",
     in_order=True,
     studies={
         **map_studies(0.2, 10_000, [512, 2048, 8192]),
