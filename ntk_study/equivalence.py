@@ -30,8 +30,8 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXAC
            'full_seeds', 'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows',
            'fieller_ratio', 'converged_studies', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows',
            'kernel_movement_rows', 'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section',
-           'kernel_movement_section', 'control_section', 'early_direction_rows', 'early_direction_section',
-           'gap_exponents', 'floor_fit', 'floor_section', 'plot_map', 'data_size_rows', 'data_size_section',
+           'kernel_movement_section', 'control_section', 'gap_exponents', 'floor_fit', 'floor_section',
+           'early_direction_rows', 'early_direction_section', 'plot_map', 'data_size_rows', 'data_size_section',
            'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section',
            'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
@@ -1543,8 +1543,11 @@ def _study_table(rows, head, cells):
 
 
 def matched_fit_section(studies):
-    "`matched_fit_rows` in markdown."
-    table = _study_table(matched_fit_rows(studies), ["T picked", "RMSE excess over the theorem there", "p (Holm)"],
+    "`matched_fit_rows` in markdown (empty while no study has converged)."
+    rows = matched_fit_rows(studies)
+    if not rows:
+        return []
+    table = _study_table(rows, ["T picked", "RMSE excess over the theorem there", "p (Holm)"],
                          lambda r: [f"{r['T'][0]:.1f}-{r['T'][1]:.1f}", ci_text(r["excess"]), f"{r['p_holm']:.2g}"])
     fits = [r["trajectory"]["along"]["rmse_fit"]["NTK f0,T"][-1]
             for v in converged_studies(studies).values() for r in v]  # fmt: skip
@@ -1591,26 +1594,6 @@ def control_section(studies):
     head = ["control", "paired with", "seeds", "change of the RMSE excess over the interpolant (points)", "p (Holm)",
             "change of the distance (points)", "change of cos theta", "control's excess change over its last doubling"]
     return ["### Controls: float64 and longer training", "", markdown_table(head, body), ""]
-
-# %% ../nbs/06_equivalence.ipynb #map00071
-def early_direction_rows(studies, times=None):
-    """Per study with 2 or more trials and per time of `times` (default `FLOOR_TIMES`) it recorded: cos theta of the
-    network about the theorem f_T there (positive: it trails the theorem), t-interval and p, Holm-adjusted."""
-    rows = []
-    for st, rs in studies.items():
-        for T in times or FLOOR_TIMES:
-            T_rec, cos = _at_T(rs, T, "spread", "NN", "cos") if len(rs) >= 2 else (None, None)
-            if T_rec is not None:
-                rows.append(dict(study=st, n=len(rs), T=T_rec, cos=t_interval(cos), p=differs_p(cos)))
-    return with_holm(rows, ("p",))
-
-
-def early_direction_section(studies):
-    "`early_direction_rows` in markdown."
-    body = [[str(r["study"]), r["n"], f"{r['T']:.2f}", ci_text(r["cos"], pct=False), f"{r['p_holm']:.2g}"]
-            for r in early_direction_rows(studies)]  # fmt: skip
-    head = ["study", "seeds", "T", "cos theta, NN about the theorem f_T", "p (Holm)"]
-    return ["### Before the flow converges: the direction at T = 15 and 30", "", markdown_table(head, body), ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00020
 FIT_TIMES = (1.0, 31.0)  # the power-law fit's range of T: after SGD's first steps, before the flow converges
@@ -1688,6 +1671,26 @@ def floor_section(studies):
     note = ("Per seed, least squares over the widths with the theory's exponent 1/2 fixed; c > 0 is a floor that "
             "width does not remove under that model (the free exponents are in the power-law table).")
     return ["### A floor under the theory's exponent", "", markdown_table(head, body), "", note, ""]
+
+# %% ../nbs/06_equivalence.ipynb #map00071
+def early_direction_rows(studies, times=None):
+    """Per study with 2 or more trials and per time of `times` (default `FLOOR_TIMES`) it recorded: cos theta of the
+    network about the theorem f_T there (positive: it trails the theorem), t-interval and p, Holm-adjusted."""
+    rows = []
+    for st, rs in studies.items():
+        for T in times or FLOOR_TIMES:
+            T_rec, cos = _at_T(rs, T, "spread", "NN", "cos") if len(rs) >= 2 else (None, None)
+            if T_rec is not None:
+                rows.append(dict(study=st, n=len(rs), T=T_rec, cos=t_interval(cos), p=differs_p(cos)))
+    return with_holm(rows, ("p",))
+
+
+def early_direction_section(studies):
+    "`early_direction_rows` in markdown."
+    body = [[str(r["study"]), r["n"], f"{r['T']:.2f}", ci_text(r["cos"], pct=False), f"{r['p_holm']:.2g}"]
+            for r in early_direction_rows(studies)]  # fmt: skip
+    head = ["study", "seeds", "T", "cos theta, NN about the theorem f_T", "p (Holm)"]
+    return ["### Before the flow converges: the direction at T = 15 and 30", "", markdown_table(head, body), ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00023
 def _band(ax, T, v, label, color, log=False):
