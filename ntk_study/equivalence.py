@@ -1654,10 +1654,10 @@ def departure_bands(r):
     """`DepartureBands` of a map trial `r` at the end, from its record (the network's test and fitted-row predictions)
     and its data, f0 and empirical NTK at initialisation regenerated from the recorded plan (chapter 03e), float64."""
     from scipy.linalg import eigh
-    from .kernels import kernel_matrix
-    from .regression import GradientFlowPredictor
-    from .theorem import initial_network, initial_outputs, kernel_flow
-    from .trajectory import TrajectoryPlan
+    from ntk_study.kernels import kernel_matrix
+    from ntk_study.regression import GradientFlowPredictor
+    from ntk_study.theorem import initial_network, initial_outputs, kernel_flow
+    from ntk_study.trajectory import TrajectoryPlan  # here only: 03e is needed by this function alone
 
     tr = r["trajectory"]
     plan, n, T = TrajectoryPlan(**tr["plan"]), tr["n_fit"], tr["T"]
@@ -1844,7 +1844,7 @@ def plot_contours(path, studies):
                ylabel="T (log scale)", title=f"lr {lr:g}: interpolated between {len(widths)} widths")  # fmt: skip
     bar = fig.colorbar(filled, ax=axes[0, -1], ticks=levels)
     bar.ax.set_yticklabels([f"{v:g}" for v in CONTOUR_LEVELS])
-    bar.set_label("||NN - theorem(T)|| / ||theorem|| (test rows; dots: measured)")
+    bar.set_label("||NN - theorem(T)|| / ||theorem||, test rows")
     return save_figure(fig, path, dpi=110, stamp=True)
 
 # %% ../nbs/06_equivalence.ipynb #map00054
