@@ -20,20 +20,23 @@ from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXACT_SERIES', 'DISTANCES', 'WIDTH_STEP',
            'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS', 'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN',
            'MAP_GRID_LR_EPOCHS', 'CONVERGED_LMT', 'MAP_MARGIN', 'CONVERGED_PAIRS', 'FIT_TIMES', 'GAPS', 'FLOOR_TIMES',
-           'MAP_TERMS', 'GAP_NAMES', 'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost',
-           'differs_p', 't_rule_margin', 'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'SeriesKey',
-           'load_trials', 'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine',
-           'slope_rows', 'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split',
-           'split_stats', 'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'TheoremRow', 'theorem_rows',
-           'split_cells', 'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front',
-           'equivalence_report', 'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along',
-           'full_seeds', 'final_split', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows',
-           'fieller_ratio', 'converged_studies', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows',
-           'kernel_movement_rows', 'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section',
-           'kernel_movement_section', 'control_section', 'gap_exponents', 'floor_fit', 'floor_section',
-           'early_direction_rows', 'early_direction_section', 'plot_map', 'data_size_rows', 'data_size_section',
-           'conditioning_rows', 'conditioning_section', 'plot_pieces', 'converged_section', 'equal_T_section',
-           'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
+           'FIT_LT_EDGES', 'TEST_BANDS', 'CONTOUR_LEVELS', 'MAP_TERMS', 'GAP_NAMES', 'PAIRED_SETTINGS', 't_interval',
+           'paired_stats', 'spread_direction', 'tost', 'differs_p', 't_rule_margin', 'unpaired_z', 'holm',
+           'pooled_slope', 'seed_slopes', 'shapley', 'SeriesKey', 'load_trials', 'load_equivalence', 'load_theorem',
+           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
+           'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'series_margin', 'with_holm',
+           'split_rows', 'nearer_rows', 'TheoremRow', 'theorem_rows', 'split_cells', 'trained_pairs',
+           'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope',
+           'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds', 'final_split',
+           'flow_converged', 'converged_studies', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows',
+           'fieller_ratio', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows', 'kernel_movement_rows',
+           'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section', 'kernel_movement_section',
+           'control_section', 'lr_group', 'gap_exponents', 'floor_fit', 'floor_section', 'early_direction_rows',
+           'early_direction_section', 'plot_map', 'data_size_rows', 'data_size_section', 'conditioning_rows',
+           'whitened_crossing', 'conditioning_section', 'test_bands', 'BandSums', 'band_sums', 'DepartureBands',
+           'departure_bands', 'converged_departures', 'departure_test_rows', 'departure_fit_rows', 'lt_band_name',
+           'departure_section', 'plot_departures', 'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section',
+           'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1374,6 +1377,17 @@ MAP_MARGIN = 0.05  # a stated +-5% of the reference's test RMSE, set after the l
 CONVERGED_PAIRS = (("NN", "NTK f0,inf"), ("NNc", "NTK 0,inf"), ("NN", "paper NTKJ"))
 
 
+def flow_converged(records, min_records=2):
+    "True if there are `min_records` or more records and each one's lambda_min T (analytic NTK) is >= CONVERGED_LMT."
+    lmt = [r["trajectory"]["spectrum"]["lambda_min_T"] for r in records]
+    return len(lmt) >= min_records and min(lmt) >= CONVERGED_LMT
+
+
+def converged_studies(studies):
+    "The studies whose theorem's flow converged in every trial (`flow_converged`), with at least 2 seeds."
+    return {st: rs for st, rs in studies.items() if flow_converged(rs)}
+
+
 def late_change(rs, net, ref):
     """Per seed, the change of `net`'s test RMSE over the last doubling of T, over the fixed reference's RMSE: how much
     the excess against a T = infinity reference still moved (NaN where T / 2 was not recorded)."""
@@ -1390,10 +1404,8 @@ def converged_rows(studies, margin=MAP_MARGIN):
     with t-intervals, the network's fitted-row RMSE at the end, the excess's change over the last doubling of T, and
     p that the excess and cos differ from 0 and TOST p inside +-`margin`, Holm-adjusted over the table."""
     rows = []
-    for st, rs in studies.items():
+    for st, rs in converged_studies(studies).items():
         lmt = [r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs]
-        if len(rs) < 2 or min(lmt) < CONVERGED_LMT:
-            continue
         for net, ref in CONVERGED_PAIRS:
             d, dist, e, c = (np.asarray(x) for x in zip(*(final_split(r, net, ref) for r in rs)))
             fit_rmse = [r["trajectory"]["along"]["rmse_fit"][net][-1] for r in rs]
@@ -1458,12 +1470,6 @@ def fieller_ratio(a, b, confidence=0.95):
     return dict(n=n, mean=ma / mb, ci=((-qb - root) / (2 * qa), (-qb + root) / (2 * qa)))
 
 # %% ../nbs/06_equivalence.ipynb #map00063
-def converged_studies(studies):
-    "The studies with 2 or more trials whose theorem's flow converged: every trial's lambda_min T >= `CONVERGED_LMT`."
-    return {k: rs for k, rs in studies.items()
-            if len(rs) >= 2 and min(r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs) >= CONVERGED_LMT}
-
-
 def matched_fit_excess(r):
     """`(T, excess)`: the network's test RMSE at the end over the theorem's at the first recorded T where the theorem
     fits its rows at least as well as the network does at the end (NaN if it never does)."""
@@ -1600,15 +1606,23 @@ FIT_TIMES = (1.0, 31.0)  # the power-law fit's range of T: after SGD's first ste
 GAPS = ("|NN-theory|", "|NN-lin|")  # to the theorem; to the linearisation (the lazy-training gap of the literature)
 
 
+def lr_group(studies, lr, min_widths=2):
+    """The main grid's studies at learning rate `lr` as `{width: records}`, and the seeds present at every width; a
+    ValueError unless there are `min_widths` widths or more and 2 common seeds or more."""
+    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
+    seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values()))) if group else []
+    if len(group) < min_widths or len(seeds) < 2:
+        need = "2 of each are needed" if min_widths == 2 else f"{min_widths} and 2 are needed"
+        raise ValueError(f"lr {lr}: {len(group)} widths and {len(seeds)} common seeds; {need}")
+    return group, seeds
+
+
 def gap_exponents(studies, lr, gap="|NN-theory|", times=FIT_TIMES):
     """Per seed present at every width of learning rate `lr` (main grid): the least-squares fit of
     log(gap) = a + beta log T - alpha log n over its recorded T in `times` (`gap`: a distance of `GAPS`, over
     ||theorem||); returns t-intervals over seeds of alpha and beta, Fieller's interval of alpha / beta (the slope of the
     lines of equal gap, log T on log n; bounded only where beta is away from 0), and the range of T used."""
-    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
-    seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values())))
-    if len(group) < 2 or len(seeds) < 2:
-        raise ValueError(f"lr {lr}: {len(group)} widths and {len(seeds)} common seeds; 2 of each are needed")
+    group, seeds = lr_group(studies, lr)
     fits, used = [], []
     for s in seeds:
         X, Y = [], []
@@ -1632,16 +1646,13 @@ def floor_fit(studies, lr, T=None):
     """The gap to the theorem at time `T` (None: the end, against the interpolant) against width as a n^-1/2 + c (the
     theory's exponent, a floor c): per seed present at every width of `lr` (main grid), least squares over the
     widths; t-intervals over seeds of a and c, and the mean residual's share of the gap (how well the model fits)."""
-    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
-    seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values())))
-    if len(group) < 3 or len(seeds) < 2:
-        raise ValueError(f"lr {lr}: {len(group)} widths and {len(seeds)} common seeds; 3 and 2 are needed")
+    group, seeds = lr_group(studies, lr, min_widths=3)
     X = np.stack([np.asarray(sorted(group), dtype=np.float64) ** -0.5, np.ones(len(group))], 1)
     fits, resid = [], []
     for s in seeds:
         rs = [next(r for r in group[w] if r["seed"] == s) for w in sorted(group)]
         if T is None:  # the end, against the interpolant: only where every trial is converged
-            if min(r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs) < CONVERGED_LMT:
+            if not flow_converged(rs, min_records=1):
                 raise ValueError(f"lr {lr}: not converged (lambda_min T < {CONVERGED_LMT:g})")
             y = np.array([r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"] for r in rs])
         else:
@@ -1781,10 +1792,8 @@ def conditioning_rows(studies):
     and at the end the two pieces of the gap over ||theorem||, ||lin - theorem|| and ||NN - lin||, and the test RMSE
     excesses of the network over its linearisation and of the linearisation over the interpolant; t-intervals."""
     rows = []
-    for st, rs in studies.items():
+    for st, rs in converged_studies(studies).items():
         sp = [r["trajectory"]["spectrum"] for r in rs]
-        if len(rs) < 2 or min(s["lambda_min_T"] for s in sp) < CONVERGED_LMT:
-            continue
         end = lambda key: [r["trajectory"]["along"]["dist"][key][-1] for r in rs]
         rmse = lambda key: np.array([r["trajectory"]["final"]["rmse"][key] for r in rs])
         excess = lambda a, b: rmse(a) / rmse(b) - 1
@@ -1799,9 +1808,30 @@ def conditioning_rows(studies):
     return rows
 
 
+def whitened_crossing(base, slope):
+    """Where the whitened error at initialisation (geometric mean over seeds, per width of `base` = {width: records})
+    reaches 1: while every measured width is above 1, extrapolated from the widest with the mean `slope` (a
+    prediction); else the two measured widths between which it crossed 1, and where the fitted line (the mean slope,
+    its intercept by least squares on the widths' log geometric means) crosses 1 between them."""
+    gm = {w: float(np.exp(np.mean(np.log([r["trajectory"]["spectrum"]["whitened_init_error"] for r in base[w]]))))
+          for w in sorted(base)}  # fmt: skip
+    ws = list(gm)
+    if min(gm.values()) > 1:
+        w = ws[-1]
+        return (f"Extrapolated from width {w} (geometric mean {gm[w]:.2f}) with the mean slope, it reaches 1 near "
+                f"width {w * gm[w] ** (-1 / slope):,.0f}: a prediction for the wider runs, not a measurement.")
+    if gm[ws[0]] <= 1:
+        return f"Its geometric mean is at or below 1 already at width {ws[0]} ({gm[ws[0]]:.2f})."
+    a, b = next((a, b) for a, b in zip(ws, ws[1:]) if gm[a] > 1 >= gm[b])
+    cross = math.exp(-np.mean([math.log(g) - slope * math.log(w) for w, g in gm.items()]) / slope)
+    where = "between them" if a <= cross <= b else "outside that bracket: the line misses the measured widths there"
+    return (f"Measured, its geometric mean crossed 1 between widths {a} ({gm[a]:.2f}) and {b} ({gm[b]:.2f}); the "
+            f"fitted line (mean slope, intercept by least squares) reaches 1 near width {cross:,.0f}, {where}.")
+
+
 def conditioning_section(studies):
     """The conditioning table (`conditioning_rows`) and, over the main grid's converged widths, the width exponent of
-    the whitened error and the width at which that fit reaches 1 (an extrapolation: a prediction for wider runs)."""
+    the whitened error and where it reaches 1 (`whitened_crossing`)."""
     rows = conditioning_rows(studies)
     if not rows:
         return []
@@ -1818,13 +1848,250 @@ def conditioning_section(studies):
     base = full_seeds({r["study"].width: studies[r["study"]] for r in rows if r["study"].base})
     if len(base) >= 2:
         sl = seed_slopes(base, lambda r: r["trajectory"]["spectrum"]["whitened_init_error"])
-        w = max(base)
-        at_w = np.exp(np.mean(np.log([r["trajectory"]["spectrum"]["whitened_init_error"] for r in base[w]])))
         out += [f"Width exponent of the whitened error (widths {sorted(base)}, {len(sl['seeds'])} seeds, per-seed "
-                f"slopes): {ci_text(sl, pct=False, digits=3)}. Extrapolated from width {w} (geometric mean {at_w:.2f}) "
-                f"with the mean slope, it reaches 1 near width {w * at_w ** (-1 / sl['mean']):,.0f}: a prediction "
-                "for the wider runs, not a measurement.", ""]  # fmt: skip
+                f"slopes): {ci_text(sl, pct=False, digits=3)}. {whitened_crossing(base, sl['mean'])}", ""]
     return out
+
+# %% ../nbs/06_equivalence.ipynb #map00081
+FIT_LT_EDGES = (10.0, 20.0, 50.0)  # bands of lambda_i T, fitted rows, at the end (every lambda_i T >= 6.5 at T 504)
+TEST_BANDS = ("bulk, lowest third", "bulk, middle third", "bulk, top third", "top 1 + d_in")  # test-test NTK, by rank
+
+
+def test_bands(lam, d_in):
+    """The band (`TEST_BANDS`) of each eigenvalue of `lam` (ascending) of the analytic NTK's test-test block: the top
+    `1 + d_in` (the constant and linear directions), then the rest (the bulk) in thirds by rank."""
+    m, top = len(lam), 1 + d_in
+    if m < top + 3:
+        raise ValueError(f"{m} test rows: the bands need at least 1 + d_in + 3 = {top + 3}")
+    rank = np.arange(m)
+    return np.where(rank >= m - top, 3, np.minimum(3 * rank // (m - top), 2))
+
+
+@dataclass(frozen=True, eq=False)
+class BandSums:
+    "Per band of eigen-directions: how many, the smallest and largest eigenvalue (or lambda T), and named band sums."
+    counts: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    sums: dict  # name -> per-band sum: a vector's squared norm ('a') or two vectors' inner product ('a.b')
+
+
+def band_sums(lam, V, band, n_bands, vectors, pairs=()):
+    """`vectors` (name -> vector) on the eigenvectors `V` (columns; eigenvalues `lam`), summed by `band` (the band of
+    each column, 0 to `n_bands` - 1): squared norms per band (they sum to the squared norm), and inner products of
+    `pairs` of names per band, as `BandSums`."""
+    coords = {k: V.T @ np.asarray(v, dtype=np.float64) for k, v in vectors.items()}
+    per = lambda w: np.bincount(band, w, n_bands)  # fmt: skip
+    sums = {k: per(c**2) for k, c in coords.items()} | {f"{a}.{b}": per(coords[a] * coords[b]) for a, b in pairs}
+    ext = lambda f, fill: np.array([f(lam[band == b]) if (band == b).any() else fill for b in range(n_bands)])
+    return BandSums(per(np.ones(len(lam))).astype(int), ext(np.min, np.nan), ext(np.max, np.nan), sums)
+
+# %% ../nbs/06_equivalence.ipynb #map00083
+@dataclass(frozen=True, eq=False)
+class DepartureBands:
+    "Where a converged map trial's departure lives at the end (`departure_bands`), with the regenerated predictors."
+    test: BandSums  # 'dep' = NN - interpolant, 'err' = interpolant - y, 'dep.err', on the test-test NTK's bands
+    fit: BandSums  # residuals minus y ('NN', 'emp' flow at T, 'theorem' at T) and 'label' = y - f0, by lambda_i T
+    interpolant: np.ndarray  # the regenerated interpolant (the analytic NTK, the network's f0, T = inf), test rows
+
+
+def departure_bands(r):
+    """`DepartureBands` of a map trial `r` at the end, from its record (the network's test and fitted-row predictions)
+    and its data, f0 and empirical NTK at initialisation regenerated from the recorded plan (chapter 03e), float64."""
+    from scipy.linalg import eigh
+    from ntk_study.kernels import kernel_matrix
+    from ntk_study.regression import GradientFlowPredictor
+    from ntk_study.theorem import initial_network, initial_outputs, kernel_flow
+    from ntk_study.trajectory import TrajectoryPlan  # here only: 03e is needed by this function alone
+
+    tr = r["trajectory"]
+    plan, n, T = TrajectoryPlan(**tr["plan"]), tr["n_fit"], tr["T"]
+    d = plan.data()
+    yf, kname = d.y_train[:n], f"NTKNN{plan.depth}"
+    f0 = initial_outputs(plan.depth, plan.width, plan.seed, np.vstack([d.X_train[:n], d.X_test]))
+    Theta0 = initial_network(plan.depth, plan.width, plan.seed, d.X_train[:n])[1]  # the fitted rows only: cheaper
+    flow = kernel_flow(d, n, kname).flow(f0)
+    emp = GradientFlowPredictor(Theta0, yf, Theta0[:0], f0[:n], name="empirical NTK at init")
+    interp = flow.predict(np.inf)
+    lam, V = eigh(kernel_matrix(kname, d.X_test))
+    dep = {"dep": np.asarray(tr["preds"]["test"]["NN"]) - interp, "err": interp - d.y_test}
+    test = band_sums(lam, V, test_bands(lam, plan.d_in), len(TEST_BANDS), dep, [("dep", "err")])
+    res = {"NN": np.asarray(tr["preds"]["fit"]["NN"]) - yf, "emp": emp.predict_train(T) - yf,
+           "theorem": flow.predict_train(T) - yf, "label": yf - f0[:n]}  # fmt: skip
+    lt = flow.lam * T
+    fit = band_sums(lt, flow.V, np.searchsorted(FIT_LT_EDGES, lt, side="right"), len(FIT_LT_EDGES) + 1, res)
+    return DepartureBands(test, fit, interp)
+
+# %% ../nbs/06_equivalence.ipynb #map00085
+def converged_departures(studies):
+    "`{study: [DepartureBands by seed]}` of the converged studies (`converged_studies`), regenerated (seconds)."
+    return {st: [departure_bands(r) for r in rs] for st, rs in converged_studies(studies).items()}
+
+
+def departure_test_rows(departures):
+    """Per converged study and test band (`TEST_BANDS`): the share of directions, the eigenvalue range, the shares of
+    ||NN - interpolant||^2 and ||interpolant - y||^2, their cosine in the band, and the band's part of the change in
+    squared test error over ||interpolant - y||^2; t-intervals over seeds."""
+    rows = []
+    for st, dbs in departures.items():
+        t = [db.test for db in dbs]
+        col = lambda f: np.array([f(x) for x in t])  # seeds x bands  # fmt: skip
+        dep, err, dot = col(lambda x: x.sums["dep"]), col(lambda x: x.sums["err"]), col(lambda x: x.sums["dep.err"])
+        shares = col(lambda x: x.counts / x.counts.sum())
+        for b, name in enumerate(TEST_BANDS):
+            rows.append(dict(study=st, n=len(dbs), band=name, directions=float(shares[:, b].mean()),
+                             lam=(float(col(lambda x: x.low)[:, b].min()), float(col(lambda x: x.high)[:, b].max())),
+                             dep=t_interval(dep[:, b] / dep.sum(1)), err=t_interval(err[:, b] / err.sum(1)),
+                             cos=t_interval(dot[:, b] / np.sqrt(dep[:, b] * err[:, b])),
+                             change=t_interval((dep[:, b] + 2 * dot[:, b]) / err.sum(1))))  # fmt: skip
+    return rows
+
+
+def departure_fit_rows(departures):
+    """Per converged study and band of lambda_i T (`FIT_LT_EDGES`) on the fitted rows: the share of directions, the
+    lambda T range, the share of the network's ||NN - y||^2, and the part of the band's label component y - f0 left
+    unfitted (the norm's ratio) by the network, the empirical NTK's flow at initialisation and the theorem at T."""
+    rows = []
+    for st, dbs in departures.items():
+        f = [db.fit for db in dbs]
+        col = lambda key: np.array([x.sums[key] for x in f])  # fmt: skip
+        for b in range(len(FIT_LT_EDGES) + 1):
+            left = lambda key: np.sqrt(col(key)[:, b] / col("label")[:, b])  # fmt: skip
+            rows.append(dict(study=st, n=len(dbs), band=b, directions=float(np.mean([x.counts[b] for x in f])),
+                             lt=(float(min(x.low[b] for x in f)), float(max(x.high[b] for x in f))),
+                             share=t_interval(col("NN")[:, b] / col("NN").sum(1)), nn=t_interval(left("NN")),
+                             emp=t_interval(left("emp")), theorem=t_interval(left("theorem"))))  # fmt: skip
+    return rows
+
+# %% ../nbs/06_equivalence.ipynb #map00086
+def lt_band_name(b):
+    "The name of band `b` of lambda T (`FIT_LT_EDGES`): '< 10', '10-20', ..., '>= 50'."
+    e = FIT_LT_EDGES
+    return f"< {e[0]:g}" if b == 0 else f">= {e[-1]:g}" if b == len(e) else f"{e[b - 1]:g}-{e[b]:g}"
+
+
+def departure_section(studies, departures=None):
+    "The two band tables of the converged studies' departure at the end (`departure_test_rows`, `_fit_rows`)."
+    departures = converged_departures(studies) if departures is None else departures
+    if not departures:
+        return []
+    pct = lambda st: ci_text(st, sign=False, digits=1)  # fmt: skip
+    body = [[str(r["study"]), r["n"], r["band"], f"{r['lam'][0]:.3g}-{r['lam'][1]:.3g}",
+             f"{100 * r['directions']:.1f}%", pct(r["dep"]), pct(r["err"]), ci_text(r["cos"], pct=False),
+             ci_text(r["change"], digits=1)] for r in departure_test_rows(departures)]  # fmt: skip
+    head = ["study", "n", "band (analytic NTK, test-test block)", "eigenvalues", "share of directions",
+            "share of ||NN - interpolant||^2", "share of ||interpolant - y||^2", "cos (departure, interpolant - y)",
+            "change in squared test error / ||interpolant - y||^2"]
+    fit = [[str(r["study"]), r["n"], lt_band_name(r["band"]), f"{r['lt'][0]:.3g}-{r['lt'][1]:.3g}",
+            f"{r['directions']:.1f}", pct(r["share"]), pct(r["nn"]), pct(r["emp"]),
+            ci_text(r["theorem"], sign=False, digits=4)]
+           for r in departure_fit_rows(departures)]  # fmt: skip
+    fit_head = ["study", "n", "band of lambda T", "lambda T", "directions (mean)", "share of ||NN - y||^2",
+                "left of (y - f0) in the band: NN", "empirical NTK's flow at init, same T", "theorem at T"]
+    return ["### Where the departure lives at the end (the theorem's flow converged)", "",
+            "On the test rows, by eigenvalue of the analytic NTK's test-test block (the top 1 + d_in directions, the "
+            "bulk in thirds by rank); cos < 0: the departure points towards the labels; the last column sums over the "
+            "bands to (RMSE_NN / RMSE_interpolant)^2 - 1. Regenerated from each trial's recorded seed and settings; "
+            "t-intervals over seeds.", "", markdown_table(head, body), "",
+            "On the fitted rows, by lambda_i T of the analytic NTK (T the trial's end): the network's residual NN - y, "
+            "and the part of the band's label component y - f0 left unfitted (norm ratio), by the network, by the "
+            "gradient flow with the network's own empirical NTK at initialisation (the linearisation as a flow, not "
+            "the recorded SGD linearisation) and by the theorem (e^(-lambda_i T) per direction).", "",
+            markdown_table(fit_head, fit), ""]  # fmt: skip
+
+# %% ../nbs/06_equivalence.ipynb #map00088
+def plot_departures(path, departures):
+    """departure.png, the converged widths of the main grid's learning rate with the most of them, at the end: on the
+    test rows (left), per band of the analytic
+    NTK's test-test block, the share of ||NN - interpolant||^2 (bars; crosses: the share of directions) and the band's
+    part of the change in squared test error (right axis, dots); on the fitted rows (right), per band of lambda T, the
+    part of the label component y - f0 left unfitted by the network (solid) and the empirical NTK's flow (dashed)."""
+    import matplotlib.pyplot as plt
+
+    base = {st: dbs for st, dbs in departures.items() if st.base and len(dbs) >= 2}
+    if not base:
+        return None
+    lr = max({st.lr for st in base}, key=lambda x: (sum(st.lr == x for st in base), x))
+    base = {st: dbs for st, dbs in base.items() if st.lr == lr}
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    colors = plt.cm.viridis(np.linspace(0, 0.85, len(base)))
+    step, x = 0.8 / len(base), np.arange(len(TEST_BANDS))
+    for k, (st, dbs) in enumerate(base.items()):
+        label = f"width {st.width} ({len(dbs)} seeds)"
+        sums = [db.test.sums for db in dbs]
+        dep = np.array([s["dep"] / s["dep"].sum() for s in sums])
+        change = np.array([(s["dep"] + 2 * s["dep.err"]) / s["err"].sum() for s in sums])
+        at = x - 0.4 + step * (k + 0.5)
+        ax.bar(at, dep.mean(0), step, color=colors[k], yerr=_t_half(dep), capsize=2)
+        ax.plot(at, change.mean(0), "o", color=colors[k], mec="black", ms=5, label="change in squared test error / "
+                "||interpolant - y||^2" if k == 0 else None)  # fmt: skip
+        left = lambda key: np.sqrt(np.array([db.fit.sums[key] / db.fit.sums["label"] for db in dbs]))  # fmt: skip
+        bx.plot(range(len(FIT_LT_EDGES) + 1), left("NN").mean(0), "o-", color=colors[k], label=label)
+        bx.plot(range(len(FIT_LT_EDGES) + 1), left("emp").mean(0), "s--", color=colors[k], mfc="none")
+    shares = np.mean([db.test.counts / db.test.counts.sum() for dbs in base.values() for db in dbs], 0)
+    ax.plot(x, shares, "kx", ms=9, mew=2, label="share of directions (isotropic)")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set(xticks=x, xticklabels=[b.replace(", ", ",\n") for b in TEST_BANDS], ylabel="share of ||NN - interpolant||^2",
+           title=f"lr {lr:g}, end, test rows: bars = share of the departure")  # fmt: skip
+    ax.legend(fontsize=7, loc="upper left")
+    bx.set(xticks=range(len(FIT_LT_EDGES) + 1), xticklabels=[lt_band_name(b) for b in range(len(FIT_LT_EDGES) + 1)],
+           yscale="log", xlabel="band of lambda_i T (analytic NTK, fitted rows)",
+           ylabel="part of (y - f0) left unfitted", title="fitted rows: NN (solid), empirical NTK's flow (dashed)")
+    bx.legend(fontsize=7)
+    return save_figure(fig, path, dpi=110, stamp=True)
+
+
+def _t_half(v):
+    "Half-width of the 95% t-interval of the mean of each column of `v` (seeds x quantities)."
+    from scipy.stats import t as student_t
+
+    return student_t.ppf(0.975, len(v) - 1) * v.std(0, ddof=1) / math.sqrt(len(v))
+
+# %% ../nbs/06_equivalence.ipynb #map00090
+CONTOUR_LEVELS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)  # gap levels, over the theorem's norm
+
+
+def contour_grid(studies, lr):
+    """`(widths, T, gap, seeds)` of the main grid at learning rate `lr`: the widths with 2 seeds or more, the times all
+    of them recorded, the geometric mean over seeds of ||NN - theorem(T)|| / ||theorem|| (widths x times) and the
+    number of seeds per width; None if fewer than 2 widths."""
+    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr and len(v) >= 2}
+    if len(group) < 2:
+        return None
+    cols = {w: along(rs, "dist", "|NN-theory|") for w, rs in sorted(group.items())}
+    n = min(len(T) for T, _ in cols.values())
+    T = next(iter(cols.values()))[0][:n]
+    if any(not np.allclose(t[:n], T, rtol=1e-6) for t, _ in cols.values()):
+        raise ValueError(f"lr {lr}: the widths recorded different times; the contour grid needs shared times")
+    gap = np.array([np.exp(np.log(v[:, :n]).mean(0)) for _, v in cols.values()])
+    return np.array(list(cols)), T, gap, [len(group[w]) for w in cols]
+
+
+def plot_contours(path, studies):
+    """contours.png: per learning rate with 2 widths or more, filled contours of the gap to the theorem over log2 width
+    and log10 T (`contour_grid`), lines of equal gap at `CONTOUR_LEVELS`, the measured points marked."""
+    import matplotlib.pyplot as plt
+
+    lrs = sorted({k.lr for k in studies if k.base}, reverse=True)
+    grids = {lr: g for lr in lrs if (g := contour_grid(studies, lr)) is not None}
+    if not grids:
+        return None
+    fig, axes = plt.subplots(1, len(grids), figsize=(4.6 * len(grids), 4.4), squeeze=False)
+    levels = np.log10(CONTOUR_LEVELS)
+    for ax, (lr, (widths, T, gap, seeds)) in zip(axes[0], grids.items()):
+        X, Y = np.meshgrid(np.log2(widths), np.log10(T), indexing="ij")
+        filled = ax.contourf(X, Y, np.log10(gap), levels=levels, cmap="viridis", extend="both")
+        lines = ax.contour(X, Y, np.log10(gap), levels=levels, colors="white", linewidths=0.7, linestyles="solid")
+        ax.clabel(lines, fmt=lambda v: f"{10**v:g}", fontsize=7)
+        ax.plot(X.ravel(), Y.ravel(), ".", color="black", ms=3, clip_on=False)  # the measured points
+        decades = np.arange(np.ceil(np.log10(T[0])), np.log10(T[-1]) + 1e-9)
+        ax.set(xticks=np.log2(widths), xticklabels=[f"{w}\n({s} seeds)" for w, s in zip(widths, seeds)],
+               yticks=decades, yticklabels=[f"{10**d:g}" for d in decades], xlabel="width (log scale)",
+               ylabel="T (log scale)", title=f"lr {lr:g}: interpolated between {len(widths)} widths")  # fmt: skip
+    bar = fig.colorbar(filled, ax=axes[0, -1], ticks=levels)
+    bar.ax.set_yticklabels([f"{v:g}" for v in CONTOUR_LEVELS])
+    bar.set_label("||NN - theorem(T)|| / ||theorem||, test rows")
+    return save_figure(fig, path, dpi=110, stamp=True)
 
 # %% ../nbs/06_equivalence.ipynb #map00054
 def plot_pieces(path, studies):
@@ -1941,20 +2208,25 @@ def map_cost_section(directory, studies):
 
 
 def map_report(directory, figures=True):
-    "summary.md, map.png and pieces.png of the equivalence map's run directory; returns the studies read."
+    """summary.md, map.png, pieces.png, departure.png and contours.png of the equivalence map's run directory; returns
+    the studies read."""
     directory = Path(directory)
     studies = load_map(directory)
     n = sum(len(v) for v in studies.values())
     lines = ["## The equivalence map", "", f"{n} finished trials in {len(studies)} studies: "
              + "; ".join(f"{k} ({len(v)})" for k, v in studies.items()) + ".", ""]  # fmt: skip
+    departures = converged_departures(studies)
     lines += converged_section(studies) + matched_fit_section(studies) + width_step_section(studies)
-    lines += control_section(studies) + conditioning_section(studies) + kernel_movement_section(studies)
-    lines += data_size_section(studies) + early_direction_section(studies) + equal_T_section(studies)
+    lines += control_section(studies) + conditioning_section(studies) + departure_section(studies, departures)
+    lines += kernel_movement_section(studies) + data_size_section(studies) + early_direction_section(studies)
+    lines += equal_T_section(studies)
     lines += exponent_section(studies) + floor_section(studies) + map_cost_section(directory, studies)
     (directory / "summary.md").write_text("\n".join(lines))
     if figures:
         plot_map(directory / "map.png", studies)
         plot_pieces(directory / "pieces.png", studies)
+        plot_departures(directory / "departure.png", departures)
+        plot_contours(directory / "contours.png", studies)
     return studies
 
 # %% ../nbs/06_equivalence.ipynb #559f1488
