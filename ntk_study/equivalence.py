@@ -14,7 +14,9 @@ from .kernels import CONVENTIONS
 from .protocol import (NN_DTYPES, PAPER_EPOCHS, PAPER_LR, PAPER_NETWORKS, PAPER_VAL_SPLIT, epochs_setting,
                                 relative_distance)
 from .reporting import ci_text, markdown_table, p_holm_text, save_figure, sweep_hours
-from .theorem import LADDER, PREDICTORS, SHAPLEY_FACTORS
+from .theorem import (LADDER, PREDICTORS, SHAPLEY_FACTORS, NN, NN_C, LIN_SGD, LIN_FLOW, THEOREM, THEOREM_C,
+                               THEOREM_INF, THEOREM_C_INF, THEOREM_C_INF_ALL, PAPER_NTKJ, NN_LIN, NN_THEORY, LIN_THEORY,
+                               NNC_LINC, NNC_THEORY, LINC_THEORY)
 
 # %% auto #0
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXACT_SERIES', 'DISTANCES', 'WIDTH_STEP',
@@ -252,7 +254,7 @@ EXACT_SERIES = replace(MAIN_SERIES, convention="exact")  # the paper's NN1 proto
 
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
-DISTANCES = ["|NN-lin|", "|NN-theory|", "|lin-theory|", "|NNc-linc|", "|NNc-theory|", "|linc-theory|"]
+DISTANCES = [NN_LIN, NN_THEORY, LIN_THEORY, NNC_LINC, NNC_THEORY, LINC_THEORY]
 WIDTH_STEP = "finite width"  # the one change of the paper's gap that needs trained networks
 
 
@@ -303,7 +305,7 @@ def equivalence_rows(series):
             quantities.update({f"{group} {k}": [_equivalence_value(r, group, k) for r in rs]
                                for k in rs[0]["equivalence"][group]})
         quantities.update({f"ladder {k}": [_equivalence_value(r, "ladder", k, "theory") for r in rs] for k in LADDER})
-        for net in ("NN", "NNc"):
+        for net in (NN, NN_C):
             lazy = [_equivalence_value(r, "lazy", net) for r in rs]
             quantities[f"lazy {net} ntk_change"] = [z["ntk_change"] for z in lazy]
             for layer in range(len(lazy[0]["weight_change"])):
@@ -335,8 +337,8 @@ def paired_bias_rows(series):
     rows = []
     for w, rs in series.items():
         if len(rs) >= 2:
-            nn = paired_stats([r["rmse"]["NN"] for r in rs], [r["rmse"]["NTK f0,T"] for r in rs])
-            nnc = paired_stats([r["rmse"]["NNc"] for r in rs], [r["rmse"]["NTK 0,T"] for r in rs])
+            nn = paired_stats([r["rmse"][NN] for r in rs], [r["rmse"][THEOREM] for r in rs])
+            nnc = paired_stats([r["rmse"][NN_C] for r in rs], [r["rmse"][THEOREM_C] for r in rs])
             rows.append((w, nn, nnc))
     return rows
 
@@ -344,19 +346,19 @@ def paired_bias_rows(series):
 def piece_cosine(r):
     """cos of the angle between the two pieces of NN - theorem = (NN - lin-SGD) + (lin-SGD - theorem) on the test rows
     (-1: opposite directions, the pieces cancel)."""
-    preds = {k: _predictions(r, k) for k in ("NN", "lin-SGD", "NTK f0,T")}
-    nn_piece, lin_piece = preds["NN"] - preds["lin-SGD"], preds["lin-SGD"] - preds["NTK f0,T"]
+    preds = {k: _predictions(r, k) for k in (NN, LIN_SGD, THEOREM)}
+    nn_piece, lin_piece = preds[NN] - preds[LIN_SGD], preds[LIN_SGD] - preds[THEOREM]
     return float(nn_piece @ lin_piece / np.linalg.norm(nn_piece) / np.linalg.norm(lin_piece))
 
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c0b2
 SLOPE_QUANTITIES = {  # name -> the value of one trial whose decay with width is fitted
-    "|NN-theory|": lambda r: _equivalence_value(r, "dist", "|NN-theory|"),
-    "|NN-lin|": lambda r: _equivalence_value(r, "dist", "|NN-lin|"),
-    "|lin-theory|": lambda r: _equivalence_value(r, "dist", "|lin-theory|"),
-    "|NNc-theory|": lambda r: _equivalence_value(r, "dist", "|NNc-theory|"),
+    NN_THEORY: lambda r: _equivalence_value(r, "dist", NN_THEORY),
+    NN_LIN: lambda r: _equivalence_value(r, "dist", NN_LIN),
+    LIN_THEORY: lambda r: _equivalence_value(r, "dist", LIN_THEORY),
+    NNC_THEORY: lambda r: _equivalence_value(r, "dist", NNC_THEORY),
     "NTK at init off": lambda r: _equivalence_value(r, "ntk_init_error"),
-    "NTK moved": lambda r: _equivalence_value(r, "lazy", "NN", "ntk_change"),
+    "NTK moved": lambda r: _equivalence_value(r, "lazy", NN, "ntk_change"),
 }
 
 
@@ -390,18 +392,18 @@ def large_T_rows(series):
     for w, rs in series.items():
         if len(rs) < 2:
             continue
-        nn = [r["rmse"]["NN"] for r in rs]
+        nn = [r["rmse"][NN] for r in rs]
         rows.append(dict(
             width=w, n=len(rs), T=_equivalence_value(rs[0], "T"),
-            at_T=paired_stats(nn, [r["rmse"]["NTK f0,T"] for r in rs]),
-            at_inf=paired_stats(nn, [r["rmse"]["NTK f0,inf"] for r in rs]),
-            flow_at_T=paired_stats([r["rmse"]["lin-flow"] for r in rs], [r["rmse"]["NTK f0,T"] for r in rs]),
-            dist_error=[_equivalence_value(r, "dist_error", "|NN-theory|") for r in rs],
-            sgd_flow=[relative_distance(_predictions(r, "lin-SGD"), _predictions(r, "lin-flow"),
-                                        _predictions(r, "NTK f0,T")) for r in rs],
-            dist_T=[_equivalence_value(r, "dist", "|NN-theory|") for r in rs],
-            dist_inf=[relative_distance(_predictions(r, "NN"), _predictions(r, "NTK f0,inf"),
-                                        _predictions(r, "NTK f0,inf")) for r in rs],
+            at_T=paired_stats(nn, [r["rmse"][THEOREM] for r in rs]),
+            at_inf=paired_stats(nn, [r["rmse"][THEOREM_INF] for r in rs]),
+            flow_at_T=paired_stats([r["rmse"][LIN_FLOW] for r in rs], [r["rmse"][THEOREM] for r in rs]),
+            dist_error=[_equivalence_value(r, "dist_error", NN_THEORY) for r in rs],
+            sgd_flow=[relative_distance(_predictions(r, LIN_SGD), _predictions(r, LIN_FLOW),
+                                        _predictions(r, THEOREM)) for r in rs],
+            dist_T=[_equivalence_value(r, "dist", NN_THEORY) for r in rs],
+            dist_inf=[relative_distance(_predictions(r, NN), _predictions(r, THEOREM_INF),
+                                        _predictions(r, THEOREM_INF)) for r in rs],
             stability=max(_equivalence_value(r, "sgd_stability") for r in rs),
         ))  # fmt: skip
     return rows
@@ -416,11 +418,11 @@ def depth_effect_rows(nn1, nn2):
         pairs = [(r, nn1_by_seed[r["seed"]]) for r in rs if r["seed"] in nn1_by_seed]
         if len(pairs) < 2:
             continue
-        rmse_pairs = {k: [(two["rmse"][k], one["rmse"][k]) for two, one in pairs] for k in ("NN", "NTK f0,T")}
-        trained = paired_stats(*zip(*rmse_pairs["NN"]))
-        theory = paired_stats(*zip(*rmse_pairs["NTK f0,T"]))
+        rmse_pairs = {k: [(two["rmse"][k], one["rmse"][k]) for two, one in pairs] for k in (NN, THEOREM)}
+        trained = paired_stats(*zip(*rmse_pairs[NN]))
+        theory = paired_stats(*zip(*rmse_pairs[THEOREM]))
         diff = [net2 / net1 - theorem2 / theorem1
-                for (net2, net1), (theorem2, theorem1) in zip(rmse_pairs["NN"], rmse_pairs["NTK f0,T"])]
+                for (net2, net1), (theorem2, theorem1) in zip(rmse_pairs[NN], rmse_pairs[THEOREM])]
         gap = dict(t_interval(diff), values=diff)
         rows.append((w, trained, theory, gap))
     return rows
@@ -439,11 +441,11 @@ def trace_rows(series):
             change_test=np.mean([t["change_test"] for t in traces], 0),
             to_analytic=np.mean([t["to_analytic"] for t in traces], 0),
             average_to_analytic=[t["average_to_analytic"] for t in traces],
-            nn_lin=[_equivalence_value(r, "dist", "|NN-lin|") for r in rs],
+            nn_lin=[_equivalence_value(r, "dist", NN_LIN) for r in rs],
             nn_lin_avg=[t["|NN-lin-SGD avg|"] for t in traces],
-            lin_theory=[_equivalence_value(r, "dist", "|lin-theory|") for r in rs],
+            lin_theory=[_equivalence_value(r, "dist", LIN_THEORY) for r in rs],
             lin_avg_theory=[t["|lin-SGD avg-theory|"] for t in traces],
-            nn_theory=[_equivalence_value(r, "dist", "|NN-theory|") for r in rs],
+            nn_theory=[_equivalence_value(r, "dist", NN_THEORY) for r in rs],
             cosine=[piece_cosine(r) for r in rs],
         ))  # fmt: skip
     return rows
@@ -456,7 +458,7 @@ def curve_rows(series):
     for w, rs in series.items():
         for r in rs:
             curve = _equivalence_value(r, "curve")
-            nn, th = np.array(curve["NN"]), np.array(curve["theory"])
+            nn, th = np.array(curve[NN]), np.array(curve["theory"])
             nn_best, th_best = int(nn.argmin()), int(th.argmin())
             rows.append(dict(width=w, seed=r["seed"], nn_best=(curve["epochs"][nn_best], nn[nn_best]),
                              theory_best=(curve["T"][th_best], th[th_best]), end=(nn[-1], th[-1]),
@@ -500,10 +502,10 @@ def gap_shapley(theorem, trained, depth=1):
                 factors=factors)  # fmt: skip
 
 # %% ../nbs/06_equivalence.ipynb #b1e5d005
-SPLIT_PAIRS = (("NN", "NTK f0,T"), ("NNc", "NTK 0,T"))  # (network, the theorem for it)
+SPLIT_PAIRS = ((NN, THEOREM), (NN_C, THEOREM_C))  # (network, the theorem for it)
 
 
-def trial_split(r, net="NN", theory="NTK f0,T"):
+def trial_split(r, net=NN, theory=THEOREM):
     "`(RMSE ratio - 1, e, cos theta)` of a trial's `net` against `theory`, from its stored test predictions and RMSEs."
     net_preds, theory_preds = _predictions(r, net), _predictions(r, theory)
     ratio = r["rmse"][net] / r["rmse"][theory]
@@ -530,7 +532,7 @@ def split_stats(values, margin=None):
 SPLIT_KEYS = ("p_differs", "p_cos", "p_tost", *(f"p_tost_{m:g}" for m in FIXED_MARGINS))  # Holm-adjusted per table
 
 
-def series_margin(rs, theory="NTK f0,T"):
+def series_margin(rs, theory=THEOREM):
     "The T +-10% rule's margin (`t_rule_margin`) of trials `rs` from their ladder's RMSEs; None where they have none."
     if not all("ladder_rmse" in r.get("equivalence", {}) for r in rs):
         return None
@@ -560,7 +562,7 @@ def split_rows(series, pairs=SPLIT_PAIRS):
 def nearer_rows(series, rung="T -10%"):
     """Per width with 2 or more trials: the TOST (one-sided) p that ||NN - theorem|| / ||theorem|| lies below the
     ladder's `rung` of the same seed (how far the theorem itself moves for T 10% shorter), Holm-adjusted over widths."""
-    below = lambda rs: [_equivalence_value(r, "dist", "|NN-theory|") - _equivalence_value(r, "ladder", rung, "theory")
+    below = lambda rs: [_equivalence_value(r, "dist", NN_THEORY) - _equivalence_value(r, "ladder", rung, "theory")
                         for r in rs]  # per seed: the network's distance minus the rung's
     rows = [dict(width=w, p_tost=tost(below(rs), -math.inf, 0.0)) for w, rs in series.items() if len(rs) >= 2]
     return with_holm(rows, ("p_tost",))
@@ -747,7 +749,7 @@ def _ladder_section(series):
         for w, rs in series.items():
             if len(rs) < 2:
                 continue
-            cells.append([str(w), _distance_ci(_equivalence_value(r, key, "|NN-theory|") for r in rs)]
+            cells.append([str(w), _distance_ci(_equivalence_value(r, key, NN_THEORY) for r in rs)]
                          + [_distance_ci(_equivalence_value(r, "ladder", k, scale) for r in rs) for k in LADDER]
                          + ([p_holm_text(nearer[w]["p_tost"], nearer[w]["p_tost_holm"])]
                             if scale == "theory" else []))  # fmt: skip
@@ -796,8 +798,8 @@ def _slope_section(series):
 def _main_table(series):
     stats = {(w, q): (n, m, se) for w, q, n, m, se in equivalence_rows(series)}
     rmses = [("rmse NN", "RMSE NN"), ("rmse NNc", "NN centred"), ("rmse NTK f0,T", "theorem")]  # mean ± SE
-    shares = [("dist |NN-lin|", "|NN-lin|"), ("dist |NN-theory|", "|NN-theory|"), ("dist |lin-theory|", "|lin-theory|"),
-              ("dist |NNc-theory|", "|NNc-theory|"), ("lazy NN ntk_change", "NTK moved"),
+    shares = [("dist |NN-lin|", NN_LIN), ("dist |NN-theory|", NN_THEORY), ("dist |lin-theory|", LIN_THEORY),
+              ("dist |NNc-theory|", NNC_THEORY), ("lazy NN ntk_change", "NTK moved"),
               ("ntk_init_error", "NTK at init off")]  # in percent
     cells = []
     for w, rs in series.items():
@@ -1206,14 +1208,14 @@ def plot_equivalence(directory, data, rows):
         "rmse.png",
         lambda ax, series, stats: [
             _width_curve(ax, list(series), stats, f"rmse {k}", k)
-            for k in ("NN", "NNc", "lin-SGD", "NTK f0,T", "NTK 0,T", "NTK 0,inf", "NTK 0,inf,all", "paper NTKJ")
+            for k in (NN, NN_C, LIN_SGD, THEOREM, THEOREM_C, THEOREM_C_INF, THEOREM_C_INF_ALL, PAPER_NTKJ)
         ],
         "test RMSE",
     )
 
     def lazy(ax, series, stats):
         widths, first = list(series), next(iter(series.values()))[0]
-        for layer in range(len(_equivalence_value(first, "lazy", "NN", "weight_change"))):
+        for layer in range(len(_equivalence_value(first, "lazy", NN, "weight_change"))):
             _width_curve(ax, widths, stats, f"lazy NN weight_change layer {layer}", f"weights moved, layer {layer}",
                          slope=True)
         _width_curve(ax, widths, stats, "lazy NN ntk_change", "NTK moved in training", slope=True)
@@ -1232,7 +1234,7 @@ def _bias_figure(path, plain):
         of_depth = [(sweep, series) for sweep, series in plain.items() if sweep.depth == depth]
         for k, (sweep, series) in enumerate(of_depth):
             rows = paired_bias_rows(series)
-            for j, (net, ls) in enumerate((("NN", "-"), ("NNc", "--"))):
+            for j, (net, ls) in enumerate(((NN, "-"), (NN_C, "--"))):
                 widths = np.array([r[0] for r in rows]) * (1 + 0.04 * (2 * k + j))  # side by side
                 stats = [r[1 + j] for r in rows]
                 mean = 100 * np.array([s["mean"] for s in stats])
@@ -1287,7 +1289,7 @@ def plot_rigour(directory, data):
         for ax, (w, rs) in zip(axes[0], series.items()):
             for i, r in enumerate(rs):
                 curve = _equivalence_value(r, "curve")
-                ax.plot(curve["epochs"], curve["NN"], color=f"C{i}", lw=1, label=f"seed {r['seed']}: network")
+                ax.plot(curve["epochs"], curve[NN], color=f"C{i}", lw=1, label=f"seed {r['seed']}: network")
                 ax.plot(curve["epochs"], curve["theory"], color=f"C{i}", lw=1, ls="--",
                         label=f"seed {r['seed']}: theorem")
             ax.set_xscale("log")
@@ -1374,7 +1376,7 @@ def final_split(r, net, ref):
 
 CONVERGED_LMT = 5.0  # lambda_min T (analytic NTK) at or above which the theorem's flow is converged: e^-5 B < 1% B
 MAP_MARGIN = 0.05  # a stated +-5% of the reference's test RMSE, set after the lr 0.2 rows were seen: exploratory
-CONVERGED_PAIRS = (("NN", "NTK f0,inf"), ("NNc", "NTK 0,inf"), ("NN", "paper NTKJ"))
+CONVERGED_PAIRS = ((NN, THEOREM_INF), (NN_C, THEOREM_C_INF), (NN, PAPER_NTKJ))
 
 
 def flow_converged(records, min_records=2):
@@ -1426,7 +1428,7 @@ def common_times(a, b, low=15.0):
 
 def _excess(records, T):
     "Per seed, NN / theorem(T) RMSE - 1 at the recorded time `T`."
-    return _at_T(records, T, "rmse", "NN")[1] / _at_T(records, T, "rmse", "NTK f0,T")[1] - 1
+    return _at_T(records, T, "rmse", NN)[1] / _at_T(records, T, "rmse", THEOREM)[1] - 1
 
 
 def equal_T_rows(studies):
@@ -1446,7 +1448,7 @@ def equal_T_rows(studies):
             if len(seeds) < 2 or not times:
                 continue
             T = times[-1]
-            dd = _at_T(a, T, "dist", "|NN-theory|")[1] - _at_T(b, T, "dist", "|NN-theory|")[1]
+            dd = _at_T(a, T, "dist", NN_THEORY)[1] - _at_T(b, T, "dist", NN_THEORY)[1]
             de = _excess(a, T) - _excess(b, T)
             rows.append(dict(width=hi.width, lrs=(hi.lr, lo.lr), T=T, n=len(seeds), dist=t_interval(dd),
                              excess=t_interval(de), p_dist=differs_p(dd), p_excess=differs_p(de)))  # fmt: skip
@@ -1474,11 +1476,11 @@ def matched_fit_excess(r):
     """`(T, excess)`: the network's test RMSE at the end over the theorem's at the first recorded T where the theorem
     fits its rows at least as well as the network does at the end (NaN if it never does)."""
     a = r["trajectory"]["along"]
-    fits = np.asarray(a["rmse_fit"]["NTK f0,T"]) <= a["rmse_fit"]["NN"][-1]
+    fits = np.asarray(a["rmse_fit"][THEOREM]) <= a["rmse_fit"][NN][-1]
     if not fits.any():
         return math.nan, math.nan
     k = int(np.argmax(fits))
-    return a["T"][k], r["trajectory"]["final"]["rmse"]["NN"] / a["rmse"]["NTK f0,T"][k] - 1
+    return a["T"][k], r["trajectory"]["final"]["rmse"][NN] / a["rmse"][THEOREM][k] - 1
 
 
 def matched_fit_rows(studies):
@@ -1491,7 +1493,7 @@ def matched_fit_rows(studies):
     return with_holm(rows, ("p",))
 
 # %% ../nbs/06_equivalence.ipynb #map00065
-def width_step_rows(studies, lr=0.2, net="NN", ref="NTK f0,inf"):
+def width_step_rows(studies, lr=0.2, net=NN, ref=THEOREM_INF):
     """Per step between neighbouring widths of the converged main grid at `lr`: the paired change, on their common
     seeds, of `net`'s RMSE excess over `ref` at the end, with a t-interval and p, Holm-adjusted over the steps."""
     group = {k.width: v for k, v in converged_studies(studies).items() if k.base and k.lr == lr}
@@ -1509,7 +1511,7 @@ def kernel_movement_rows(studies):
     lambda_min T (its kernel's smallest eigenvalue at initialisation times T; range)."""
     rows = []
     for st, rs in ((k, v) for k, v in studies.items() if len(v) >= 2):
-        change = [r["trajectory"]["lazy"]["NN"]["ntk_change"] for r in rs]
+        change = [r["trajectory"]["lazy"][NN]["ntk_change"] for r in rs]
         lin = [r["trajectory"]["spectrum"]["empirical_init"]["lambda_min"] * r["trajectory"]["T"] for r in rs]
         rows.append(dict(study=st, n=len(rs), T=rs[0]["trajectory"]["T"], change=t_interval(change),
                          change_range=(min(change), max(change)), lin_lmt=(min(lin), max(lin))))  # fmt: skip
@@ -1523,7 +1525,7 @@ def control_partner(st):
     return replace(st, dtype="float32", epochs=min(st.epochs, round(MAP_GRID_LR_EPOCHS / st.lr)))
 
 
-def control_rows(studies, net="NN", ref="NTK f0,inf"):
+def control_rows(studies, net=NN, ref=THEOREM_INF):
     """Per control with its grid partner present (`control_partner`), on their common seeds: the paired change
     (control - grid) at the end of `net`'s RMSE excess over `ref`, of its distance and of cos theta, with t-intervals
     and p of the excess's change, Holm-adjusted; and the control's own excess change over its last doubling of T."""
@@ -1555,7 +1557,7 @@ def matched_fit_section(studies):
         return []
     table = _study_table(rows, ["T picked", "RMSE excess over the theorem there", "p (Holm)"],
                          lambda r: [f"{r['T'][0]:.1f}-{r['T'][1]:.1f}", ci_text(r["excess"]), f"{r['p_holm']:.2g}"])
-    fits = [r["trajectory"]["along"]["rmse_fit"]["NTK f0,T"][-1]
+    fits = [r["trajectory"]["along"]["rmse_fit"][THEOREM][-1]
             for v in converged_studies(studies).values() for r in v]  # fmt: skip
     note = ("The theorem at the first recorded T where it fits the rows at least as well as the network does at the "
             "end (its fitted-row RMSE no larger): a network that was only stopped early would not be below it. At the "
@@ -1584,7 +1586,7 @@ def kernel_movement_section(studies):
     out = ["### How far the kernel moved", "", table, ""]
     grid = full_seeds({k.width: v for k, v in converged_studies(studies).items() if k.base and k.lr == 0.2})
     if len(grid) >= 2:
-        sl = seed_slopes(grid, lambda r: r["trajectory"]["lazy"]["NN"]["ntk_change"])
+        sl = seed_slopes(grid, lambda r: r["trajectory"]["lazy"][NN]["ntk_change"])
         out += [f"Width exponent of the relative change (lr 0.2, widths {sorted(grid)}, {len(sl['seeds'])} seeds, "
                 f"per-seed slopes): {ci_text(sl, pct=False, digits=3)}.", ""]
     return out
@@ -1603,7 +1605,7 @@ def control_section(studies):
 
 # %% ../nbs/06_equivalence.ipynb #map00020
 FIT_TIMES = (1.0, 31.0)  # the power-law fit's range of T: after SGD's first steps, before the flow converges
-GAPS = ("|NN-theory|", "|NN-lin|")  # to the theorem; to the linearisation (the lazy-training gap of the literature)
+GAPS = (NN_THEORY, NN_LIN)  # to the theorem; to the linearisation (the lazy-training gap of the literature)
 
 
 def lr_group(studies, lr, min_widths=2):
@@ -1617,7 +1619,7 @@ def lr_group(studies, lr, min_widths=2):
     return group, seeds
 
 
-def gap_exponents(studies, lr, gap="|NN-theory|", times=FIT_TIMES):
+def gap_exponents(studies, lr, gap=NN_THEORY, times=FIT_TIMES):
     """Per seed present at every width of learning rate `lr` (main grid): the least-squares fit of
     log(gap) = a + beta log T - alpha log n over its recorded T in `times` (`gap`: a distance of `GAPS`, over
     ||theorem||); returns t-intervals over seeds of alpha and beta, Fieller's interval of alpha / beta (the slope of the
@@ -1656,7 +1658,7 @@ def floor_fit(studies, lr, T=None):
                 raise ValueError(f"lr {lr}: not converged (lambda_min T < {CONVERGED_LMT:g})")
             y = np.array([r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"] for r in rs])
         else:
-            y = np.array([_at_T([r], T, "dist", "|NN-theory|")[1][0] for r in rs])
+            y = np.array([_at_T([r], T, "dist", NN_THEORY)[1][0] for r in rs])
         coef = np.linalg.lstsq(X, y, rcond=None)[0]
         fits.append(coef)
         resid.append(np.linalg.norm(y - X @ coef) / np.linalg.norm(y))
@@ -1690,7 +1692,7 @@ def early_direction_rows(studies, times=None):
     rows = []
     for st, rs in studies.items():
         for T in times or FLOOR_TIMES:
-            T_rec, cos = _at_T(rs, T, "spread", "NN", "cos") if len(rs) >= 2 else (None, None)
+            T_rec, cos = _at_T(rs, T, "spread", NN, "cos") if len(rs) >= 2 else (None, None)
             if T_rec is not None:
                 rows.append(dict(study=st, n=len(rs), T=T_rec, cos=t_interval(cos), p=differs_p(cos)))
     return with_holm(rows, ("p",))
@@ -1732,9 +1734,9 @@ def plot_map(path, studies):
             if not (st.base and st.lr == lr):
                 continue
             label = f"width {st.width} ({len(rs)} seed{'s' * (len(rs) > 1)})"
-            T, dist = along(rs, "dist", "|NN-theory|")
+            T, dist = along(rs, "dist", NN_THEORY)
             _band(axes[0, j], T, dist, label, colors[st.width], log=True)
-            _band(axes[1, j], T, along(rs, "spread", "NN", "cos")[1], label, colors[st.width])
+            _band(axes[1, j], T, along(rs, "spread", NN, "cos")[1], label, colors[st.width])
             bands = along(rs, "bands", "NN-NTK f0,T")[1]  # seeds x epochs x bands
             _band(axes[2, j], T, bands[:, :, 0] / bands.sum(2), label, colors[st.width])
             lam = np.mean([r["trajectory"]["spectrum"]["analytic"]["lambda_min"] for r in rs])
@@ -1763,7 +1765,7 @@ def data_size_rows(studies, lr=0.2):
         if st.lr != lr or st.dtype != "float32" or st.lr * st.epochs > MAP_GRID_LR_EPOCHS or len(rs) < 2:
             continue
         P = rs[0]["trajectory"]["n_fit"]
-        d, dist, _, c = (np.asarray(x) for x in zip(*(final_split(r, "NN", "NTK f0,inf") for r in rs)))
+        d, dist, _, c = (np.asarray(x) for x in zip(*(final_split(r, NN, THEOREM_INF) for r in rs)))
         lmt = [r["trajectory"]["spectrum"]["lambda_min_T"] for r in rs]
         rows.append(dict(study=st, n=len(rs), P=P, ratio=P / math.sqrt(st.width), lmt=(min(lmt), max(lmt)),
                          dist=t_interval(dist), excess=t_interval(d), cos=t_interval(c)))  # fmt: skip
@@ -1797,14 +1799,14 @@ def conditioning_rows(studies):
         end = lambda key: [r["trajectory"]["along"]["dist"][key][-1] for r in rs]
         rmse = lambda key: np.array([r["trajectory"]["final"]["rmse"][key] for r in rs])
         excess = lambda a, b: rmse(a) / rmse(b) - 1
-        moved = [r["trajectory"]["trace"]["NN"]["whitened_move"][-1] for r in rs if r["trajectory"].get("trace")]
+        moved = [r["trajectory"]["trace"][NN]["whitened_move"][-1] for r in rs if r["trajectory"].get("trace")]
         rows.append(dict(study=st, n=len(rs), analytic=float(np.mean([s["analytic"]["lambda_min"] for s in sp])),
                          empirical=t_interval([s["empirical_init"]["lambda_min"] for s in sp]),
                          whitened=t_interval([s["whitened_init_error"] for s in sp]),
-                         lin_theory=t_interval(end("|lin-theory|")), nn_lin=t_interval(end("|NN-lin|")),
+                         lin_theory=t_interval(end(LIN_THEORY)), nn_lin=t_interval(end(NN_LIN)),
                          moved=(min(moved), max(moved)) if moved else None,
-                         nn_over_lin=t_interval(excess("NN", "lin-SGD")),
-                         lin_over_interp=t_interval(excess("lin-SGD", "NTK f0,inf"))))  # fmt: skip
+                         nn_over_lin=t_interval(excess(NN, LIN_SGD)),
+                         lin_over_interp=t_interval(excess(LIN_SGD, THEOREM_INF))))  # fmt: skip
     return rows
 
 
@@ -1914,9 +1916,9 @@ def departure_bands(r):
     emp = GradientFlowPredictor(Theta0, yf, Theta0[:0], f0[:n], name="empirical NTK at init")
     interp = flow.predict(np.inf)
     lam, V = eigh(kernel_matrix(kname, d.X_test))
-    dep = {"dep": np.asarray(tr["preds"]["test"]["NN"]) - interp, "err": interp - d.y_test}
+    dep = {"dep": np.asarray(tr["preds"]["test"][NN]) - interp, "err": interp - d.y_test}
     test = band_sums(lam, V, test_bands(lam, plan.d_in), len(TEST_BANDS), dep, [("dep", "err")])
-    res = {"NN": np.asarray(tr["preds"]["fit"]["NN"]) - yf, "emp": emp.predict_train(T) - yf,
+    res = {NN: np.asarray(tr["preds"]["fit"][NN]) - yf, "emp": emp.predict_train(T) - yf,
            "theorem": flow.predict_train(T) - yf, "label": yf - f0[:n]}  # fmt: skip
     lt = flow.lam * T
     fit = band_sums(lt, flow.V, np.searchsorted(FIT_LT_EDGES, lt, side="right"), len(FIT_LT_EDGES) + 1, res)
@@ -1959,7 +1961,7 @@ def departure_fit_rows(departures):
             left = lambda key: np.sqrt(col(key)[:, b] / col("label")[:, b])  # fmt: skip
             rows.append(dict(study=st, n=len(dbs), band=b, directions=float(np.mean([x.counts[b] for x in f])),
                              lt=(float(min(x.low[b] for x in f)), float(max(x.high[b] for x in f))),
-                             share=t_interval(col("NN")[:, b] / col("NN").sum(1)), nn=t_interval(left("NN")),
+                             share=t_interval(col(NN)[:, b] / col(NN).sum(1)), nn=t_interval(left(NN)),
                              emp=t_interval(left("emp")), theorem=t_interval(left("theorem"))))  # fmt: skip
     return rows
 
@@ -2026,7 +2028,7 @@ def plot_departures(path, departures):
         ax.plot(at, change.mean(0), "o", color=colors[k], mec="black", ms=5, label="change in squared test error / "
                 "||interpolant - y||^2" if k == 0 else None)  # fmt: skip
         left = lambda key: np.sqrt(np.array([db.fit.sums[key] / db.fit.sums["label"] for db in dbs]))  # fmt: skip
-        bx.plot(range(len(FIT_LT_EDGES) + 1), left("NN").mean(0), "o-", color=colors[k], label=label)
+        bx.plot(range(len(FIT_LT_EDGES) + 1), left(NN).mean(0), "o-", color=colors[k], label=label)
         bx.plot(range(len(FIT_LT_EDGES) + 1), left("emp").mean(0), "s--", color=colors[k], mfc="none")
     shares = np.mean([db.test.counts / db.test.counts.sum() for dbs in base.values() for db in dbs], 0)
     ax.plot(x, shares, "kx", ms=9, mew=2, label="share of directions (isotropic)")
@@ -2058,7 +2060,7 @@ def contour_grid(studies, lr):
     group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr and len(v) >= 2}
     if len(group) < 2:
         return None
-    cols = {w: along(rs, "dist", "|NN-theory|") for w, rs in sorted(group.items())}
+    cols = {w: along(rs, "dist", NN_THEORY) for w, rs in sorted(group.items())}
     n = min(len(T) for T, _ in cols.values())
     T = next(iter(cols.values()))[0][:n]
     if any(not np.allclose(t[:n], T, rtol=1e-6) for t, _ in cols.values()):
@@ -2106,11 +2108,11 @@ def plot_pieces(path, studies):
     colors = dict(zip(widths, plt.cm.viridis(np.linspace(0, 0.85, len(widths)))))
     for j, lr in enumerate(lrs):
         for st, rs in ((k, v) for k, v in studies.items() if k.base and k.lr == lr):
-            T, nn_lin = along(rs, "dist", "|NN-lin|")
+            T, nn_lin = along(rs, "dist", NN_LIN)
             axes[0, j].plot(T, np.exp(np.log(nn_lin).mean(0)), color=colors[st.width], label=f"width {st.width}")
-            axes[0, j].plot(T, np.exp(np.log(along(rs, "dist", "|lin-theory|")[1]).mean(0)), color=colors[st.width],
+            axes[0, j].plot(T, np.exp(np.log(along(rs, "dist", LIN_THEORY)[1]).mean(0)), color=colors[st.width],
                             ls="--")  # fmt: skip
-            traced = [r["trajectory"]["trace"]["NN"] for r in rs if r["trajectory"].get("trace")]
+            traced = [r["trajectory"]["trace"][NN] for r in rs if r["trajectory"].get("trace")]
             for k, tr in enumerate(traced):
                 axes[1, j].plot(tr["T"][1:], tr["change"][1:], "o-", ms=3, color=colors[st.width], lw=0.8,
                                 label=f"width {st.width}" if k == 0 else None)  # fmt: skip
@@ -2167,7 +2169,7 @@ def equal_T_section(studies):
 
 
 # %% ../nbs/06_equivalence.ipynb #map00026
-GAP_NAMES = {"|NN-theory|": "NN - theorem", "|NN-lin|": "NN - lin"}  # a '|' would split a markdown table's cell
+GAP_NAMES = {NN_THEORY: "NN - theorem", NN_LIN: "NN - lin"}  # a '|' would split a markdown table's cell
 
 
 def _exponent_cells(g):
