@@ -32,13 +32,14 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXAC
            'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds', 'final_split',
            'flow_converged', 'converged_studies', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows',
            'fieller_ratio', 'matched_fit_excess', 'matched_fit_rows', 'width_step_rows', 'kernel_movement_rows',
-           'control_partner', 'control_rows', 'matched_fit_section', 'width_step_section', 'kernel_movement_section',
-           'control_section', 'lr_group', 'gap_exponents', 'floor_fit', 'floor_section', 'early_direction_rows',
-           'early_direction_section', 'plot_map', 'data_size_rows', 'data_size_section', 'conditioning_rows',
-           'whitened_crossing', 'conditioning_section', 'test_bands', 'BandSums', 'band_sums', 'DepartureBands',
-           'departure_bands', 'converged_departures', 'departure_test_rows', 'departure_fit_rows', 'lt_band_name',
-           'departure_section', 'plot_departures', 'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section',
-           'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
+           'control_partner', 'control_rows', 'width_exponent_lines', 'matched_fit_section', 'width_step_section',
+           'kernel_movement_section', 'control_section', 'lr_group', 'gap_exponents', 'floor_fit', 'floor_section',
+           'early_direction_rows', 'early_direction_section', 'plot_map', 'data_size_rows', 'data_size_section',
+           'conditioning_rows', 'whitened_crossing', 'conditioning_section', 'test_bands', 'BandSums', 'band_sums',
+           'DepartureBands', 'departure_bands', 'converged_departures', 'departure_test_rows', 'departure_fit_rows',
+           'lt_band_name', 'departure_section', 'plot_departures', 'contour_grid', 'plot_contours', 'plot_pieces',
+           'converged_section', 'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report',
+           'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1550,6 +1551,16 @@ def _study_table(rows, head, cells):
     return markdown_table(["study", "seeds"] + head, [[str(r["study"]), r["n"]] + cells(r) for r in rows])
 
 
+def width_exponent_lines(grid, value, what):
+    "A sentence on the width exponent of `value(record)` over `grid` ({width: records}), per seed and pooled."
+    if len(grid) < 2:
+        return []
+    sl = seed_slopes(grid, value)
+    slopes, pooled = ci_text(sl, pct=False, digits=3), ci_text(sl["pooled"], pct=False, digits=3)
+    return [f"Width exponent of {what} (widths {sorted(grid)}, {len(sl['seeds'])} seeds): {slopes} from per-seed "
+            f"slopes; {pooled} pooled, seeds unpaired.", ""]
+
+
 def matched_fit_section(studies):
     "`matched_fit_rows` in markdown (empty while no study has converged)."
     rows = matched_fit_rows(studies)
@@ -1585,11 +1596,8 @@ def kernel_movement_section(studies):
     table = _study_table(rows, head, cells)
     out = ["### How far the kernel moved", "", table, ""]
     grid = full_seeds({k.width: v for k, v in converged_studies(studies).items() if k.base and k.lr == 0.2})
-    if len(grid) >= 2:
-        sl = seed_slopes(grid, lambda r: r["trajectory"]["lazy"][NN]["ntk_change"])
-        out += [f"Width exponent of the relative change (lr 0.2, widths {sorted(grid)}, {len(sl['seeds'])} seeds, "
-                f"per-seed slopes): {ci_text(sl, pct=False, digits=3)}.", ""]
-    return out
+    return out + width_exponent_lines(grid, lambda r: r["trajectory"]["lazy"][NN]["ntk_change"],
+                                      "the NTK's relative change (lr 0.2)")
 
 
 def control_section(studies):
@@ -2150,12 +2158,8 @@ def converged_section(studies):
     out = ["### The theorem's flow converged (lambda_min T >= 5): the network at the end", "", MAP_TERMS, "",
            markdown_table(head, body), ""]
     widths = full_seeds({k.width: v for k, v in studies.items() if k.base and any(r["study"] == k for r in rows)})
-    if len(widths) >= 2:
-        sl = seed_slopes(widths, lambda r: r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"])
-        slopes, pooled = ci_text(sl, pct=False, digits=3), ci_text(sl["pooled"], pct=False, digits=3)
-        out += [f"Width exponent of ||NN - interpolant|| / ||interpolant|| at the end (widths {sorted(widths)}, "
-                f"{len(sl['seeds'])} seeds): {slopes} from per-seed slopes; {pooled} pooled, seeds unpaired.", ""]
-    return out
+    return out + width_exponent_lines(widths, lambda r: r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"],
+                                      "||NN - interpolant|| / ||interpolant|| at the end")
 
 
 def equal_T_section(studies):
