@@ -19,26 +19,26 @@ from .theorem import (LADDER, PREDICTORS, SHAPLEY_FACTORS, NN, NN_C, LIN_SGD, LI
                                NNC_LINC, NNC_THEORY, LINC_THEORY)
 
 # %% auto #0
-__all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXACT_SERIES', 'DISTANCES', 'WIDTH_STEP',
-           'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS', 'SPLIT_HEAD', 'SPLIT_NOTE', 'DEPTH_MARGIN',
-           'MAP_GRID_LR_EPOCHS', 'CONVERGED_LMT', 'MAP_MARGIN', 'CONVERGED_PAIRS', 'FIT_TIMES', 'GAPS', 'FLOOR_TIMES',
-           'FIT_LT_EDGES', 'TEST_BANDS', 'CONTOUR_LEVELS', 'MAP_TERMS', 'GAP_NAMES', 'PAIRED_SETTINGS', 't_interval',
-           'paired_stats', 'spread_direction', 'tost', 'differs_p', 't_rule_margin', 'unpaired_z', 'holm',
-           'pooled_slope', 'seed_slopes', 'shapley', 'SeriesKey', 'load_trials', 'load_equivalence', 'load_theorem',
-           'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows', 'large_T_rows', 'depth_effect_rows',
-           'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats', 'series_margin', 'with_holm',
-           'split_rows', 'nearer_rows', 'TheoremRow', 'theorem_rows', 'split_cells', 'trained_pairs',
-           'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report', 'width_slope',
-           'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds', 'final_split',
-           'flow_converged', 'converged_studies', 'late_change', 'converged_rows', 'common_times', 'equal_T_rows',
-           'fieller_ratio', 'matched_fit_excess', 'best_time_excess', 'matched_fit_rows', 'width_step_rows',
-           'kernel_movement_rows', 'control_partner', 'control_rows', 'width_exponent_lines', 'matched_fit_section',
-           'width_step_section', 'kernel_movement_section', 'control_section', 'lr_group', 'gap_exponents', 'floor_fit',
-           'floor_section', 'early_direction_rows', 'early_direction_section', 'plot_map', 'data_size_rows',
-           'data_size_section', 'conditioning_rows', 'whitened_crossing', 'conditioning_section', 'test_bands',
-           'BandSums', 'band_sums', 'DepartureBands', 'departure_bands', 'converged_departures', 'departure_test_rows',
-           'departure_fit_rows', 'lt_band_name', 'departure_section', 'plot_departures', 'contour_grid',
-           'plot_contours', 'plot_pieces', 'converged_section', 'equal_T_section', 'exponent_section',
+__all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXACT_SERIES', 'DISTANCES',
+           'CENTRED_DISTANCES', 'WIDTH_STEP', 'SLOPE_QUANTITIES', 'SPLIT_PAIRS', 'SPLIT_KEYS', 'SPLIT_HEAD',
+           'SPLIT_NOTE', 'DEPTH_MARGIN', 'MAP_GRID_LR_EPOCHS', 'CONVERGED_LMT', 'MAP_MARGIN', 'CONVERGED_PAIRS',
+           'FIT_TIMES', 'GAPS', 'FLOOR_TIMES', 'FIT_LT_EDGES', 'TEST_BANDS', 'CONTOUR_LEVELS', 'MAP_TERMS', 'GAP_NAMES',
+           'PAIRED_SETTINGS', 't_interval', 'paired_stats', 'spread_direction', 'tost', 'differs_p', 't_rule_margin',
+           'unpaired_z', 'holm', 'pooled_slope', 'seed_slopes', 'shapley', 'SeriesKey', 'load_trials',
+           'load_equivalence', 'load_theorem', 'equivalence_rows', 'paired_bias_rows', 'piece_cosine', 'slope_rows',
+           'large_T_rows', 'depth_effect_rows', 'trace_rows', 'curve_rows', 'gap_shapley', 'trial_split', 'split_stats',
+           'series_margin', 'with_holm', 'split_rows', 'nearer_rows', 'TheoremRow', 'theorem_rows', 'split_cells',
+           'trained_pairs', 'paper_width_section', 'table1_side_by_side', 'plot_front', 'equivalence_report',
+           'width_slope', 'plot_equivalence', 'plot_rigour', 'MapStudy', 'load_map', 'along', 'full_seeds',
+           'final_split', 'flow_converged', 'converged_studies', 'late_change', 'converged_rows', 'common_times',
+           'equal_T_rows', 'fieller_ratio', 'matched_fit_excess', 'best_time_excess', 'matched_fit_rows',
+           'width_step_rows', 'kernel_movement_rows', 'control_partner', 'control_rows', 'width_exponent_lines',
+           'matched_fit_section', 'width_step_section', 'kernel_movement_section', 'control_section', 'lr_group',
+           'gap_exponents', 'floor_fit', 'floor_section', 'early_direction_rows', 'early_direction_section', 'plot_map',
+           'data_size_rows', 'data_size_section', 'conditioning_rows', 'whitened_crossing', 'conditioning_section',
+           'test_bands', 'BandSums', 'band_sums', 'DepartureBands', 'departure_bands', 'converged_departures',
+           'departure_test_rows', 'departure_fit_rows', 'lt_band_name', 'departure_section', 'plot_departures',
+           'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section', 'equal_T_section', 'exponent_section',
            'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
@@ -256,6 +256,7 @@ EXACT_SERIES = replace(MAIN_SERIES, convention="exact")  # the paper's NN1 proto
 
 # %% ../nbs/06_equivalence.ipynb #e7a0c001
 DISTANCES = [NN_LIN, NN_THEORY, LIN_THEORY, NNC_LINC, NNC_THEORY, LINC_THEORY]
+CENTRED_DISTANCES = (NNC_LINC, NNC_THEORY, LINC_THEORY)  # the centred network's (f0 = 0)
 WIDTH_STEP = "finite width"  # the one change of the paper's gap that needs trained networks
 
 
@@ -1200,7 +1201,7 @@ def plot_equivalence(directory, data, rows):
         "distances.png",
         lambda ax, series, stats: [
             _width_curve(ax, list(series), stats, f"dist {k}", k, slope=True,
-                         ls="--" if "c" in k.split("-")[0] else "-")  # dashed: the centred network's distances
+                         ls="--" if k in CENTRED_DISTANCES else "-")  # dashed: the centred network's distances
             for k in DISTANCES
         ],
         "relative distance on the test rows",
