@@ -14,9 +14,9 @@ from .kernels import CONVENTIONS
 from .protocol import (NN_DTYPES, PAPER_EPOCHS, PAPER_LR, PAPER_NETWORKS, PAPER_VAL_SPLIT, epochs_setting,
                                 relative_distance)
 from .reporting import ci_text, markdown_table, p_holm_text, save_figure, sweep_hours
-from .theorem import (LADDER, PREDICTORS, SHAPLEY_FACTORS, NN, NN_C, LIN_SGD, LIN_FLOW, THEOREM, THEOREM_C,
-                               THEOREM_INF, THEOREM_C_INF, THEOREM_C_INF_ALL, PAPER_NTKJ, NN_LIN, NN_THEORY, LIN_THEORY,
-                               NNC_LINC, NNC_THEORY, LINC_THEORY)
+from .theorem import (LADDER, PREDICTORS, SHAPLEY_FACTORS, NN, NN_C, LIN_SGD, LIN_FLOW, LIN_SGD_AVG, THEOREM,
+                               THEOREM_C, THEOREM_INF, THEOREM_C_INF, THEOREM_C_INF_ALL, PAPER_NTKJ, NN_LIN, NN_THEORY,
+                               LIN_THEORY, NNC_LINC, NNC_THEORY, LINC_THEORY)
 
 # %% auto #0
 __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXACT_SERIES', 'DISTANCES',
@@ -444,9 +444,9 @@ def trace_rows(series):
             to_analytic=np.mean([t["to_analytic"] for t in traces], 0),
             average_to_analytic=[t["average_to_analytic"] for t in traces],
             nn_lin=[_equivalence_value(r, "dist", NN_LIN) for r in rs],
-            nn_lin_avg=[t["|NN-lin-SGD avg|"] for t in traces],
+            nn_lin_avg=[t[f"|NN-{LIN_SGD_AVG}|"] for t in traces],
             lin_theory=[_equivalence_value(r, "dist", LIN_THEORY) for r in rs],
-            lin_avg_theory=[t["|lin-SGD avg-theory|"] for t in traces],
+            lin_avg_theory=[t[f"|{LIN_SGD_AVG}-theory|"] for t in traces],
             nn_theory=[_equivalence_value(r, "dist", NN_THEORY) for r in rs],
             cosine=[piece_cosine(r) for r in rs],
         ))  # fmt: skip

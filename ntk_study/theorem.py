@@ -23,13 +23,13 @@ from ntk_study.protocol import (
 from .training import NetworkStack, TrainRows, TrainRun, layerwise_ntk, train, epoch_orders
 
 # %% auto #0
-__all__ = ['NN', 'NN_C', 'LIN_SGD', 'LIN_SGD_C', 'LIN_FLOW', 'LIN_FLOW_INF', 'THEOREM', 'THEOREM_C', 'THEOREM_INF',
-           'THEOREM_C_INF', 'THEOREM_C_INF_ALL', 'PAPER_NTKJ', 'F0', 'NN_LIN', 'NN_THEORY', 'LIN_THEORY', 'NNC_LINC',
-           'NNC_THEORY', 'LINC_THEORY', 'PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS', 'linearised_sgd', 'KernelFlow',
-           'kernel_flow', 'theorem_predictors', 'all_rows_interpolant', 'initial_outputs', 'initial_network',
-           'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances', 'ntk_trace', 'theorem_curve',
-           'EquivalenceMeta', 'equivalence_result', 'TrialRun', 'equivalence_trial', 'recompute_theory',
-           'theorem_corners', 'theorem_trial']
+__all__ = ['NN', 'NN_C', 'LIN_SGD', 'LIN_SGD_C', 'LIN_FLOW', 'LIN_FLOW_INF', 'LIN_SGD_AVG', 'LIN_FLOW_AVG', 'THEOREM',
+           'THEOREM_C', 'THEOREM_INF', 'THEOREM_C_INF', 'THEOREM_C_INF_ALL', 'PAPER_NTKJ', 'F0', 'NN_LIN', 'NN_THEORY',
+           'LIN_THEORY', 'NNC_LINC', 'NNC_THEORY', 'LINC_THEORY', 'PREDICTORS', 'LADDER', 'SHAPLEY_FACTORS',
+           'linearised_sgd', 'KernelFlow', 'kernel_flow', 'theorem_predictors', 'all_rows_interpolant',
+           'initial_outputs', 'initial_network', 'sgd_stability', 'theorem_ladder', 'theory_side', 'trial_distances',
+           'ntk_trace', 'theorem_curve', 'EquivalenceMeta', 'equivalence_result', 'TrialRun', 'equivalence_trial',
+           'recompute_theory', 'theorem_corners', 'theorem_trial']
 
 # %% ../nbs/03c_theorem.ipynb #80dc9b1e
 def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
@@ -56,6 +56,7 @@ def linearised_sgd(Theta, f0, y_fit, orders, lr, batch_size):
 NN, NN_C = "NN", "NNc"  # the trained network and its centred copy (two copies, f0 = 0)
 LIN_SGD, LIN_SGD_C = "lin-SGD", "lin-SGDc"  # their linearisations at initialisation, trained by the same SGD steps
 LIN_FLOW, LIN_FLOW_INF = "lin-flow", "lin-flow inf"  # gradient flow with the empirical NTK at init, at T and T = inf
+LIN_SGD_AVG, LIN_FLOW_AVG = "lin-SGD avg", "lin-flow avg"  # the same with the kernel averaged along training
 THEOREM, THEOREM_C = "NTK f0,T", "NTK 0,T"  # the theorem at T: with the network's f0, with f0 = 0
 THEOREM_INF, THEOREM_C_INF = "NTK f0,inf", "NTK 0,inf"  # the same at T = infinity (the fitted rows)
 THEOREM_C_INF_ALL = "NTK 0,inf,all"  # T = infinity, f0 = 0, all training rows
@@ -264,7 +265,7 @@ def ntk_trace(trace, n_fit, K, f0, y_fit, orders, lr, batch_size, T):
         change_test=[relative_distance(m[test, fit], Th0[test, fit], Th0[test, fit]) for m in mats],
         to_analytic=[relative_distance(m[fit, fit], K, K) for m in mats],
         average_to_analytic=relative_distance(avg[fit, fit], K, K),
-    ), {"lin-SGD avg": f_avg, "lin-flow avg": flow_avg}
+    ), {LIN_SGD_AVG: f_avg, LIN_FLOW_AVG: flow_avg}
 
 # %% ../nbs/03c_theorem.ipynb #eb405755
 def theorem_curve(d, n_fit, depth, f0_fit, f0_val, times):
