@@ -1533,8 +1533,6 @@ def kernel_movement_rows(studies):
 
 def control_partner(st):
     "The main-grid study a control is paired with: float32 for the float64 control, the grid's epochs for a longer run."
-    from dataclasses import replace
-
     return replace(st, dtype="float32", epochs=min(st.epochs, round(MAP_GRID_LR_EPOCHS / st.lr)))
 
 
@@ -1716,9 +1714,9 @@ def early_direction_rows(studies, times=None):
     """Per study with 2 or more trials and per time of `times` (default `FLOOR_TIMES`) it recorded: cos theta of the
     network about the theorem f_T there (positive: it trails the theorem), t-interval and p, Holm-adjusted."""
     rows = []
-    for st, rs in studies.items():
+    for st, rs in ((k, v) for k, v in studies.items() if len(v) >= 2):
         for T in times or FLOOR_TIMES:
-            T_rec, cos = _at_T(rs, T, "spread", NN, "cos") if len(rs) >= 2 else (None, None)
+            T_rec, cos = _at_T(rs, T, "spread", NN, "cos")
             if T_rec is not None:
                 rows.append(dict(study=st, n=len(rs), T=T_rec, cos=t_interval(cos), p=differs_p(cos)))
     return with_holm(rows, ("p",))
