@@ -31,7 +31,7 @@ start)
     parts=("${@:3}")
     [ ${#parts[@]} -eq 0 ] && parts=("*")
     script='for p in "$@"; do "$RUNNER" run --preset equivalence-map --jobs "$JOBS" --out "$OUT" --studies "$p"; done'
-    setsid nohup env PYTHONPATH="$sweep/code" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    setsid nohup nice -n 10 env PYTHONPATH="$sweep/code" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
         NTK_STUDY_THREADS=1 RUNNER="$root/.venv/bin/ntk-study" JOBS="$jobs" OUT="$out" \
         bash -c "$script" parts "${parts[@]}" >"$sweep/sweep.log" 2>&1 &
     echo "sweep started at $(git rev-parse --short HEAD) into $out, parts: ${parts[*]} (log: $sweep/sweep.log)"
