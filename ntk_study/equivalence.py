@@ -37,9 +37,9 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXAC
            'gap_exponents', 'floor_fit', 'floor_section', 'early_direction_rows', 'early_direction_section', 'plot_map',
            'data_size_rows', 'data_size_section', 'conditioning_rows', 'whitened_crossing', 'conditioning_section',
            'test_bands', 'BandSums', 'band_sums', 'DepartureBands', 'departure_bands', 'converged_departures',
-           'departure_test_rows', 'departure_fit_rows', 'lt_band_name', 'departure_section', 'plot_departures',
-           'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section', 'equal_T_section', 'exponent_section',
-           'map_cost_section', 'map_report', 'paired_with_trained']
+           'departure_test_rows', 'departure_fit_rows', 'lt_band_name', 'departure_section', 'extension_rows',
+           'extension_section', 'plot_departures', 'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section',
+           'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1919,6 +1919,9 @@ class DepartureBands:
     test: BandSums  # 'dep' = NN - interpolant, 'err' = interpolant - y, 'dep.err', on the test-test NTK's bands
     fit: BandSums  # residuals minus y ('NN', 'emp' flow at T, 'theorem' at T) and 'label' = y - f0, by lambda_i T
     interpolant: np.ndarray  # the regenerated interpolant (the analytic NTK, the network's f0, T = inf), test rows
+    departure: np.ndarray  # NN - interpolant, test rows
+    extension: np.ndarray  # K_tf K_ff^-1 (NN - y on the fitted rows): what the analytic NTK makes of the residual
+    error: np.ndarray  # interpolant - y, test rows
 
 
 def departure_bands(r):
@@ -1946,7 +1949,8 @@ def departure_bands(r):
            "theorem": flow.predict_train(T) - yf, "label": yf - f0[:n]}  # fmt: skip
     lt = flow.lam * T
     fit = band_sums(lt, flow.V, np.searchsorted(FIT_LT_EDGES, lt, side="right"), len(FIT_LT_EDGES) + 1, res)
-    return DepartureBands(test, fit, interp)
+    ext = flow.TV @ ((flow.V.T @ res[NN]) / flow.lam)  # lam > 0: the interpolant above needed K_ff positive definite
+    return DepartureBands(test, fit, interp, dep["dep"], ext, dep["err"])
 
 # %% ../nbs/06_equivalence.ipynb #map00085
 def converged_departures(studies):
@@ -1956,8 +1960,8 @@ def converged_departures(studies):
 
 def departure_test_rows(departures):
     """Per converged study and test band (`TEST_BANDS`): the share of directions, the eigenvalue range, the shares of
-    ||NN - interpolant||^2 and ||interpolant - y||^2, their cosine in the band, and the band's part of the change in
-    squared test error over ||interpolant - y||^2; t-intervals over seeds."""
+    ||NN - interpolant||^2 and ||interpolant - y||^2 and the first over the second, their cosine in the band, and the
+    band's part of the change in squared test error over ||interpolant - y||^2; t-intervals over seeds."""
     rows = []
     for st, dbs in departures.items():
         t = [db.test for db in dbs]
@@ -1968,20 +1972,22 @@ def departure_test_rows(departures):
             rows.append(dict(study=st, n=len(dbs), band=name, directions=float(shares[:, b].mean()),
                              lam=(float(col(lambda x: x.low)[:, b].min()), float(col(lambda x: x.high)[:, b].max())),
                              dep=t_interval(dep[:, b] / dep.sum(1)), err=t_interval(err[:, b] / err.sum(1)),
+                             ratio=t_interval(dep[:, b] / dep.sum(1) / (err[:, b] / err.sum(1))),
                              cos=t_interval(dot[:, b] / np.sqrt(dep[:, b] * err[:, b])),
                              change=t_interval((dep[:, b] + 2 * dot[:, b]) / err.sum(1))))  # fmt: skip
     return rows
 
 
 def departure_fit_rows(departures):
-    """Per converged study and band of lambda_i T (`FIT_LT_EDGES`) on the fitted rows: the share of directions, the
-    lambda T range, the share of the network's ||NN - y||^2, and the part of the band's label component y - f0 left
-    unfitted (the norm's ratio) by the network, the empirical NTK's flow at initialisation and the theorem at T."""
+    """Per converged study and non-empty band of lambda_i T (`FIT_LT_EDGES`) on the fitted rows: the share of
+    directions, the lambda T range, the share of the network's ||NN - y||^2, and the part of the band's label
+    component y - f0 left unfitted (the norm's ratio) by the network, the empirical NTK's flow at initialisation and
+    the theorem at T."""
     rows = []
     for st, dbs in departures.items():
         f = [db.fit for db in dbs]
         col = lambda key: np.array([x.sums[key] for x in f])  # fmt: skip
-        for b in range(len(FIT_LT_EDGES) + 1):
+        for b in (b for b in range(len(FIT_LT_EDGES) + 1) if any(x.counts[b] for x in f)):
             left = lambda key: np.sqrt(col(key)[:, b] / col("label")[:, b])  # fmt: skip
             rows.append(dict(study=st, n=len(dbs), band=b, directions=float(np.mean([x.counts[b] for x in f])),
                              lt=(float(min(x.low[b] for x in f)), float(max(x.high[b] for x in f))),
@@ -2003,10 +2009,12 @@ def departure_section(studies, departures=None):
         return []
     pct = lambda st: ci_text(st, sign=False, digits=1)  # fmt: skip
     body = [[str(r["study"]), r["n"], r["band"], f"{r['lam'][0]:.3g}-{r['lam'][1]:.3g}",
-             f"{100 * r['directions']:.1f}%", pct(r["dep"]), pct(r["err"]), ci_text(r["cos"], pct=False),
+             f"{100 * r['directions']:.1f}%", pct(r["dep"]), pct(r["err"]), ci_text(r["ratio"], pct=False, sign=False),
+             ci_text(r["cos"], pct=False),
              ci_text(r["change"], digits=1)] for r in departure_test_rows(departures)]  # fmt: skip
     head = ["study", "n", "band (analytic NTK, test-test block)", "eigenvalues", "share of directions",
-            "share of ||NN - interpolant||^2", "share of ||interpolant - y||^2", "cos (departure, interpolant - y)",
+            "share of ||NN - interpolant||^2", "share of ||interpolant - y||^2", "departure share / error share",
+            "cos (departure, interpolant - y)",
             "change in squared test error / ||interpolant - y||^2"]
     fit = [[str(r["study"]), r["n"], lt_band_name(r["band"]), f"{r['lt'][0]:.3g}-{r['lt'][1]:.3g}",
             f"{r['directions']:.1f}", pct(r["share"]), pct(r["nn"]), pct(r["emp"]),
@@ -2024,6 +2032,40 @@ def departure_section(studies, departures=None):
             "gradient flow with the network's own empirical NTK at initialisation (the linearisation as a flow, not "
             "the recorded SGD linearisation) and by the theorem (e^(-lambda_i T) per direction).", "",
             markdown_table(fit_head, fit), ""]  # fmt: skip
+
+# %% ../nbs/06_equivalence.ipynb #map00093
+def extension_rows(departures):
+    """Per converged study: the test departure d = NN - interpolant against x = K_tf K_ff^-1 (NN - y on the fitted
+    rows) (`DepartureBands.extension`): ||x|| / ||d||, cos(d, x), ||d - x|| / ||d||, the RMSE excess over the
+    interpolant of interpolant + x and of the network, and the network's excess over interpolant + x (p Holm-adjusted
+    over the studies); t-intervals over seeds."""
+    norm, rows = np.linalg.norm, []
+    for st, dbs in departures.items():
+        col = lambda f: np.array([f(db.departure, db.extension, db.error) for db in dbs])  # fmt: skip
+        over = col(lambda d, x, e: norm(e + d) / norm(e + x) - 1)
+        rows.append(dict(study=st, n=len(dbs), size=t_interval(col(lambda d, x, e: norm(x) / norm(d))),
+                         cos=t_interval(col(lambda d, x, e: d @ x / (norm(d) * norm(x)))),
+                         rest=t_interval(col(lambda d, x, e: norm(d - x) / norm(d))),
+                         ext=t_interval(col(lambda d, x, e: norm(e + x) / norm(e) - 1)),
+                         nn=t_interval(col(lambda d, x, e: norm(e + d) / norm(e) - 1)),
+                         over=t_interval(over), p=differs_p(over)))  # fmt: skip
+    return with_holm(rows, ("p",))
+
+
+def extension_section(departures):
+    "`extension_rows` in markdown, with what the columns mean."
+    if not departures:
+        return []
+    body = [[str(r["study"]), r["n"], ci_text(r["size"], pct=False, sign=False), ci_text(r["cos"], pct=False),
+             ci_text(r["rest"], pct=False, sign=False), ci_text(r["ext"]), ci_text(r["nn"]), ci_text(r["over"]),
+             f"{r['p_holm']:.2g}"] for r in extension_rows(departures)]  # fmt: skip
+    head = ["study", "n", "||x|| / ||d||", "cos(d, x)", "||d - x|| / ||d||", "excess of interpolant + x",
+            "excess of NN", "NN over interpolant + x", "p (Holm)"]
+    note = ("d = NN - interpolant on the test rows; x = K_tf K_ff^-1 (NN - y), the analytic NTK's extension of the "
+            "network's fitted-row residual, so interpolant + x is the flow of the analytic NTK from the network's f0 "
+            "that has the network's fitted values (any T, any step sizes). d - x is what no such flow gives. Excesses: "
+            "test RMSE over the interpolant's (or over interpolant + x's), minus 1; t-intervals over seeds.")
+    return ["### The test departure through the fitted-row modes", "", markdown_table(head, body), "", note, ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00088
 def plot_departures(path, departures):
@@ -2240,6 +2282,7 @@ def map_report(directory, figures=True):
     departures = converged_departures(studies)
     lines += converged_section(studies) + matched_fit_section(studies) + width_step_section(studies)
     lines += control_section(studies) + conditioning_section(studies) + departure_section(studies, departures)
+    lines += extension_section(departures)
     lines += kernel_movement_section(studies) + data_size_section(studies) + early_direction_section(studies)
     lines += equal_T_section(studies)
     lines += exponent_section(studies) + floor_section(studies) + map_cost_section(directory, studies)
