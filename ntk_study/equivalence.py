@@ -34,12 +34,13 @@ __all__ = ['T_RULE_STEP', 'FIXED_MARGINS', 'MAIN_SERIES', 'DEPTH2_SERIES', 'EXAC
            'equal_T_rows', 'fieller_ratio', 'matched_fit_excess', 'best_time_excess', 'matched_fit_rows',
            'width_step_rows', 'kernel_movement_rows', 'control_partner', 'control_rows', 'width_exponent_lines',
            'matched_fit_section', 'width_step_section', 'kernel_movement_section', 'control_section', 'lr_group',
-           'gap_exponents', 'floor_fit', 'floor_section', 'early_direction_rows', 'early_direction_section', 'plot_map',
-           'data_size_rows', 'data_size_section', 'conditioning_rows', 'whitened_crossing', 'conditioning_section',
-           'test_bands', 'BandSums', 'band_sums', 'DepartureBands', 'departure_bands', 'converged_departures',
-           'departure_test_rows', 'departure_fit_rows', 'lt_band_name', 'departure_section', 'extension_rows',
-           'extension_section', 'plot_departures', 'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section',
-           'equal_T_section', 'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
+           'gap_exponents', 'width_gaps', 'floor_fit', 'floor_section', 'power_floor_fits', 'power_floor_rows',
+           'power_floor_section', 'early_direction_rows', 'early_direction_section', 'plot_map', 'data_size_rows',
+           'data_size_section', 'conditioning_rows', 'whitened_crossing', 'conditioning_section', 'test_bands',
+           'BandSums', 'band_sums', 'DepartureBands', 'departure_bands', 'converged_departures', 'departure_test_rows',
+           'departure_fit_rows', 'lt_band_name', 'departure_section', 'extension_rows', 'extension_section',
+           'plot_departures', 'contour_grid', 'plot_contours', 'plot_pieces', 'converged_section', 'equal_T_section',
+           'exponent_section', 'map_cost_section', 'map_report', 'paired_with_trained']
 
 # %% ../nbs/06_equivalence.ipynb #ee245aca
 def t_interval(values, confidence=0.95):
@@ -1668,26 +1669,34 @@ def gap_exponents(studies, lr, gap=NN_THEORY, times=FIT_TIMES):
 FLOOR_TIMES = (15.13, 30.26)  # the times every learning rate of the main grid has recorded (with 504 at lr 0.2)
 
 
-def floor_fit(studies, lr, T=None):
-    """The gap to the theorem at time `T` (None: the end, against the interpolant) against width as a n^-1/2 + c (the
-    theory's exponent, a floor c): per seed present at every width of `lr` (main grid), least squares over the
-    widths; t-intervals over seeds of a and c, and the mean residual's share of the gap (how well the model fits)."""
+def width_gaps(studies, lr, T=None):
+    """`(widths, seeds, gaps)`: the gap to the theorem at time `T` (None: the end, against the interpolant, only where
+    every trial is converged) per seed present at every width of `lr` (main grid, 3 widths or more); `gaps[i, j]` is
+    seed i's at width j."""
     group, seeds = lr_group(studies, lr, min_widths=3)
-    X = np.stack([np.asarray(sorted(group), dtype=np.float64) ** -0.5, np.ones(len(group))], 1)
-    fits, resid = [], []
+    widths, gaps = sorted(group), []
     for s in seeds:
-        rs = [next(r for r in group[w] if r["seed"] == s) for w in sorted(group)]
+        rs = [next(r for r in group[w] if r["seed"] == s) for w in widths]
         if T is None:  # the end, against the interpolant: only where every trial is converged
             if not flow_converged(rs, min_records=1):
                 raise ValueError(f"lr {lr}: not converged (lambda_min T < {CONVERGED_LMT:g})")
-            y = np.array([r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"] for r in rs])
+            gaps.append([r["trajectory"]["final"]["dist"]["NN~NTK f0,inf"] for r in rs])
         else:
-            y = np.array([_at_T([r], T, "dist", NN_THEORY)[1][0] for r in rs])
-        coef = np.linalg.lstsq(X, y, rcond=None)[0]
-        fits.append(coef)
-        resid.append(np.linalg.norm(y - X @ coef) / np.linalg.norm(y))
+            gaps.append([_at_T([r], T, "dist", NN_THEORY)[1][0] for r in rs])
+    return widths, seeds, np.asarray(gaps, dtype=np.float64)
+
+
+def floor_fit(studies, lr, T=None):
+    """The gap to the theorem at time `T` (None: the end, against the interpolant) against width as a n^-1/2 + c (the
+    theory's exponent, a floor c): per seed present at every width of `lr` (main grid), least squares over the
+    widths (`width_gaps`); t-intervals over seeds of a and c, and the mean residual's share of the gap (how well the
+    model fits)."""
+    widths, seeds, gaps = width_gaps(studies, lr, T)
+    X = np.stack([np.asarray(widths, dtype=np.float64) ** -0.5, np.ones(len(widths))], 1)
+    fits = [np.linalg.lstsq(X, y, rcond=None)[0] for y in gaps]
+    resid = [np.linalg.norm(y - X @ coef) / np.linalg.norm(y) for y, coef in zip(gaps, fits)]
     a, c = zip(*fits)
-    return dict(lr=lr, T=T, seeds=seeds, widths=sorted(group), a=t_interval(a), c=t_interval(c),
+    return dict(lr=lr, T=T, seeds=seeds, widths=widths, a=t_interval(a), c=t_interval(c),
                 resid=float(np.mean(resid)))
 
 
@@ -1708,6 +1717,76 @@ def floor_section(studies):
     note = ("Per seed, least squares over the widths with the theory's exponent 1/2 fixed; c > 0 is a floor that "
             "width does not remove under that model (the free exponents are in the power-law table).")
     return ["### A floor under the theory's exponent", "", markdown_table(head, body), "", note, ""]
+
+# %% ../nbs/06_equivalence.ipynb #map00101
+def power_floor_fits(widths, gaps):
+    """One seed's gaps over `widths` fitted two ways by least squares on log(gap), 2 parameters each: the free power
+    law log b - alpha log n (linear) and log(a n^-1/2 + c) (nonlinear, started from its linear-space fit). Returns
+    alpha, log_b, a, c and the residual sums of squares `rss_power`, `rss_floor` (log space)."""
+    from scipy.optimize import least_squares
+
+    n, log_y = np.asarray(widths, dtype=np.float64), np.log(np.asarray(gaps, dtype=np.float64))
+    P = np.stack([np.ones(len(n)), -np.log(n)], 1)
+    log_b, alpha = np.linalg.lstsq(P, log_y, rcond=None)[0]
+    Z = np.stack([n**-0.5, np.ones(len(n))], 1)
+    start = np.linalg.lstsq(Z, np.exp(log_y), rcond=None)[0]
+    if np.any(Z @ start <= 0):  # the linear fit leaves log's domain: start from a flat gap instead
+        start = np.array([0.0, math.exp(log_y.mean())])
+    # a step out of log's domain meets a huge residual and is refused: the fit stays where a n^-1/2 + c > 0
+    fit = least_squares(lambda p: np.log(np.maximum(Z @ p, 1e-300)) - log_y, start, x_scale="jac",
+                        ftol=1e-12, xtol=1e-12, gtol=1e-12)  # fmt: skip
+    if not fit.success:
+        raise ValueError(f"the fit of a n^-1/2 + c to {np.exp(log_y)} did not converge: {fit.message}")
+    r_power = log_y - P @ (log_b, alpha)
+    return dict(alpha=float(alpha), log_b=float(log_b), a=float(fit.x[0]), c=float(fit.x[1]),
+                rss_power=float(r_power @ r_power), rss_floor=float(fit.fun @ fit.fun))
+
+
+def power_floor_rows(studies):
+    """Per learning rate of the main grid with 3 widths or more, at the times of `FLOOR_TIMES` and at the end
+    (converged only): `power_floor_fits` per seed present at every width, t-intervals over seeds of alpha and of
+    log(rss_power / rss_floor) (paired on seeds), and p that the log ratio's mean is 0, Holm-adjusted over the rows."""
+    rows = []
+    for lr in sorted({k.lr for k in studies if k.base}, reverse=True):
+        for T in (*FLOOR_TIMES, None):
+            try:
+                widths, seeds, gaps = width_gaps(studies, lr, T)
+            except (ValueError, TypeError):
+                continue  # fewer than 3 widths, not converged, or this time not recorded at this learning rate
+            fits = [power_floor_fits(widths, y) for y in gaps]
+            log_ratio = [math.log(f["rss_power"] / f["rss_floor"]) for f in fits]
+            rows.append(dict(lr=lr, T=T, seeds=seeds, widths=widths, fits=fits,
+                             alpha=t_interval([f["alpha"] for f in fits]), log_ratio=t_interval(log_ratio),
+                             p=differs_p(log_ratio)))  # fmt: skip
+    return with_holm(rows, ("p",))
+
+
+def power_floor_section(studies):
+    "`power_floor_rows` in markdown: the free power law against a n^-1/2 + c, per seed, over the measured widths."
+    rows = power_floor_rows(studies)
+    if not rows:
+        return []
+    geo = lambda st: dict(mean=math.exp(st["mean"]), ci=tuple(math.exp(x) for x in st["ci"]))  # geometric mean
+    body = [[f"{r['lr']:g}", "end: interpolant" if r["T"] is None else f"{r['T']:g}", len(r["seeds"]),
+             ", ".join(map(str, r["widths"])), ci_text(r["alpha"], pct=False, digits=3),
+             ci_text(geo(r["log_ratio"]), pct=False, digits=3, sign=False), ci_text(r["log_ratio"], pct=False),
+             p_holm_text(r["p"], r["p_holm"])] for r in rows]  # fmt: skip
+    k = [len(r["widths"]) for r in rows]
+    span = lambda lo, hi: "-".join(map(str, sorted({lo, hi})))  # "3-4", or "4" alone
+    head = ["lr", "T", "seeds", "widths", "free exponent alpha (gap = b n^-alpha)",
+            "RSS(power law) / RSS(a n^-1/2 + c), geometric mean", "log of that ratio", "p (Holm p)"]
+    note = ("Per seed, both 2-parameter models are fitted to log(gap) over the widths by least squares: in log space "
+            "because across widths the gap's spread over seeds changes less as a fraction of the gap than in "
+            "absolute terms (relative errors), and because there the power law's fit is a per-seed log-log slope, as "
+            "in the width exponents above. With equal parameter counts the residual sums of squares are compared "
+            "directly, paired on seeds: a t-interval over seeds of the log ratio, p from the two-sided t-test of its "
+            "mean, Holm over the rows of this table. A log ratio whose interval lies below 0: the free power law "
+            "fits better over these widths; above 0: a n^-1/2 + c fits better; an interval that includes 0: no "
+            f"difference detected. With {span(min(k), max(k))} widths and 2 parameters each fit keeps "
+            f"{span(min(k) - 2, max(k) - 2)} residual degrees of freedom: this compares the two fits over the "
+            "measured widths only, and neither model is an asymptotic claim.")
+    return ["### The free power law against the theory's exponent with a floor", "", markdown_table(head, body), "",
+            note, ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00071
 def early_direction_rows(studies, times=None):
@@ -2285,7 +2364,8 @@ def map_report(directory, figures=True):
     lines += extension_section(departures)
     lines += kernel_movement_section(studies) + data_size_section(studies) + early_direction_section(studies)
     lines += equal_T_section(studies)
-    lines += exponent_section(studies) + floor_section(studies) + map_cost_section(directory, studies)
+    lines += exponent_section(studies) + floor_section(studies) + power_floor_section(studies)
+    lines += map_cost_section(directory, studies)
     (directory / "summary.md").write_text("\n".join(lines))
     if figures:
         plot_map(directory / "map.png", studies)
