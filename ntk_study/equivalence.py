@@ -1745,7 +1745,10 @@ def power_floor_fits(widths, gaps):
 def power_floor_rows(studies):
     """Per learning rate of the main grid with 3 widths or more, at the times of `FLOOR_TIMES` and at the end
     (converged only): `power_floor_fits` per seed present at every width, t-intervals over seeds of alpha and of
-    log(rss_power / rss_floor) (paired on seeds), and p that the log ratio's mean is 0, Holm-adjusted over the rows."""
+    log(rss_power / rss_floor) (paired on seeds), p that the log ratio's mean is 0 (Holm-adjusted over the rows), and
+    the seeds where the power law fits better with the two-sided sign test's p (robust to one outlying seed)."""
+    from scipy.stats import binomtest
+
     rows = []
     for lr in sorted({k.lr for k in studies if k.base}, reverse=True):
         for T in (*FLOOR_TIMES, None):
@@ -1757,7 +1760,8 @@ def power_floor_rows(studies):
             log_ratio = [math.log(f["rss_power"] / f["rss_floor"]) for f in fits]
             rows.append(dict(lr=lr, T=T, seeds=seeds, widths=widths, fits=fits,
                              alpha=t_interval([f["alpha"] for f in fits]), log_ratio=t_interval(log_ratio),
-                             p=differs_p(log_ratio)))  # fmt: skip
+                             p=differs_p(log_ratio), better=sum(v < 0 for v in log_ratio),
+                             sign_p=binomtest(sum(v < 0 for v in log_ratio), len(log_ratio)).pvalue))  # fmt: skip
     return with_holm(rows, ("p",))
 
 
@@ -1770,19 +1774,23 @@ def power_floor_section(studies):
     body = [[f"{r['lr']:g}", "end: interpolant" if r["T"] is None else f"{r['T']:g}", len(r["seeds"]),
              ", ".join(map(str, r["widths"])), ci_text(r["alpha"], pct=False, digits=3),
              ci_text(geo(r["log_ratio"]), pct=False, digits=3, sign=False), ci_text(r["log_ratio"], pct=False),
-             p_holm_text(r["p"], r["p_holm"])] for r in rows]  # fmt: skip
+             p_holm_text(r["p"], r["p_holm"]), f"{r['better']} of {len(r['seeds'])} ({r['sign_p']:.2g})"]
+            for r in rows]  # fmt: skip
     k = [len(r["widths"]) for r in rows]
     span = lambda lo, hi: "-".join(map(str, sorted({lo, hi})))  # "3-4", or "4" alone
     head = ["lr", "T", "seeds", "widths", "free exponent alpha (gap = b n^-alpha)",
-            "RSS(power law) / RSS(a n^-1/2 + c), geometric mean", "log of that ratio", "p (Holm p)"]
+            "RSS(power law) / RSS(a n^-1/2 + c), geometric mean", "log of that ratio", "p (Holm p)",
+            "seeds where the power law fits better (sign test p)"]
     note = ("Per seed, both 2-parameter models are fitted to log(gap) over the widths by least squares: in log space "
             "because across widths the gap's spread over seeds changes less as a fraction of the gap than in "
             "absolute terms (relative errors), and because there the power law's fit is a per-seed log-log slope, as "
             "in the width exponents above. With equal parameter counts the residual sums of squares are compared "
             "directly, paired on seeds: a t-interval over seeds of the log ratio, p from the two-sided t-test of its "
-            "mean, Holm over the rows of this table. A log ratio whose interval lies below 0: the free power law "
-            "fits better over these widths; above 0: a n^-1/2 + c fits better; an interval that includes 0: no "
-            f"difference detected. With {span(min(k), max(k))} widths and 2 parameters each fit keeps "
+            "mean, Holm over the rows of this table; with so few residual degrees of freedom per fit the log ratio is "
+            "heavy-tailed, so the last column counts the seeds and gives the two-sided sign test. A log ratio whose "
+            "interval lies below 0: the free power law fits better over these widths; above 0: a n^-1/2 + c fits "
+            "better; an interval that includes 0: no difference detected. "
+            f"With {span(min(k), max(k))} widths and 2 parameters each fit keeps "
             f"{span(min(k) - 2, max(k) - 2)} residual degrees of freedom: this compares the two fits over the "
             "measured widths only, and neither model is an asymptotic claim.")
     return ["### The free power law against the theory's exponent with a floor", "", markdown_table(head, body), "",
@@ -2001,6 +2009,7 @@ class DepartureBands:
     departure: np.ndarray  # NN - interpolant, test rows
     extension: np.ndarray  # K_tf K_ff^-1 (NN - y on the fitted rows): what the analytic NTK makes of the residual
     error: np.ndarray  # interpolant - y, test rows
+    shift: np.ndarray  # the smallest change of the network's fitted values whose extension is d - x (fitted rows)
 
 
 def departure_bands(r):
@@ -2029,7 +2038,9 @@ def departure_bands(r):
     lt = flow.lam * T
     fit = band_sums(lt, flow.V, np.searchsorted(FIT_LT_EDGES, lt, side="right"), len(FIT_LT_EDGES) + 1, res)
     ext = flow.TV @ ((flow.V.T @ res[NN]) / flow.lam)  # lam > 0: the interpolant above needed K_ff positive definite
-    return DepartureBands(test, fit, interp, dep["dep"], ext, dep["err"])
+    A = (flow.TV / flow.lam) @ flow.V.T  # K_tf K_ff^-1: test x fitted, full row rank (330 < 468 rows)
+    shift = np.linalg.lstsq(A, dep["dep"] - ext, rcond=None)[0]  # the minimum-norm solution
+    return DepartureBands(test, fit, interp, dep["dep"], ext, dep["err"], shift)
 
 # %% ../nbs/06_equivalence.ipynb #map00085
 def converged_departures(studies):
@@ -2116,8 +2127,9 @@ def departure_section(studies, departures=None):
 def extension_rows(departures):
     """Per converged study: the test departure d = NN - interpolant against x = K_tf K_ff^-1 (NN - y on the fitted
     rows) (`DepartureBands.extension`): ||x|| / ||d||, cos(d, x), ||d - x|| / ||d||, the RMSE excess over the
-    interpolant of interpolant + x and of the network, and the network's excess over interpolant + x (p Holm-adjusted
-    over the studies); t-intervals over seeds."""
+    interpolant of interpolant + x and of the network, the network's excess over interpolant + x (p Holm-adjusted
+    over the studies), and the RMSE of the smallest change of the network's fitted values whose extension is d - x,
+    alone and over the network's fitted-row RMSE; t-intervals over seeds."""
     norm, rows = np.linalg.norm, []
     for st, dbs in departures.items():
         col = lambda f: np.array([f(db.departure, db.extension, db.error) for db in dbs])  # fmt: skip
@@ -2127,7 +2139,10 @@ def extension_rows(departures):
                          rest=t_interval(col(lambda d, x, e: norm(d - x) / norm(d))),
                          ext=t_interval(col(lambda d, x, e: norm(e + x) / norm(e) - 1)),
                          nn=t_interval(col(lambda d, x, e: norm(e + d) / norm(e) - 1)),
-                         over=t_interval(over), p=differs_p(over)))  # fmt: skip
+                         over=t_interval(over), p=differs_p(over),
+                         shift=t_interval([norm(db.shift) / math.sqrt(len(db.shift)) for db in dbs]),
+                         shift_ratio=t_interval([norm(db.shift) / math.sqrt(db.fit.sums[NN].sum()) for db in dbs])))
+    # fmt: skip
     return with_holm(rows, ("p",))
 
 
@@ -2135,15 +2150,20 @@ def extension_section(departures):
     "`extension_rows` in markdown, with what the columns mean."
     if not departures:
         return []
-    body = [[str(r["study"]), r["n"], ci_text(r["size"], pct=False, sign=False), ci_text(r["cos"], pct=False),
-             ci_text(r["rest"], pct=False, sign=False), ci_text(r["ext"]), ci_text(r["nn"]), ci_text(r["over"]),
-             f"{r['p_holm']:.2g}"] for r in extension_rows(departures)]  # fmt: skip
+    num = lambda st, digits=2: ci_text(st, pct=False, sign=False, digits=digits)  # fmt: skip
+    body = [[str(r["study"]), r["n"], num(r["size"]), ci_text(r["cos"], pct=False), num(r["rest"]), ci_text(r["ext"]),
+             ci_text(r["nn"]), ci_text(r["over"]), f"{r['p_holm']:.2g}", num(r["shift"], 3), num(r["shift_ratio"], 1)]
+            for r in extension_rows(departures)]  # fmt: skip
     head = ["study", "n", "||x|| / ||d||", "cos(d, x)", "||d - x|| / ||d||", "excess of interpolant + x",
-            "excess of NN", "NN over interpolant + x", "p (Holm)"]
-    note = ("d = NN - interpolant on the test rows; x = K_tf K_ff^-1 (NN - y), the analytic NTK's extension of the "
-            "network's fitted-row residual, so interpolant + x is the flow of the analytic NTK from the network's f0 "
-            "that has the network's fitted values (any T, any step sizes). d - x is what no such flow gives. Excesses: "
-            "test RMSE over the interpolant's (or over interpolant + x's), minus 1; t-intervals over seeds.")
+            "excess of NN", "NN over interpolant + x", "p (Holm)", "fitted-row change for d - x (RMSE)",
+            "that change / NN's fitted-row RMSE"]
+    note = ("d = NN - interpolant on the test rows; x = K_tf K_ff^-1 (NN - y). interpolant + x is the analytic NTK's "
+            "interpolation of the network's own fitted values from its f0: the test values of any descent with the "
+            "analytic kernel fixed, from f0 (any T, step sizes, batches, loss on the fitted rows), that reaches those "
+            "fitted values. d - x is what no such descent gives with them. The last two columns: the smallest change "
+            "of the fitted values (minimum norm) whose interpolation is d - x, as an RMSE over the fitted rows. "
+            "Excesses: test RMSE over the interpolant's (or over interpolant + x's), minus 1; t-intervals over "
+            "seeds.")
     return ["### The test departure through the fitted-row modes", "", markdown_table(head, body), "", note, ""]
 
 # %% ../nbs/06_equivalence.ipynb #map00088
