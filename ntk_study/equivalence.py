@@ -1634,9 +1634,10 @@ GAPS = (NN_THEORY, NN_LIN)  # to the theorem; to the linearisation (the lazy-tra
 
 
 def lr_group(studies, lr, min_widths=2):
-    """The main grid's studies at learning rate `lr` as `{width: records}`, and the seeds present at every width; a
-    ValueError unless there are `min_widths` widths or more and 2 common seeds or more."""
-    group = {k.width: v for k, v in studies.items() if k.base and k.lr == lr}
+    """The main grid's studies at learning rate `lr` with the most seeds (`full_seeds`: a width with fewer, such as
+    65536 with 3, is left out) as `{width: records}`, and the seeds present at every width; a ValueError unless there
+    are `min_widths` widths or more and 2 common seeds or more."""
+    group = full_seeds({k.width: v for k, v in studies.items() if k.base and k.lr == lr})
     seeds = sorted(set.intersection(*({r["seed"] for r in v} for v in group.values()))) if group else []
     if len(group) < min_widths or len(seeds) < 2:
         need = "2 of each are needed" if min_widths == 2 else f"{min_widths} and 2 are needed"
