@@ -2253,8 +2253,8 @@ def plot_contours(path, studies):
         ax.clabel(lines, fmt=lambda v: f"{10**v:g}", fontsize=7)
         ax.plot(X.ravel(), Y.ravel(), ".", color="black", ms=3, clip_on=False)  # the measured points
         decades = np.arange(np.ceil(np.log10(T[0])), np.log10(T[-1]) + 1e-9)
-        ax.set(xticks=np.log2(widths), xticklabels=[f"{w}\n({s} seeds)" for w, s in zip(widths, seeds)],
-               yticks=decades, yticklabels=[f"{10**d:g}" for d in decades], xlabel="width (log scale)",
+        ax.set(xticks=np.log2(widths), xticklabels=[f"{w}\n({s})" for w, s in zip(widths, seeds)],
+               yticks=decades, yticklabels=[f"{10**d:g}" for d in decades], xlabel="width (log scale; seeds)",
                ylabel="T (log scale)", title=f"lr {lr:g}: interpolated between {len(widths)} widths")  # fmt: skip
     bar = fig.colorbar(filled, ax=axes[0, -1], ticks=levels)
     bar.ax.set_yticklabels([f"{v:g}" for v in CONTOUR_LEVELS])
