@@ -2367,8 +2367,8 @@ def map_cost_section(directory, studies):
     wall, summed = sweep_hours(directory)
     return ["### Cost", "", markdown_table(["study", "trials", "s per trial (one thread)", "CPU"], body), "",
             f"{sum(len(v) for v in studies.values())} trials: {summed:.2f} h of summed trial time, {wall:.2f} h of "
-            "wall-clock with at least one trial running (one worker of one thread beside other work: the trial "
-            "times include the contention).", ""]  # fmt: skip
+            "wall-clock with at least one trial running (one thread per trial, one or two workers, beside other "
+            "work: the trial times include the contention).", ""]  # fmt: skip
 
 
 def map_report(directory, figures=True):
