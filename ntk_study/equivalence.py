@@ -1759,10 +1759,11 @@ def power_floor_rows(studies):
                 continue  # fewer than 3 widths, not converged, or this time not recorded at this learning rate
             fits = [power_floor_fits(widths, y) for y in gaps]
             log_ratio = [math.log(f["rss_power"] / f["rss_floor"]) for f in fits]
+            better = sum(v < 0 for v in log_ratio)  # seeds where the power law fits better
             rows.append(dict(lr=lr, T=T, seeds=seeds, widths=widths, fits=fits,
                              alpha=t_interval([f["alpha"] for f in fits]), log_ratio=t_interval(log_ratio),
-                             p=differs_p(log_ratio), better=sum(v < 0 for v in log_ratio),
-                             sign_p=binomtest(sum(v < 0 for v in log_ratio), len(log_ratio)).pvalue))  # fmt: skip
+                             p=differs_p(log_ratio), better=better,
+                             sign_p=binomtest(better, len(log_ratio)).pvalue))  # fmt: skip
     return with_holm(rows, ("p",))
 
 
@@ -2038,8 +2039,8 @@ def departure_bands(r):
            "theorem": flow.predict_train(T) - yf, "label": yf - f0[:n]}  # fmt: skip
     lt = flow.lam * T
     fit = band_sums(lt, flow.V, np.searchsorted(FIT_LT_EDGES, lt, side="right"), len(FIT_LT_EDGES) + 1, res)
-    ext = flow.TV @ ((flow.V.T @ res[NN]) / flow.lam)  # lam > 0: the interpolant above needed K_ff positive definite
-    A = (flow.TV / flow.lam) @ flow.V.T  # K_tf K_ff^-1: test x fitted, full row rank (330 < 468 rows)
+    A = (flow.TV / flow.lam) @ flow.V.T  # K_tf K_ff^-1 (lam > 0: the interpolant above needed it); full row rank
+    ext = A @ res[NN]
     shift = np.linalg.lstsq(A, dep["dep"] - ext, rcond=None)[0]  # the minimum-norm solution
     return DepartureBands(test, fit, interp, dep["dep"], ext, dep["err"], shift)
 
